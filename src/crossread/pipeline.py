@@ -1,0 +1,215 @@
+"""Runs the stages in order, incrementally, with progress. Knows the stage contracts, not their internals.
+
+The pipeline has three phases:
+
+1. **ingest** (per source file, in transactional batches): ``ingest.read`` -> ``clean.clean`` ->
+   ``segment.segment`` -> store.
+2. **annotate** (per document, mapped by the engine, cached in the store so each article is processed once):
+   ``annotate_batch`` runs every per-document extractor (MinHash signature, embedding, entity mentions, quotes,
+   figures) and stores the results as document features.
+3. **stories** (incremental): ``stories.assign`` puts new articles into existing or new stories; then for every
+   story whose membership changed, the story stages run in ``STORY_STAGES`` order over a
+   :class:`~crossread.model.StoryAnalysis` and the result is stored. Untouched stories are never recomputed.
+
+``report.build`` then assembles report.json / report.md / report.html from the stored analyses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .engines import get_engine
+from .errors import InputError
+from .model import Document, IngestError, StoryAnalysis, from_dict, to_dict
+from .models import Models
+from .progress import Progress
+from .stages import brief, claims, clean, entities, figures, ingest, quotes, reuse, segment, stories
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class StoryContext:
+    """What a story stage may read: the story's documents, their cached per-document features, models, config."""
+
+    docs: list[Document]
+    features: dict[str, dict[str, Any]]  # feature name -> doc id -> payload
+    config: Config
+    models: Models
+    outlets: Any = None  # crossread.outlets.OutletTable, loaded once per run
+
+    def annotations(self, doc_id: str, key: str, cls: type) -> list[Any]:
+        """The cached per-document records ``key`` (mentions, quotes, figures) of one document, as ``cls``."""
+        payload = self.features.get("annotations", {}).get(doc_id) or {}
+        return [from_dict(cls, item) for item in payload.get(key, [])]
+
+
+StoryStage = Callable[[StoryAnalysis, StoryContext], StoryAnalysis]
+
+# Story-level stages in order. Each takes the analysis so far and returns it with its own fields filled.
+STORY_STAGES: tuple[tuple[str, StoryStage], ...] = (
+    ("reuse", reuse.run),
+    ("entities", entities.run),
+    ("quotes", quotes.run),
+    ("figures", figures.run),
+    ("claims", claims.run),
+    ("brief", brief.run),
+)
+
+# Per-document features computed in the annotate phase, in order (later ones may read earlier ones).
+DOC_FEATURES = ("minhash", "embedding", "annotations")
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What one ingest call did: counts, and every source that failed with its reason."""
+
+    sources: int = 0
+    articles: int = 0
+    new: int = 0
+    skipped_sources: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+
+
+def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
+                 progress: Progress | None = None) -> IngestResult:
+    """Read, clean, segment and store every article under ``paths``; resumable and idempotent.
+
+    A source whose fingerprint is already in the ingest log is skipped, so re-running after a crash resumes.
+    Broken sources are recorded with their reason and skipped; the run always completes.
+    """
+    progress = progress or Progress(quiet=True)
+    result = IngestResult()
+    batch_docs: list[Document] = []
+    batch_sources: list[tuple[str, str, list[str]]] = []
+    batch_errors: list[tuple[IngestError, str]] = []
+
+    def flush() -> None:
+        if batch_docs or batch_sources or batch_errors:
+            result.new += store.write_batch(batch_docs, batch_sources, batch_errors)
+            batch_docs.clear(), batch_sources.clear(), batch_errors.clear()
+
+    sources = ingest.discover(paths, config)
+    task = progress.task("ingest", total=len(sources))
+    for src in sources:
+        result.sources += 1
+        if src.is_local and store.source_done(src.name, src.fingerprint):
+            result.skipped_sources += 1
+            progress.advance(task)
+            continue
+        try:
+            raws = ingest.read(src, config)
+            docs = [segment.segment(d) for d in clean.clean(raws, config)]
+        except Exception as exc:  # noqa: BLE001 - every failure is reported by source, never lost
+            err = IngestError(src.name, exc.reason if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}")
+            log.warning("skipped %s: %s", err.source, err.reason)
+            result.errors.append(err)
+            batch_errors.append((err, src.fingerprint))
+        else:
+            empty = [d for d in docs if not d.text.strip()]
+            docs = [d for d in docs if d.text.strip()]
+            if not docs:
+                err = IngestError(src.name, "no article text found" if not empty else "article text is empty")
+                result.errors.append(err)
+                batch_errors.append((err, src.fingerprint))
+            else:
+                result.articles += len(docs)
+                batch_docs.extend(docs)
+                batch_sources.append((src.name, src.fingerprint, [d.id for d in docs]))
+        if len(batch_docs) >= config.batch_size:
+            flush()
+        progress.advance(task)
+    flush()
+    return result
+
+
+def annotate(store: Store, config: Config, models: Models, progress: Progress | None = None) -> int:
+    """Compute the missing per-document features of every stored article; returns how many were computed."""
+    progress = progress or Progress(quiet=True)
+    engine = get_engine(config)
+    done = 0
+    for name in DOC_FEATURES:
+        missing = store.missing_features(name)
+        if not missing:
+            continue
+        task = progress.task(f"annotate: {name}", total=len(missing))
+        fn = _feature_fn(name, config, models)
+        for i in range(0, len(missing), config.batch_size):
+            docs = store.documents(missing[i:i + config.batch_size])
+            rows = engine.map_batches(fn, docs, batch_size=64)
+            store.put_features(name, rows)
+            progress.advance(task, len(docs))
+            done += len(docs)
+    return done
+
+
+def _feature_fn(name: str, config: Config, models: Models) -> Callable[[list[Document]], list[tuple[str, Any, Any]]]:
+    """The batch function that computes feature ``name``: docs -> [(doc_id, blob, payload)]."""
+    if name == "minhash":
+        return lambda docs: [(d.id, reuse.signature(d, config), None) for d in docs]
+    if name == "embedding":
+        return lambda docs: [(d.id, blob, None) for d, blob in zip(docs, stories.embed(docs, models))]
+    if name == "annotations":
+        return lambda docs: [(d.id, None, payload) for d, payload in zip(docs, annotate_batch(docs, models))]
+    raise ValueError(f"unknown feature {name}")
+
+
+def annotate_batch(docs: list[Document], models: Models) -> list[dict[str, Any]]:
+    """Per-document extraction: entity mentions, quotes and figures, from one spaCy pass (or lexical fallbacks)."""
+    parsed = models.parse([d.text for d in docs])  # list of spaCy Docs, or Nones when spaCy is unavailable
+    out = []
+    for doc, sp in zip(docs, parsed):
+        mentions = entities.mentions(doc, sp)
+        out.append(to_dict({
+            "mentions": mentions,
+            "quotes": quotes.extract(doc, sp, mentions),
+            "figures": figures.extract(doc, sp),
+        }))
+    return out
+
+
+def update_stories(store: Store, config: Config, models: Models, progress: Progress | None = None,
+                   outlets: Any = None) -> list[str]:
+    """Assign new articles to stories and re-analyse only the stories whose membership changed."""
+    progress = progress or Progress(quiet=True)
+    stories.assign(store, config, models, progress)
+    all_stories = store.stories()
+    store.delete_analyses_except(s.id for s in all_stories)
+    todo = [s for s in all_stories if store.analysis_key(s.id) != _input_key(s.doc_ids, config)]
+    task = progress.task("analyze stories", total=len(todo))
+    for story in todo:
+        docs = store.documents(story.doc_ids)
+        feats = {name: {d: p for d, (_, p) in store.features(name, story.doc_ids).items()}
+                 for name in ("annotations",)}
+        ctx = StoryContext(docs=docs, features=feats, config=config, models=models, outlets=outlets)
+        analysis = analyze_story(story, ctx)
+        store.put_analysis(analysis, _input_key(story.doc_ids, config))
+        progress.advance(task)
+    return [s.id for s in todo]
+
+
+def analyze_story(story: Any, ctx: StoryContext) -> StoryAnalysis:
+    """Run every enabled story stage, in order, over one story."""
+    analysis = StoryAnalysis(story=story)
+    for name, stage in STORY_STAGES:
+        if ctx.config.enabled(name):
+            analysis = stage(analysis, ctx)
+    return analysis
+
+
+def _input_key(doc_ids: Iterable[str], config: Config) -> str:
+    """Changes when a story's members or the enabled stages change, so only those stories are recomputed."""
+    h = hashlib.sha256()
+    for d in sorted(doc_ids):
+        h.update(d.encode())
+    h.update(repr(config.disabled_stages).encode())
+    h.update(str(config.use_models).encode())
+    return h.hexdigest()[:16]
+

@@ -1,0 +1,319 @@
+"""The embedded DuckDB store: schema, migrations and transactional batch writes.
+
+This is the only module that speaks SQL. The schema is documented in ``docs/schema.md``; it is created on first
+open and migrated forward automatically (``MIGRATIONS`` is append-only: never edit a shipped step).
+
+Writes happen in batches, each in one transaction: a Ctrl-C or SIGKILL mid-ingest rolls back the open batch only,
+and the next run skips what was committed (by content id and by the source's fingerprint in ``ingest_log``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .errors import StoreError
+from .model import Document, IngestError, Sentence, Story, StoryAnalysis, from_dict, to_dict
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: documents, sentences, ingest log, per-document features, stories, per-story analyses
+    """
+    CREATE TABLE documents (
+        id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, url VARCHAR, outlet VARCHAR, title VARCHAR,
+        author VARCHAR, published VARCHAR, text VARCHAR NOT NULL, removed JSON, flags JSON,
+        ingested_at TIMESTAMP DEFAULT current_timestamp
+    );
+    CREATE TABLE sentences (
+        doc_id VARCHAR NOT NULL, idx INTEGER NOT NULL, paragraph INTEGER NOT NULL,
+        start_char INTEGER NOT NULL, end_char INTEGER NOT NULL, text VARCHAR NOT NULL,
+        PRIMARY KEY (doc_id, idx)
+    );
+    CREATE TABLE ingest_log (
+        source VARCHAR PRIMARY KEY, fingerprint VARCHAR, status VARCHAR NOT NULL, reason VARCHAR,
+        doc_ids JSON, logged_at TIMESTAMP DEFAULT current_timestamp
+    );
+    CREATE TABLE doc_features (
+        doc_id VARCHAR NOT NULL, name VARCHAR NOT NULL, blob BLOB, payload JSON,
+        PRIMARY KEY (doc_id, name)
+    );
+    CREATE TABLE stories (
+        id VARCHAR PRIMARY KEY, title VARCHAR, start_date VARCHAR, end_date VARCHAR, key_entities JSON,
+        state JSON, updated_at TIMESTAMP DEFAULT current_timestamp
+    );
+    CREATE TABLE story_members (doc_id VARCHAR PRIMARY KEY, story_id VARCHAR NOT NULL);
+    CREATE TABLE analyses (
+        story_id VARCHAR PRIMARY KEY, input_key VARCHAR NOT NULL, payload JSON NOT NULL,
+        updated_at TIMESTAMP DEFAULT current_timestamp
+    );
+    """,
+)
+
+
+class Store:
+    """A crossread store in one DuckDB file.
+
+    Args:
+        path: the database file (created if missing); ``":memory:"`` for a throwaway store.
+        read_only: open without write access (the web UI does this).
+    """
+
+    def __init__(self, path: str | Path = "crossread.duckdb", read_only: bool = False) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        if not read_only:
+            self._migrate()
+        elif self.schema_version() < len(MIGRATIONS):
+            raise StoreError(f"store {self.path} is at schema {self.schema_version()}; open it once for writing "
+                             f"to migrate it to {len(MIGRATIONS)}")
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_meta'").fetchone()[0]
+        if not exists:
+            return 0
+        return int(self.con.execute("SELECT max(version) FROM schema_meta").fetchone()[0] or 0)
+
+    def _migrate(self) -> None:
+        self.con.execute("CREATE TABLE IF NOT EXISTS schema_meta (version INTEGER PRIMARY KEY, "
+                         "applied_at TIMESTAMP DEFAULT current_timestamp)")
+        current = self.schema_version()
+        for version, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+            with self.transaction():
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_meta (version) VALUES (?)", [version])
+            log.info("store %s migrated to schema %d", self.path, version)
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: commits on success, rolls back on any exception (KeyboardInterrupt included)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    # -- ingest ----------------------------------------------------------------------------------------------
+    def source_done(self, source: str, fingerprint: str) -> bool:
+        """Whether ``source`` was already ingested with this fingerprint (size and mtime): resume skips it."""
+        row = self.con.execute("SELECT fingerprint, status FROM ingest_log WHERE source = ?", [source]).fetchone()
+        return row is not None and row[0] == fingerprint and row[1] != "error"
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        if not ids:
+            return set()
+        rows = self.con.execute("SELECT id FROM documents WHERE id IN (SELECT unnest(?))", [ids]).fetchall()
+        return {r[0] for r in rows}
+
+    def write_batch(self, docs: Sequence[Document], sources: Sequence[tuple[str, str, list[str]]],
+                    errors: Sequence[tuple[IngestError, str]] = ()) -> int:
+        """Store a batch of documents and its ingest-log rows in one transaction; returns how many were new.
+
+        Args:
+            docs: cleaned, segmented documents; ids already stored are skipped (same article ingested twice).
+            sources: ``(source, fingerprint, doc_ids)`` for every source fully read in this batch.
+            errors: ``(error, fingerprint)`` for every source that failed, so the failure stays on record.
+        """
+        with self.transaction() as con:
+            known = self.existing_ids(d.id for d in docs)
+            new = [d for d in docs if d.id not in known]
+            seen: set[str] = set()
+            new = [d for d in new if not (d.id in seen or seen.add(d.id))]
+            if new:
+                con.executemany(
+                    "INSERT INTO documents (id, source, url, outlet, title, author, published, text, removed, flags)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [[d.id, d.source, d.url, d.outlet, d.title, d.author, d.published, d.text,
+                      json.dumps(list(d.removed)), json.dumps(list(d.flags))] for d in new])
+                rows = [[s.doc_id, s.index, s.paragraph, s.start, s.end, s.text] for d in new for s in d.sentences]
+                if rows:
+                    con.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?)", rows)
+            for source, fingerprint, doc_ids in sources:
+                con.execute("INSERT OR REPLACE INTO ingest_log (source, fingerprint, status, reason, doc_ids) "
+                            "VALUES (?, ?, 'ok', NULL, ?)", [source, fingerprint, json.dumps(doc_ids)])
+            for error, fingerprint in errors:
+                con.execute("INSERT OR REPLACE INTO ingest_log (source, fingerprint, status, reason, doc_ids) "
+                            "VALUES (?, ?, 'error', ?, '[]')", [error.source, fingerprint, error.reason])
+        return len(new)
+
+    def ingest_errors(self) -> list[IngestError]:
+        rows = self.con.execute("SELECT source, reason FROM ingest_log WHERE status = 'error' ORDER BY source")
+        return [IngestError(s, r) for s, r in rows.fetchall()]
+
+    # -- documents -------------------------------------------------------------------------------------------
+    def count_documents(self) -> int:
+        return int(self.con.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+    def document_ids(self) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT id FROM documents ORDER BY ingested_at, id").fetchall()]
+
+    def documents(self, ids: Iterable[str] | None = None, with_sentences: bool = True) -> list[Document]:
+        """Documents by id (all when ``ids`` is None), in the order asked, with their sentences."""
+        cols = "id, source, url, outlet, title, author, published, text, removed, flags"
+        if ids is None:
+            rows = self.con.execute(f"SELECT {cols} FROM documents ORDER BY ingested_at, id").fetchall()
+        else:
+            ids = list(ids)
+            rows = self.con.execute(f"SELECT {cols} FROM documents WHERE id IN (SELECT unnest(?))", [ids]).fetchall()
+            order = {i: n for n, i in enumerate(ids)}
+            rows.sort(key=lambda r: order[r[0]])
+        sentences: dict[str, list[Sentence]] = {}
+        if with_sentences and rows:
+            srows = self.con.execute(
+                "SELECT doc_id, idx, paragraph, start_char, end_char, text FROM sentences "
+                "WHERE doc_id IN (SELECT unnest(?)) ORDER BY doc_id, idx", [[r[0] for r in rows]]).fetchall()
+            for doc_id, idx, par, start, end, text in srows:
+                sentences.setdefault(doc_id, []).append(Sentence(doc_id, idx, par, start, end, text))
+        return [Document(id=r[0], source=r[1], url=r[2], outlet=r[3], title=r[4], author=r[5], published=r[6],
+                         text=r[7], removed=tuple(json.loads(r[8] or "[]")), flags=tuple(json.loads(r[9] or "[]")),
+                         sentences=tuple(sentences.get(r[0], ()))) for r in rows]
+
+    def iter_documents(self, batch_size: int = 500, with_sentences: bool = True) -> Iterator[list[Document]]:
+        """All documents in batches, so whole-corpus passes keep memory bounded."""
+        ids = self.document_ids()
+        for i in range(0, len(ids), batch_size):
+            yield self.documents(ids[i:i + batch_size], with_sentences=with_sentences)
+
+    # -- per-document features (signatures, embeddings, extractions) ------------------------------------------
+    def put_features(self, name: str, items: Iterable[tuple[str, bytes | None, Any]]) -> None:
+        """Store ``(doc_id, blob, payload)`` rows of one feature in one transaction."""
+        rows = [[doc_id, blob, None if payload is None else json.dumps(payload)] for doc_id, blob, payload in items]
+        if not rows:
+            return
+        with self.transaction() as con:
+            con.executemany(f"INSERT OR REPLACE INTO doc_features VALUES (?, '{_ident(name)}', ?, ?)", rows)
+
+    def features(self, name: str, ids: Iterable[str] | None = None) -> dict[str, tuple[bytes | None, Any]]:
+        """``doc_id -> (blob, payload)`` for one feature."""
+        if ids is None:
+            rows = self.con.execute("SELECT doc_id, blob, payload FROM doc_features WHERE name = ?", [name])
+        else:
+            rows = self.con.execute("SELECT doc_id, blob, payload FROM doc_features WHERE name = ? AND doc_id IN "
+                                    "(SELECT unnest(?))", [name, list(ids)])
+        return {d: (b, None if p is None else json.loads(p)) for d, b, p in rows.fetchall()}
+
+    def missing_features(self, name: str) -> list[str]:
+        """Document ids that have no row for feature ``name`` yet (what an incremental run must compute)."""
+        rows = self.con.execute(
+            "SELECT id FROM documents WHERE id NOT IN (SELECT doc_id FROM doc_features WHERE name = ?) "
+            "ORDER BY ingested_at, id", [name])
+        return [r[0] for r in rows.fetchall()]
+
+    # -- stories ---------------------------------------------------------------------------------------------
+    def unassigned_documents(self) -> list[str]:
+        rows = self.con.execute("SELECT id FROM documents WHERE id NOT IN (SELECT doc_id FROM story_members) "
+                                "ORDER BY published NULLS LAST, ingested_at, id")
+        return [r[0] for r in rows.fetchall()]
+
+    def put_stories(self, stories: Iterable[tuple[Story, Any]]) -> None:
+        """Insert or replace stories (with their clustering state) and their memberships, in one transaction."""
+        with self.transaction() as con:
+            for story, state in stories:
+                con.execute("INSERT OR REPLACE INTO stories (id, title, start_date, end_date, key_entities, state) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", [story.id, story.title, story.start, story.end,
+                                                          json.dumps(list(story.key_entities)), json.dumps(state)])
+                con.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?)",
+                                [[d, story.id] for d in story.doc_ids])
+
+    def stories(self, ids: Iterable[str] | None = None) -> list[Story]:
+        query = ("SELECT s.id, s.title, s.start_date, s.end_date, s.key_entities, "
+                 "list(m.doc_id ORDER BY m.doc_id) FROM stories s JOIN story_members m ON m.story_id = s.id ")
+        params: list[Any] = []
+        if ids is not None:
+            query += "WHERE s.id IN (SELECT unnest(?)) "
+            params.append(list(ids))
+        query += "GROUP BY ALL ORDER BY s.start_date NULLS LAST, s.id"
+        return [Story(id=r[0], title=r[1] or "", start=r[2], end=r[3], key_entities=tuple(json.loads(r[4] or "[]")),
+                      doc_ids=tuple(r[5])) for r in self.con.execute(query, params).fetchall()]
+
+    def story_states(self) -> dict[str, Any]:
+        """Clustering state of every story (centroids etc., as the stories stage stored it)."""
+        rows = self.con.execute("SELECT id, state FROM stories").fetchall()
+        return {r[0]: None if r[1] is None else json.loads(r[1]) for r in rows}
+
+    def story_of(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        rows = self.con.execute("SELECT doc_id, story_id FROM story_members WHERE doc_id IN (SELECT unnest(?))",
+                                [list(doc_ids)]).fetchall()
+        return dict(rows)
+
+    # -- story analyses --------------------------------------------------------------------------------------
+    def analysis_key(self, story_id: str) -> str | None:
+        row = self.con.execute("SELECT input_key FROM analyses WHERE story_id = ?", [story_id]).fetchone()
+        return None if row is None else row[0]
+
+    def put_analysis(self, analysis: StoryAnalysis, input_key: str) -> None:
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO analyses (story_id, input_key, payload) VALUES (?, ?, ?)",
+                        [analysis.story.id, input_key, json.dumps(to_dict(analysis))])
+
+    def analyses(self, story_ids: Iterable[str] | None = None) -> list[StoryAnalysis]:
+        if story_ids is None:
+            rows = self.con.execute("SELECT payload FROM analyses ORDER BY story_id").fetchall()
+        else:
+            rows = self.con.execute("SELECT payload FROM analyses WHERE story_id IN (SELECT unnest(?)) "
+                                    "ORDER BY story_id", [list(story_ids)]).fetchall()
+        return [from_dict(StoryAnalysis, json.loads(r[0])) for r in rows]
+
+    def delete_analyses_except(self, story_ids: Iterable[str]) -> None:
+        """Drop analyses of stories that no longer exist (after stories were merged)."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM analyses WHERE story_id NOT IN (SELECT unnest(?))", [list(story_ids)])
+
+    def search_stories(self, query: str | None = None, outlet: str | None = None, entity: str | None = None,
+                       date_from: str | None = None, date_to: str | None = None, limit: int = 200) -> list[Story]:
+        """Stories filtered by title/text words, outlet, key entity and date range (for the web UI)."""
+        where, params = [], []
+        if query:
+            where.append("(s.title ILIKE ? OR s.id IN (SELECT m2.story_id FROM story_members m2 JOIN documents d2 "
+                         "ON d2.id = m2.doc_id WHERE d2.title ILIKE ?))")
+            params += [f"%{query}%", f"%{query}%"]
+        if outlet:
+            where.append("s.id IN (SELECT m3.story_id FROM story_members m3 JOIN documents d3 ON d3.id = m3.doc_id "
+                         "WHERE d3.outlet ILIKE ?)")
+            params.append(f"%{outlet}%")
+        if entity:
+            where.append("CAST(s.key_entities AS VARCHAR) ILIKE ?")
+            params.append(f"%{entity}%")
+        if date_from:
+            where.append("(s.end_date IS NULL OR s.end_date >= ?)")
+            params.append(date_from)
+        if date_to:
+            where.append("(s.start_date IS NULL OR s.start_date <= ?)")
+            params.append(date_to)
+        sql = "SELECT s.id FROM stories s" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY s.start_date DESC NULLS LAST, s.id LIMIT ?"
+        params.append(limit)
+        ids = [r[0] for r in self.con.execute(sql, params).fetchall()]
+        order = {i: n for n, i in enumerate(ids)}
+        return sorted(self.stories(ids), key=lambda s: order[s.id]) if ids else []
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").replace(".", "").isalnum():
+        raise StoreError(f"bad feature name {name!r}")
+    return name

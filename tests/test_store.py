@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from crossread.errors import StoreError
+from crossread.model import Document, IngestError
+from crossread.stages.segment import segment
+from crossread.store import MIGRATIONS, Store
+
+
+def _doc(i: int) -> Document:
+    return segment(Document(id=f"d{i}", source=f"f{i}.txt", text=f"Article number {i}. It has two sentences."))
+
+
+def test_migrates_and_writes_batches(db_path) -> None:
+    with Store(db_path) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store.write_batch([_doc(1), _doc(2)], [("f1.txt", "1:1", ["d1"]), ("f2.txt", "1:1", ["d2"])]) == 2
+        # the same articles again are stored once
+        assert store.write_batch([_doc(1)], [("f1-copy.txt", "1:1", ["d1"])]) == 0
+        assert store.count_documents() == 2
+        assert [len(d.sentences) for d in store.documents(["d2", "d1"])] == [2, 2]
+        assert store.source_done("f1.txt", "1:1") and not store.source_done("f1.txt", "2:2")
+        store.write_batch([], [], [(IngestError("bad.bin", "binary file"), "9:9")])
+        assert store.ingest_errors() == [IngestError("bad.bin", "binary file")]
+    with Store(db_path, read_only=True) as store:  # reopening does not migrate again or lose data
+        assert store.count_documents() == 2
+
+
+def test_failed_batch_rolls_back(db_path) -> None:
+    with Store(db_path) as store:
+        store.write_batch([_doc(1)], [("f1.txt", "1:1", ["d1"])])
+        bad = Document(id="d9", source="x", text=None)  # type: ignore[arg-type]  # violates NOT NULL
+        with pytest.raises(duckdb.Error):
+            store.write_batch([_doc(2), bad], [("f2.txt", "1:1", ["d2", "d9"])])
+        assert store.document_ids() == ["d1"]
+        assert not store.source_done("f2.txt", "1:1")
+
+
+def test_read_only_store_must_exist_at_current_schema(tmp_path) -> None:
+    path = tmp_path / "old.duckdb"
+    duckdb.connect(str(path)).close()
+    with pytest.raises(StoreError):
+        Store(path, read_only=True)
