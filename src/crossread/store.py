@@ -54,6 +54,12 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TIMESTAMP DEFAULT current_timestamp
     );
     """,
+    # 2: the stories stage's candidate index (hashed rare terms, entities, MinHash bands -> story) and the
+    # streaming document frequencies of its TF-IDF (term -1 holds the number of documents seen)
+    """
+    CREATE TABLE story_keys (key BIGINT NOT NULL, story_id VARCHAR NOT NULL, PRIMARY KEY (key, story_id));
+    CREATE TABLE term_df (term BIGINT PRIMARY KEY, df BIGINT NOT NULL);
+    """,
 )
 
 
@@ -230,15 +236,71 @@ class Store:
                                 "ORDER BY published NULLS LAST, ingested_at, id")
         return [r[0] for r in rows.fetchall()]
 
-    def put_stories(self, stories: Iterable[tuple[Story, Any]]) -> None:
-        """Insert or replace stories (with their clustering state) and their memberships, in one transaction."""
+    def put_stories(self, stories: Iterable[tuple[Story, Any]], keys: Iterable[tuple[int, str]] = ()) -> None:
+        """Insert or replace stories (with their clustering state), add their members, in one transaction.
+
+        Members listed in ``story.doc_ids`` are added (or moved) to the story; members stored earlier stay, so
+        an incremental update passes only the new ones. ``keys`` are ``(key, story_id)`` rows of the stories
+        stage's candidate index. Bulk statements over lists, so a batch costs a few statements, not one per row.
+        """
+        stories = list(stories)
         with self.transaction() as con:
-            for story, state in stories:
-                con.execute("INSERT OR REPLACE INTO stories (id, title, start_date, end_date, key_entities, state) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", [story.id, story.title, story.start, story.end,
-                                                          json.dumps(list(story.key_entities)), json.dumps(state)])
-                con.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?)",
-                                [[d, story.id] for d in story.doc_ids])
+            if stories:
+                con.execute(
+                    "INSERT OR REPLACE INTO stories (id, title, start_date, end_date, key_entities, state) "
+                    "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[])::JSON, unnest(?::VARCHAR[])::JSON",
+                    [[s.id for s, _ in stories], [s.title for s, _ in stories], [s.start for s, _ in stories],
+                     [s.end for s, _ in stories], [json.dumps(list(s.key_entities)) for s, _ in stories],
+                     [json.dumps(state) for _, state in stories]])
+                members = {d: s.id for s, _ in stories for d in s.doc_ids}
+                if members:
+                    con.execute("INSERT OR REPLACE INTO story_members SELECT unnest(?::VARCHAR[]), "
+                                "unnest(?::VARCHAR[])", [list(members), list(members.values())])
+            rows = sorted(set(keys))
+            if rows:
+                con.execute("INSERT OR IGNORE INTO story_keys SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[])",
+                            [[k for k, _ in rows], [s for _, s in rows]])
+
+    def story_candidates(self, keys: Iterable[int], per_key: int = 50) -> list[tuple[int, str]]:
+        """``(key, story_id)`` index rows for ``keys``, at most ``per_key`` most recent stories per key.
+
+        The per-key cap keeps a lookup bounded when a key is common (a much-covered name): only the latest
+        stories sharing it are candidates, so the cost per article does not grow with the store.
+        """
+        keys = sorted(set(keys))
+        if not keys:
+            return []
+        rows = self.con.execute(
+            "SELECT k.key, k.story_id FROM story_keys k JOIN stories s ON s.id = k.story_id "
+            "WHERE k.key IN (SELECT unnest(?::BIGINT[])) "
+            "QUALIFY row_number() OVER (PARTITION BY k.key ORDER BY s.end_date DESC NULLS LAST, s.updated_at DESC) "
+            "<= ?", [keys, per_key]).fetchall()
+        return [(int(k), s) for k, s in rows]
+
+    def term_df(self, terms: Iterable[int]) -> dict[int, int]:
+        """Document frequencies of hashed terms, as the stories stage counted them (missing terms are absent)."""
+        terms = sorted(set(terms))
+        if not terms:
+            return {}
+        rows = self.con.execute("SELECT term, df FROM term_df WHERE term IN (SELECT unnest(?::BIGINT[]))",
+                                [terms]).fetchall()
+        return {int(t): int(d) for t, d in rows}
+
+    def add_term_df(self, counts: dict[int, int]) -> None:
+        """Add to the document frequencies of hashed terms (one bulk upsert)."""
+        if not counts:
+            return
+        with self.transaction() as con:
+            con.execute("INSERT INTO term_df SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]) "
+                        "ON CONFLICT (term) DO UPDATE SET df = term_df.df + excluded.df",
+                        [list(counts), list(counts.values())])
+
+    def reset_stories(self) -> None:
+        """Forget every story, its index and statistics and analyses (the next run re-clusters from scratch)."""
+        with self.transaction() as con:
+            for table in ("story_members", "stories", "story_keys", "term_df", "analyses"):
+                con.execute(f"DELETE FROM {table}")
 
     def stories(self, ids: Iterable[str] | None = None) -> list[Story]:
         query = ("SELECT s.id, s.title, s.start_date, s.end_date, s.key_entities, "
@@ -251,9 +313,13 @@ class Store:
         return [Story(id=r[0], title=r[1] or "", start=r[2], end=r[3], key_entities=tuple(json.loads(r[4] or "[]")),
                       doc_ids=tuple(r[5])) for r in self.con.execute(query, params).fetchall()]
 
-    def story_states(self) -> dict[str, Any]:
-        """Clustering state of every story (centroids etc., as the stories stage stored it)."""
-        rows = self.con.execute("SELECT id, state FROM stories").fetchall()
+    def story_states(self, ids: Iterable[str] | None = None) -> dict[str, Any]:
+        """Clustering state of stories (centroids etc., as the stories stage stored it); all when ``ids`` is None."""
+        if ids is None:
+            rows = self.con.execute("SELECT id, state FROM stories").fetchall()
+        else:
+            rows = self.con.execute("SELECT id, state FROM stories WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                                    [sorted(set(ids))]).fetchall()
         return {r[0]: None if r[1] is None else json.loads(r[1]) for r in rows}
 
     def story_of(self, doc_ids: Iterable[str]) -> dict[str, str]:

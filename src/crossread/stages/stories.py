@@ -1,32 +1,441 @@
-"""Stories: group articles about one event, incrementally. FIRST VERSION (being replaced): one story per run."""
+"""Stories: group articles about one real-world event, streaming and incrementally.
+
+In the spirit of Miranda et al., "Multilingual Clustering of Streaming News" (EMNLP 2018): articles arrive in
+publication order; each is compared with the centroids of candidate stories on several similarities (dense
+embedding of title + lead, hashed TF-IDF of the whole text, named-entity overlap), the similarities are combined
+by a linear model fitted on labelled data (``benchmarks/fit_stories.py`` on ECB+, weights in
+``data/story_model.json``), and the article joins the best story when the score clears a fitted threshold, or
+opens a new story. Near-duplicates (MinHash bands shared with a story) always join it.
+
+Scale: candidates come from an inverted index in the store (``story_keys``: the article's salient terms,
+entities and MinHash bands -> stories, capped per key to the most recent stories), never from all stories; the
+TF-IDF document frequencies are counted in the store (``term_df``), and each story's state (centroids, span,
+entities) is a small JSON in ``stories.state``. Articles are processed in batches, so memory is bounded by a batch
+and its candidate stories, and a run only reads and writes the stories its new articles touch.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
 from ..config import Config
 from ..model import Document, Story
 from ..models import Models
 
+log = logging.getLogger(__name__)
+
+MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "story_model.json"
+FEATURES = ("dense", "tfidf", "entities", "title")
+N_TERMS = 1 << 20  # hashed term space; entity ids live in [N_TERMS, 2 * N_TERMS)
+DOCS_KEY = -1  # term_df row holding the number of documents counted
+ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
+
+_HASHER = HashingVectorizer(n_features=N_TERMS, alternate_sign=False, norm=None, stop_words="english",
+                            token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b", dtype=np.float32)
+_CAPS = re.compile(r"\b[A-Z][\w'’.-]*[\w](?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’.-]*[\w])*")
+_COMMON_CAPS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
+    "september october november december mr mrs ms dr he she it they we i but and the a an in on at".split())
+
+
+@dataclass(frozen=True, slots=True)
+class StoryModel:
+    """Fitted weights of the join decision and the knobs of the candidate index.
+
+    Attributes:
+        weights: one weight per name in ``FEATURES``; the score is ``weights . features + bias``.
+        bias: intercept of the score.
+        threshold: an article joins its best candidate story when the score is above this, else opens a story.
+        centroid_terms: TF-IDF terms (and entities) kept per story centroid.
+        index_terms: an article's most salient terms put in the candidate index (plus its title terms).
+        index_entities: an article's most salient entities put in the candidate index.
+        per_key: at most this many (most recent) stories are candidates through one index key.
+        max_candidates: stories scored per article, those sharing the most index keys.
+        dup_jaccard: estimated MinHash Jaccard above which an article is a near-duplicate and joins the story.
+        band_rows: MinHash rows per LSH band (bands = permutations // band_rows).
+        trained_on: what the weights were fitted on (for the record).
+    """
+
+    weights: tuple[float, ...] = (6.0, 6.0, 3.0, 2.0)
+    bias: float = -5.0
+    threshold: float = 0.0
+    centroid_terms: int = 300
+    index_terms: int = 12
+    index_entities: int = 8
+    per_key: int = 30
+    max_candidates: int = 40
+    dup_jaccard: float = 0.5
+    band_rows: int = 4
+    trained_on: str = "untrained defaults"
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> StoryModel:
+        """The fitted model (``data/story_model.json`` by default); built-in defaults when the file is absent."""
+        path = Path(path) if path is not None else MODEL_PATH
+        if not path.is_file():
+            log.warning("story model %s not found; using untrained defaults", path)
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["weights"] = tuple(float(w) for w in known.get("weights", cls.weights))
+        return cls(**known)
+
+    def save(self, path: str | Path, **meta: Any) -> None:
+        data = asdict(self) | {"features": list(FEATURES)} | meta
+        Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+    def score(self, feats: np.ndarray) -> np.ndarray:
+        return feats @ np.asarray(self.weights, dtype=np.float64) + self.bias
+
+
+@dataclass(slots=True)
+class Article:
+    """One article as the clusterer sees it: its vectors, index keys and date."""
+
+    id: str
+    title: str
+    date: date | None
+    emb: np.ndarray
+    terms: dict[int, float]  # L2-normalised TF-IDF
+    title_terms: dict[int, float]  # L2-normalised TF-IDF of the title (or lead) alone
+    ents: dict[int, float]  # L2-normalised entity weights (entity term id -> weight)
+    names: dict[int, str]  # entity term id -> surface form
+    keys: list[int]  # candidate-index keys: salient terms and entities
+    bands: list[int]  # candidate-index keys: MinHash bands
+
+
+@dataclass(slots=True)
+class StoryState:
+    """A story's clustering state: summed vectors (centroids), span, entities, and its most central article."""
+
+    id: str
+    n: int = 0
+    emb: np.ndarray | None = None
+    terms: dict[int, float] = field(default_factory=dict)
+    title_terms: dict[int, float] = field(default_factory=dict)
+    ents: dict[int, float] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    start: date | None = None
+    end: date | None = None
+    central_id: str = ""
+    central_title: str = ""
+    central_emb: np.ndarray | None = None
+
+    def add(self, a: Article, keep_terms: int) -> None:
+        """Fold an article into the centroids; keep the member closest to the centroid as the central one."""
+        self.n += 1
+        self.emb = a.emb.astype(np.float64) if self.emb is None or self.emb.shape != a.emb.shape \
+            else self.emb + a.emb
+        for mine, theirs in ((self.terms, a.terms), (self.title_terms, a.title_terms), (self.ents, a.ents)):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0.0) + v
+        self.terms = _prune(self.terms, keep_terms)
+        self.title_terms = _prune(self.title_terms, keep_terms // 4)
+        self.ents = _prune(self.ents, keep_terms // 4)
+        self.names.update(a.names)
+        self.names = {k: v for k, v in self.names.items() if k in self.ents}
+        if a.date is not None:
+            self.start = a.date if self.start is None else min(self.start, a.date)
+            self.end = a.date if self.end is None else max(self.end, a.date)
+        centre = self.emb / (np.linalg.norm(self.emb) or 1.0)
+        old = float(self.central_emb @ centre) if self.central_emb is not None \
+            and self.central_emb.shape == centre.shape else -2.0
+        if float(a.emb @ centre) > old:
+            self.central_id, self.central_title, self.central_emb = a.id, a.title, a.emb
+
+    def key_entities(self, k: int = 5) -> tuple[str, ...]:
+        return tuple(self.names[e] for e, _ in sorted(self.ents.items(), key=lambda kv: -kv[1])[:k]
+                     if e in self.names)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"v": 1, "n": self.n, "emb": _b64(self.emb), "terms": _pairs(self.terms),
+                "title_terms": _pairs(self.title_terms), "ents": _pairs(self.ents),
+                "names": {str(k): v for k, v in self.names.items()},
+                "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
+                "central_id": self.central_id, "central_title": self.central_title,
+                "central_emb": _b64(self.central_emb)}
+
+    @classmethod
+    def from_json(cls, sid: str, d: dict[str, Any]) -> StoryState:
+        return cls(id=sid, n=d["n"], emb=_unb64(d["emb"], np.float64), terms=_unpairs(d["terms"]),
+                   title_terms=_unpairs(d["title_terms"]), ents=_unpairs(d["ents"]),
+                   names={int(k): v for k, v in d["names"].items()}, start=_date(d["start"]),
+                   end=_date(d["end"]), central_id=d["central_id"], central_title=d["central_title"],
+                   central_emb=_unb64(d["central_emb"], np.float32))
+
+    def story(self, doc_ids: tuple[str, ...]) -> Story:
+        """The Story record, listing ``doc_ids`` as members (new ones on an incremental update)."""
+        return Story(id=self.id, title=self.central_title, doc_ids=doc_ids, start=self.start and self.start.isoformat(),
+                     end=self.end and self.end.isoformat(), key_entities=self.key_entities())
+
 
 def embed(docs: list[Document], models: Models) -> list[bytes]:
     """One document embedding per article (title + lead), float32 bytes, stored as the ``embedding`` feature."""
-    texts = [((d.title or "") + "\n" + " ".join(s.text for s in d.sentences[:5])).strip() for d in docs]
-    return [v.astype(np.float32).tobytes() for v in models.embed(texts)]
+    return [v.astype(np.float32).tobytes() for v in models.embed([_title_lead(d, 5) for d in docs])]
 
 
-def assign(store: Any, config: Config, models: Models, progress: Any = None) -> list[str]:
-    """Put every unassigned article into a story; returns the ids of stories that changed."""
+def pair_features(a: Article, s: StoryState) -> np.ndarray:
+    """The similarities of an article to a story centroid, in ``FEATURES`` order."""
+    dense = 0.0
+    if s.emb is not None and s.emb.shape == a.emb.shape:
+        dense = float(a.emb @ s.emb) / (float(np.linalg.norm(s.emb)) or 1.0)
+    return np.array([dense, _sparse_cos(a.terms, s.terms), _sparse_cos(a.ents, s.ents),
+                     _sparse_cos(a.title_terms, s.title_terms)], dtype=np.float64)
+
+
+def in_window(a: Article, s: StoryState, days: int) -> bool:
+    """Whether the article's date is within ``days`` of the story's span (unknown dates never exclude)."""
+    if a.date is None or s.start is None or s.end is None:
+        return True
+    return (s.start - a.date).days <= days and (a.date - s.end).days <= days
+
+
+def assign(store: Any, config: Config, models: Models, progress: Any = None,
+           model: StoryModel | None = None, batch_size: int = 256) -> list[str]:
+    """Put every unassigned article into an existing or a new story; returns the ids of stories that changed.
+
+    Articles are taken in publication order (unknown dates last) in batches; only the candidate stories of a
+    batch are read and only the touched ones written back, so a run costs what its new articles cost.
+    """
+    model = model or StoryModel.load()
     new = store.unassigned_documents()
     if not new:
         return []
-    existing = store.stories()
-    members = tuple(new) + (existing[0].doc_ids if existing else ())
-    sid = existing[0].id if existing else "s" + hashlib.sha256(new[0].encode()).hexdigest()[:10]
-    docs = store.documents(members, with_sentences=False)
-    title = next((d.title for d in docs if d.title), "")
-    store.put_stories([(Story(id=sid, title=title, doc_ids=members), None)])
-    return [sid]
+    task = progress.task("stories", total=len(new)) if progress is not None else None
+    touched: set[str] = set()
+    for i in range(0, len(new), batch_size):
+        ids = new[i:i + batch_size]
+        touched |= _assign_batch(store, config, models, model, ids)
+        if progress is not None:
+            progress.advance(task, len(ids))
+    return sorted(touched)
+
+
+def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel, ids: list[str]) -> set[str]:
+    docs = store.documents(ids, with_sentences=True)
+    articles = vectorize(store, config, models, model, docs)
+    rows = store.story_candidates({k for a in articles for k in a.keys + a.bands}, per_key=model.per_key)
+    postings: dict[int, set[str]] = {}
+    for k, sid in rows:
+        postings.setdefault(k, set()).add(sid)
+    states: dict[str, StoryState] = {}
+    wanted = set()
+    for a in articles:
+        wanted |= set(_ranked_candidates(a, postings, model))
+    for sid, st in store.story_states(wanted).items():
+        if st is not None:
+            states[sid] = StoryState.from_json(sid, st)
+    members: dict[str, list[str]] = {}
+    new_keys: list[tuple[int, str]] = []
+    n_bands = len(articles[0].bands) if articles else 0
+    dup_min = max(1, math.ceil(n_bands * model.dup_jaccard ** model.band_rows)) if n_bands else 0
+    for a in articles:
+        band_hits = Counter(sid for b in a.bands for sid in postings.get(b, ()))
+        state = choose(a, _ranked_candidates(a, postings, model), states, model, config.story_window_days,
+                       dup_min, band_hits)
+        if state is None:
+            state = StoryState(id="s" + hashlib.sha256(a.id.encode()).hexdigest()[:10])
+            states[state.id] = state
+        state.add(a, model.centroid_terms)
+        members.setdefault(state.id, []).append(a.id)
+        for k in a.keys + a.bands:  # later articles of this batch find the story through the in-memory postings
+            postings.setdefault(k, set()).add(state.id)
+            new_keys.append((k, state.id))
+    store.put_stories([(states[sid].story(tuple(m)), states[sid].to_json()) for sid, m in members.items()],
+                      keys=new_keys)
+    return set(members)
+
+
+def choose(a: Article, candidates: list[str], states: dict[str, StoryState], model: StoryModel, window: int,
+           dup_min: int = 0, band_hits: Counter[str] | None = None) -> StoryState | None:
+    """The story an article joins: a near-duplicate's story, else the best-scoring one above the threshold.
+
+    ``band_hits`` counts the MinHash LSH bands the article shares with each story; ``dup_min`` shared bands
+    estimate a Jaccard similarity of at least ``model.dup_jaccard`` (Mining of Massive Datasets, ch. 3).
+    """
+    if dup_min and band_hits:
+        sid, hits = band_hits.most_common(1)[0]
+        if hits >= dup_min and sid in states:
+            return states[sid]
+    pool = [states[s] for s in candidates if s in states and in_window(a, states[s], window)]
+    if not pool:
+        return None
+    scores = model.score(np.stack([pair_features(a, s) for s in pool]))
+    best = int(np.argmax(scores))
+    return pool[best] if scores[best] > model.threshold else None
+
+
+def vectorize(store: Any, config: Config, models: Models, model: StoryModel, docs: list[Document]) -> list[Article]:
+    """Articles for a batch of documents, counting their terms into the store's streaming document frequencies.
+
+    Reads the cached ``embedding``, ``minhash`` and ``annotations`` features (computing the embedding when it is
+    missing); entity mentions fall back to capitalised phrases when the annotations have none.
+    """
+    if not docs:
+        return []
+    ids = [d.id for d in docs]
+    emb_rows = store.features("embedding", ids)
+    sig_rows = store.features("minhash", ids)
+    ann_rows = store.features("annotations", ids)
+    missing = [d for d in docs if emb_rows.get(d.id, (None,))[0] is None]
+    if missing:
+        emb_rows.update({d.id: (b, None) for d, b in zip(missing, embed(missing, models))})
+    counts = _HASHER.transform([(d.title or "") + "\n" + d.text for d in docs]).tocsr()
+    titles = _HASHER.transform([_title_lead(d, 1) for d in docs]).tocsr()
+    ents = [_entities(d, (ann_rows.get(d.id) or (None, None))[1]) for d in docs]
+    df_add: Counter[int] = Counter()
+    for i in range(len(docs)):
+        df_add.update(counts.indices[counts.indptr[i]:counts.indptr[i + 1]].tolist())
+        df_add.update(ents[i].keys())
+    df_add[DOCS_KEY] = len(docs)
+    store.add_term_df(dict(df_add))
+    df = store.term_df(df_add)
+    n_docs = df.get(DOCS_KEY, len(docs))
+
+    def idf(t: int) -> float:
+        return math.log((n_docs + 1) / (df.get(t, 0) + 1)) + 1.0
+
+    out = []
+    for i, d in enumerate(docs):
+        terms = _tfidf(counts, i, idf)
+        title_terms = _tfidf(titles, i, idf)
+        ent_w = _normalise({t: (1.0 + math.log(c)) * idf(t) for t, (_, c) in ents[i].items()})
+        keys = [t for t, _ in sorted(terms.items(), key=lambda kv: -kv[1])[:model.index_terms]]
+        keys += [t for t in title_terms if t not in keys]
+        keys += [t for t, _ in sorted(ent_w.items(), key=lambda kv: -kv[1])[:model.index_entities]]
+        sig = sig_rows.get(d.id, (None,))[0]
+        out.append(Article(id=d.id, title=_headline(d), date=_date(d.published),
+                           emb=np.frombuffer(emb_rows[d.id][0], dtype=np.float32), terms=terms,
+                           title_terms=title_terms, ents=ent_w, names={t: n for t, (n, _) in ents[i].items()},
+                           keys=keys, bands=_bands(sig, model.band_rows) if sig else []))
+    return out
+
+
+def _ranked_candidates(a: Article, postings: dict[int, set[str]], model: StoryModel) -> list[str]:
+    """Stories sharing the most index keys with the article (bounded by ``model.max_candidates``)."""
+    hits = Counter(sid for k in a.keys + a.bands for sid in postings.get(k, ()))
+    return [sid for sid, _ in hits.most_common(model.max_candidates)]
+
+
+def _entities(doc: Document, payload: Any) -> dict[int, tuple[str, int]]:
+    """Entity term id -> (surface form, count): NER mentions when annotated, else capitalised phrases.
+
+    A person's surname is also counted on its own, so "Mark Teixeira" and "Teixeira" meet.
+    """
+    forms: Counter[str] = Counter()
+    mentions = (payload or {}).get("mentions") or []
+    if mentions:
+        for m in mentions:
+            if m.get("label") in ENTITY_LABELS:
+                forms[m["text"]] += 1
+                if m.get("label") == "PERSON" and " " in m["text"].strip():
+                    forms[m["text"].split()[-1]] += 1
+    else:
+        for m in _CAPS.finditer((doc.title or "") + "\n" + doc.text):
+            text = m.group()
+            if " " not in text and text.lower() in _COMMON_CAPS | ENGLISH_STOP_WORDS:
+                continue
+            forms[text] += 1
+    out: dict[int, tuple[str, int]] = {}
+    for text, count in forms.items():
+        key = _entity_key(text)
+        if key:
+            t = N_TERMS + int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") % N_TERMS
+            name, c = out.get(t, (text, 0))
+            out[t] = (name, c + count)
+    return out
+
+
+def _entity_key(text: str) -> str:
+    text = re.sub(r"(?i)^the\s+|['’]s$", "", text.strip())
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _bands(sig: bytes, rows: int) -> list[int]:
+    """LSH band keys of a MinHash signature: one 62-bit hash per band of ``rows`` permutations."""
+    values = np.frombuffer(sig, dtype=np.uint64)
+    out = []
+    for b in range(len(values) // rows):
+        h = hashlib.blake2b(b"%d:" % b + values[b * rows:(b + 1) * rows].tobytes(), digest_size=8).digest()
+        out.append((int.from_bytes(h, "little") >> 2) | (1 << 61))
+    return out
+
+
+def _tfidf(counts: Any, i: int, idf: Any) -> dict[int, float]:
+    lo, hi = counts.indptr[i], counts.indptr[i + 1]
+    return _normalise({int(t): (1.0 + math.log(float(c))) * idf(int(t))
+                       for t, c in zip(counts.indices[lo:hi], counts.data[lo:hi])})
+
+
+def _normalise(vec: dict[int, float]) -> dict[int, float]:
+    norm = math.sqrt(sum(v * v for v in vec.values()))
+    return {k: v / norm for k, v in vec.items()} if norm else {}
+
+
+def _sparse_cos(a: dict[int, float], centroid: dict[int, float]) -> float:
+    """Cosine of a unit vector with a (summed, unnormalised) centroid."""
+    if not a or not centroid:
+        return 0.0
+    if len(a) > len(centroid):
+        dot = sum(v * a.get(k, 0.0) for k, v in centroid.items())
+    else:
+        dot = sum(v * centroid.get(k, 0.0) for k, v in a.items())
+    return dot / (math.sqrt(sum(v * v for v in centroid.values())) or 1.0)
+
+
+def _prune(vec: dict[int, float], keep: int) -> dict[int, float]:
+    if len(vec) <= keep:
+        return vec
+    return dict(sorted(vec.items(), key=lambda kv: -kv[1])[:keep])
+
+
+def _title_lead(doc: Document, n_sentences: int) -> str:
+    """The title (when known) and the first sentences: what the article is about."""
+    lead = " ".join(s.text for s in doc.sentences[:n_sentences]) if doc.sentences else doc.text[:400]
+    return ((doc.title or "") + "\n" + lead).strip()
+
+
+def _headline(doc: Document) -> str:
+    """The title, or the lead sentence when the article has none (shown as the story's title)."""
+    if doc.title:
+        return doc.title.strip()[:300]
+    lead = doc.sentences[0].text if doc.sentences else doc.text.strip().split("\n", 1)[0]
+    return lead.strip()[:300]
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _b64(v: np.ndarray | None) -> str | None:
+    return None if v is None else base64.b64encode(np.asarray(v, dtype=np.float32).tobytes()).decode("ascii")
+
+
+def _unb64(s: str | None, dtype: Any) -> np.ndarray | None:
+    return None if s is None else np.frombuffer(base64.b64decode(s), dtype=np.float32).astype(dtype)
+
+
+def _pairs(vec: dict[int, float]) -> list[list[float]]:
+    return [[k, round(v, 6)] for k, v in vec.items()]
+
+
+def _unpairs(pairs: list[list[float]]) -> dict[int, float]:
+    return {int(k): float(v) for k, v in pairs}
