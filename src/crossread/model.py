@@ -108,6 +108,19 @@ class Quote:
     cue: str | None = None  # the reporting verb ("said", "told reporters")
     via: tuple[str, ...] = ()  # reporting chain, e.g. ("The Moscow Times",)
     sentence: int | None = None
+    speaker_span: tuple[int, int] | None = None  # span of the named mention the speaker resolved to
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteVariant:
+    """One outlet's wording of a grouped quote; ``ops`` is a word diff from the canonical wording:
+    (tag, canonical words, variant words) with tag in equal / replace / delete / insert."""
+
+    quote_id: str
+    doc_id: str
+    text: str
+    outlet: str | None = None
+    ops: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +132,7 @@ class QuoteGroup:
     quote_ids: tuple[str, ...]
     canonical: str
     story_id: str | None = None
+    variants: tuple[QuoteVariant, ...] = ()  # every wording, with a word diff against ``canonical``
 
 
 @dataclass(frozen=True, slots=True)
