@@ -1,15 +1,363 @@
-"""Figures. FIRST VERSION (being replaced)."""
+"""Figures: the numbers an article reports, normalised, with what they measure, and where articles disagree.
+
+Per document, :func:`extract` finds money ("$278 billion" -> 2.78e11 USD, "€5bn", "60 billion dollars"), counts
+("32 members", "one million rounds", "tens of thousands" -> approximate), percentages, durations ("two years") and
+dates ("February 2022", "March 1", weekday names resolved against the publication date when known). Each figure
+carries its span, its normalised value and unit, and the noun phrase it measures (spaCy's noun chunks and
+dependency heads when a parse is given, else the following content words).
+
+Per story, :func:`run` marks figures only one origin group reports (``single_source``) and reports
+``FigureConflict``s: the same kind and unit, a matching measure, and values that differ beyond what hedges
+("about", "more than") allow, in different articles.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
-from ..model import StoryAnalysis
+from ..model import Document, Figure, FigureConflict, StoryAnalysis
+
+SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9,
+          "b": 1e9, "bln": 1e9, "trillion": 1e12, "tn": 1e12, "hundred": 1e2, "dozen": 12.0}
+CURRENCY_SYMBOLS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₽": "RUB",
+                    "c$": "CAD", "a$": "AUD", "chf": "CHF"}
+CURRENCY_WORDS = {"dollar": "USD", "dollars": "USD", "usd": "USD", "euro": "EUR", "euros": "EUR", "eur": "EUR",
+                  "pound": "GBP", "pounds": "GBP", "gbp": "GBP", "yen": "JPY", "rupees": "INR", "roubles": "RUB",
+                  "rubles": "RUB", "yuan": "CNY", "hryvnias": "UAH"}
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+                "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+                "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "a": 1, "an": 1}
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+            "ninth": 9, "tenth": 10}
+APPROX_PLURALS = {"dozens": 24.0, "scores": 40.0, "hundreds": 200.0, "thousands": 2000.0, "tens of thousands": 20000.0,
+                  "hundreds of thousands": 200000.0, "millions": 2e6, "tens of millions": 2e7, "billions": 2e9}
+TIME_UNITS = {"second": "second", "minute": "minute", "hour": "hour", "day": "day", "week": "week",
+              "month": "month", "year": "year", "decade": "decade", "century": "century", "yr": "year"}
+MONTHS = {m: i for i, m in enumerate(("january february march april may june july august september october "
+                                      "november december").split(), 1)}
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+WEEKDAYS = {d: i for i, d in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())}
+HEDGES = ("about", "around", "roughly", "nearly", "almost", "some", "approximately", "an estimated", "estimated",
+          "more than", "over", "at least", "less than", "fewer than", "under", "up to", "upwards of", "close to")
+_STOP = frozenset("""a an the of in on for to from by with and or at as its their his her this that these those
+is are was were be been has have had will would could than more less about some which who""".split())
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_WORDNUM = "|".join(sorted((w for w in NUMBER_WORDS if len(w) > 2), key=len, reverse=True))
+_SCALE = r"(?:hundred|thousand|million|billion|trillion|mln|bln|mn|bn|tn|m|b|k)\b"
+_HEDGE = r"(?:\b(?:" + "|".join(re.escape(h) for h in sorted(HEDGES, key=len, reverse=True)) + r")\s+)?"
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|" \
+         r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+_MONEY_SYM = re.compile(rf"(?i)(?<![\w$€£¥₹₽]){_HEDGE}(?P<cur>US\$|C\$|A\$|[$€£¥₹₽])\s?(?P<num>{_NUM})(?:\s?-?(?P<scale>{_SCALE}))?")
+_MONEY_WORD = re.compile(rf"(?i)(?<![\w.,]){_HEDGE}(?P<num>{_NUM}|{_WORDNUM})(?:\s?-?(?P<scale>{_SCALE}))?\s+"
+                         rf"(?:(?:US|U\.S\.)\s+)?(?P<cur>dollars?|euros?|pounds?|USD|EUR|GBP|yen|yuan|roubles|rubles|"
+                         rf"rupees|hryvnias)\b")
+_PERCENT = re.compile(rf"(?i)(?<![\w.,]){_HEDGE}(?P<num>{_NUM}|{_WORDNUM})\s?(?P<unit>%|percent\b|per cent\b|"
+                      rf"percentage points?\b)")
+_DURATION = re.compile(rf"(?i)(?<![\w.,]){_HEDGE}(?P<num>{_NUM}|{_WORDNUM}|a|an|several|few)[\s-]+(?:-?\s?)"
+                       rf"(?P<unit>seconds?|minutes?|hours?|days?|weeks?|months?|years?|yrs?|decades?|centur(?:y|ies))\b"
+                       rf"(?P<old>[\s-]+old)?")
+_ORDINAL_PERIOD = re.compile(r"(?i)\b(?P<ord>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+                             r"\d+(?:st|nd|rd|th))\s+(?P<unit>day|week|month|year|decade)\b")
+_DATE_MDY = re.compile(rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>(?:19|20)\d\d))?")
+_DATE_DMY = re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})(?:,?\s+(?P<year>(?:19|20)\d\d))?")
+_DATE_MY = re.compile(rf"\b(?P<month>{_MONTH})\s+(?:of\s+)?(?P<year>(?:19|20)\d\d)\b")
+_DATE_ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>0[1-9]|1[0-2])-(?P<day>[0-3]\d)\b")
+_WEEKDAY = re.compile(r"\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_YEAR = re.compile(r"(?<![\d$€£.,])\b(?P<year>(?:19|20)\d\d)\b(?![\d%,.]\d)(?!\s?(?:%|percent|per cent))")
+_COUNT = re.compile(rf"(?i)(?<![\w.,]){_HEDGE}(?P<num>(?:tens|hundreds) of (?:thousands|millions)|dozens|hundreds|thousands|"
+                    rf"millions|billions|{_NUM}|{_WORDNUM})(?:\s?-?(?P<scale>{_SCALE}))?(?=[ \t]+[A-Za-z])")
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+def _number(text: str) -> float | None:
+    t = text.lower().strip()
+    if t in APPROX_PLURALS:
+        return APPROX_PLURALS[t]
+    if t in NUMBER_WORDS:
+        return float(NUMBER_WORDS[t])
+    if t in ("several", "few"):
+        return 3.0
+    try:
+        return float(t.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _hedge_of(span_text: str) -> str | None:
+    low = span_text.lower()
+    return next((h for h in HEDGES if low.startswith(h + " ")), None)
+
+
+def _fig_id(doc_id: str, start: int, end: int) -> str:
+    return hashlib.sha1(f"{doc_id}:{start}:{end}".encode()).hexdigest()[:12]
+
+
+def _published(doc: Document) -> dt.date | None:
+    if not doc.published:
+        return None
+    try:
+        return dt.date.fromisoformat(doc.published[:10])
+    except ValueError:
+        return None
+
+
+def _taken(spans: list[tuple[int, int]], s: int, e: int) -> bool:
+    return any(a < e and s < b for a, b in spans)
+
+
+def extract(doc: Document, parsed: Any | None = None) -> list[Figure]:
+    """Every figure in ``doc``, sorted by offset. ``parsed`` (a spaCy Doc of ``doc.text``) sharpens measures."""
+    text = doc.text
+    found: list[tuple[int, int, float, str | None, str]] = []  # start, end, value, unit, kind
+    spans: list[tuple[int, int]] = []
+
+    def add(s: int, e: int, value: float | None, unit: str | None, kind: str) -> None:
+        if value is None or _taken(spans, s, e):
+            return
+        spans.append((s, e))
+        found.append((s, e, value, unit, kind))
+
+    for m in _MONEY_SYM.finditer(text):
+        scale = SCALES.get((m.group("scale") or "").lower(), 1.0)
+        n = _number(m.group("num"))
+        add(m.start(), m.end(), None if n is None else n * scale, CURRENCY_SYMBOLS[m.group("cur").lower()], "money")
+    for m in _MONEY_WORD.finditer(text):
+        scale = SCALES.get((m.group("scale") or "").lower(), 1.0)
+        n = _number(m.group("num"))
+        add(m.start(), m.end(), None if n is None else n * scale, CURRENCY_WORDS[m.group("cur").lower()], "money")
+    for m in _PERCENT.finditer(text):
+        unit = "percentage_point" if "point" in m.group("unit").lower() else "percent"
+        add(m.start(), m.end(), _number(m.group("num")), unit, "percent")
+    _dates(doc, add)
+    for m in _DURATION.finditer(text):
+        if m.group("old"):  # "14 years old" is an age: a count of years, not a period
+            add(m.start(), m.end(), _number(m.group("num")), "years_old", "count")
+            continue
+        unit = m.group("unit").lower().rstrip("s")
+        if m.group("num").lower() in ("a", "an") and unit == "second":
+            continue  # "a second barrier" is an ordinal, not a period
+        unit = "century" if unit.startswith("centur") else unit
+        add(m.start(), m.end(), _number(m.group("num")), TIME_UNITS.get(unit, unit), "duration")
+    for m in _ORDINAL_PERIOD.finditer(text):
+        o = m.group("ord").lower()
+        add(m.start(), m.end(), float(ORDINALS.get(o) or int(re.sub(r"\D", "", o))),
+            TIME_UNITS[m.group("unit").lower()] + "_ordinal", "duration")
+    for m in _COUNT.finditer(text):
+        num = m.group("num")
+        if num.isdigit() and len(num) == 4 and num[:2] in ("19", "20") and not m.group("scale"):
+            continue  # a bare year
+        if num.lower() in ("a", "an") or (num.lower() == "one" and not m.group("scale")):
+            continue  # "one of", "one point": too rarely a count
+        n = _number(num)
+        scale = SCALES.get((m.group("scale") or "").lower(), 1.0)
+        if m.group("scale") and m.group("scale").lower() in ("m", "b", "k"):
+            continue  # "5 m" without a currency is more likely metres than millions
+        add(m.start(), m.end(), None if n is None else n * scale, None, "count")
+
+    figures = []
+    sent_of = _sentence_index(doc)
+    for s, e, value, unit, kind in sorted(found):
+        measure = _measure(text, s, e, parsed, kind)
+        if kind == "count":
+            unit = unit or (measure.split()[-1] if measure else None)
+        figures.append(Figure(id=_fig_id(doc.id, s, e), doc_id=doc.id, text=text[s:e], value=float(value),
+                              unit=unit, kind=kind, start=s, end=e, measure=measure, sentence=sent_of(s)))
+    return figures
+
+
+def _dates(doc: Document, add: Any) -> None:
+    text = doc.text
+    pub = _published(doc)
+    for rx in (_DATE_ISO, _DATE_MDY, _DATE_DMY):
+        for m in rx.finditer(text):
+            month = m.group("month")
+            mi = int(month) if month.isdigit() else MONTHS.get(month.lower().rstrip("."))
+            day = int(m.group("day"))
+            year = int(m.group("year")) if m.group("year") else (pub.year if pub else None)
+            if not mi or not 1 <= day <= 31:
+                continue
+            if year is None:  # month and day only, year unknown: keep a sortable month*100+day value
+                add(m.start(), m.end(), float(mi * 100 + day), "month_day", "date")
+                continue
+            try:
+                add(m.start(), m.end(), float(dt.date(year, mi, day).toordinal()), "date", "date")
+            except ValueError:
+                continue
+    for m in _DATE_MY.finditer(text):
+        mi = MONTHS.get(m.group("month").lower().rstrip("."))
+        if mi:
+            add(m.start(), m.end(), float(dt.date(int(m.group("year")), mi, 1).toordinal()), "month", "date")
+    for m in _WEEKDAY.finditer(text):
+        wd = WEEKDAYS[m.group("wd").lower()]
+        if pub is not None:  # news "on Monday" is the latest such day on or before publication
+            day = pub - dt.timedelta(days=(pub.weekday() - wd) % 7)
+            add(m.start(), m.end(), float(day.toordinal()), "date", "date")
+        else:
+            add(m.start(), m.end(), float(wd), "weekday", "date")
+    for m in _YEAR.finditer(text):
+        add(m.start(), m.end(), float(m.group("year")), "year", "date")
+
+
+def _sentence_index(doc: Document) -> Any:
+    sents = doc.sentences
+
+    def find(pos: int) -> int | None:
+        for s in sents:
+            if s.start <= pos < s.end:
+                return s.index
+        return None
+    return find
+
+
+def _measure(text: str, s: int, e: int, parsed: Any | None, kind: str) -> str | None:
+    """The noun phrase the figure quantifies: the parse's noun chunk around it, else the next content words."""
+    if kind in ("date", "duration"):
+        return None
+    if parsed is not None:
+        m = _measure_parsed(parsed, s, e)
+        if m:
+            return m
+    return _measure_lexical(text, e)
+
+
+def _measure_parsed(parsed: Any, s: int, e: int) -> str | None:
+    span = parsed.char_span(s, e, alignment_mode="expand")
+    if span is None:
+        return None
+    for chunk in parsed.noun_chunks:  # "4,200 residents": the chunk contains the number, its root is the noun
+        if chunk.start <= span.start < chunk.end and not (span.start <= chunk.root.i < span.end):
+            return _chunk_text(chunk)
+    root = span.root
+    for tok in (root, *root.children):  # "$12 million in emergency funds": the prepositional object
+        for child in tok.children:
+            if child.dep_ == "prep" and child.lower_ in ("in", "of", "for", "worth") and child.i >= span.end:
+                pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
+                while pobj is not None and any(c.dep_ == "conj" for c in pobj.children):
+                    pobj = next(c for c in pobj.children if c.dep_ == "conj")  # "financial, military and ... aid"
+                if pobj is not None:
+                    return _chunk_text(next((c for c in parsed.noun_chunks if c.root.i == pobj.i), pobj))
+    head = root.head
+    if head.pos_ in ("NOUN", "PROPN") and head.i >= span.end:
+        return head.lower_
+    return None
+
+
+def _chunk_text(chunk: Any) -> str | None:
+    toks = [chunk] if not hasattr(chunk, "root") else list(chunk)
+    words = [t.lower_ for t in toks if t.pos_ in ("NOUN", "PROPN", "ADJ") and not t.like_num
+             and t.lower_ not in SCALES and t.lower_ not in CURRENCY_WORDS
+             and t.lower_ not in APPROX_PLURALS and t.lower_ not in ("tens", "estimated")]
+    return " ".join(words[-3:]) or None
+
+
+def _measure_lexical(text: str, e: int) -> str | None:
+    """Up to three content words after the figure, skipping one preposition ("$12 million in emergency funds")."""
+    tail = text[e:e + 80].split("\n", 1)[0]
+    words = []
+    for i, m in enumerate(_WORD.finditer(tail)):
+        w = m.group().lower()
+        before = tail[:m.start()]
+        if re.search(r"[.;:!?()\"“”]", before) or (words and "," in tail[len(before) - 2:m.start()]):
+            break
+        if w in _STOP:
+            if words or i > 1:
+                break
+            continue
+        words.append(w)
+        if len(words) == 3:
+            break
+    return " ".join(words) or None
+
+
+# ---------------------------------------------------------------------------------------------- per story
+
+
+def _head(measure: str | None) -> str | None:
+    if not measure:
+        return None
+    w = measure.split()[-1]
+    return w[:-1] if w.endswith("s") and len(w) > 3 else w
+
+
+def same_quantity(a: Figure, b: Figure) -> bool:
+    """Same kind and unit and the same measured noun (head word, singular)."""
+    return a.kind == b.kind and a.unit == b.unit and _head(a.measure) is not None and _head(a.measure) == _head(b.measure)
+
+
+def values_conflict(a: Figure, b: Figure) -> bool:
+    """Do two reports of one quantity disagree, given their hedges ("about", "more than", "up to")?"""
+    lo_a, hi_a = _range(a)
+    lo_b, hi_b = _range(b)
+    return hi_a < lo_b or hi_b < lo_a
+
+
+def _range(f: Figure) -> tuple[float, float]:
+    hedge = _hedge_of(f.text)
+    v = f.value
+    tol = 0.02 * abs(v)
+    if f.kind == "date":
+        tol = 0.0
+    if hedge in ("more than", "over", "at least", "upwards of"):
+        return v - tol, float("inf")
+    if hedge in ("less than", "fewer than", "under", "up to"):
+        return float("-inf"), v + tol
+    if hedge is not None or f.text.lower().startswith(("tens of", "hundreds of", "dozens", "hundreds", "thousands",
+                                                       "millions")):
+        tol = 0.15 * abs(v) if hedge else 0.9 * abs(v)
+    return v - tol, v + tol
+
+
+def origin_map(analysis: StoryAnalysis, doc_ids: list[str]) -> dict[str, str]:
+    """doc id -> origin-group id (each document is its own origin when the reuse stage gave none)."""
+    out = {}
+    for n, group in enumerate(analysis.origins):
+        for d in group:
+            out[d] = f"o{n}"
+    for d in doc_ids:
+        out.setdefault(d, f"d:{d}")
+    return out
 
 
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
-    return analysis
+    """Collect the story's figures, flag single-origin ones, and find conflicting reports of one quantity."""
+    figs = [f for d in ctx.docs for f in ctx.annotations(d.id, "figures", Figure)]
+    origin = origin_map(analysis, [d.id for d in ctx.docs])
+    groups: dict[tuple[str, str | None, str | None], list[Figure]] = defaultdict(list)
+    for f in figs:
+        groups[(f.kind, f.unit, _head(f.measure))].append(f)
+    out: list[Figure] = []
+    for f in figs:
+        same = [g for g in groups[(f.kind, f.unit, _head(f.measure))] if not values_conflict(f, g)]
+        origins = {origin[g.doc_id] for g in same}
+        single = f.kind in ("money", "count", "percent") and len(origins) == 1 and len(ctx.docs) > 1
+        out.append(replace(f, single_source=single))
+    return replace(analysis, figures=tuple(out), figure_conflicts=tuple(conflicts(out, analysis.story.id)))
 
 
-def extract(doc: Any, parsed: Any) -> list[Any]:
-    return []
+def conflicts(figs: list[Figure], story_id: str | None = None, max_group: int = 200) -> list[FigureConflict]:
+    """One conflict per (quantity, set of disagreeing values) across different articles; bounded per group."""
+    groups: dict[tuple[str, str | None, str | None], list[Figure]] = defaultdict(list)
+    for f in figs:
+        if f.kind in ("money", "count", "percent") and _head(f.measure):
+            groups[(f.kind, f.unit, _head(f.measure))].append(f)
+    out = []
+    for (_, _, head), members in groups.items():
+        members = members[:max_group]
+        clash = set()
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if a.doc_id != b.doc_id and values_conflict(a, b):
+                    clash.update((a.id, b.id))
+        if clash:
+            chosen = [f for f in members if f.id in clash]
+            out.append(FigureConflict(measure=chosen[0].measure or head or "", figure_ids=tuple(f.id for f in chosen),
+                                      values=tuple(f.value for f in chosen), story_id=story_id))
+    return out
