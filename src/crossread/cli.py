@@ -129,6 +129,30 @@ def _print_summary(report: api.Report) -> None:
         console.print(f"wrote {f}")
 
 
+@app.command()
+def serve(
+    db: DbOpt = Path("crossread.duckdb"),
+    host: Annotated[str, typer.Option("--host", help="Address to bind; keep 127.0.0.1 unless you mean to share "
+                                      "the store with your network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+) -> None:
+    """Browse the store in a web UI (stories, claims, provenance, quotes, articles) and a JSON API; read-only."""
+    import uvicorn
+
+    from .web import create_app
+
+    if not db.exists():
+        console.print(f"[red]error:[/red] no store at {db}; run `crossread analyze ... --db {db}` first")
+        raise typer.Exit(2)
+    try:
+        web_app = create_app(db)
+    except CrossreadError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"serving {db} read-only at http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(web_app, host=host, port=port, log_level="warning")
+
+
 def main() -> None:
     app()
 

@@ -21,4 +21,7 @@ def write(report: dict[str, Any], out_dir: str | Path) -> list[Path]:
     paths = [out / "report.json", out / "report.md"]
     paths[0].write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     paths[1].write_text(render_markdown(report), encoding="utf-8")
+    from .html import write as write_html  # imported here: the HTML writer pulls in jinja2 and the web views
+
+    paths.append(write_html(report, out / "report.html"))
     return paths
