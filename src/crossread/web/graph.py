@@ -35,9 +35,31 @@ class Edge:
 
 
 def _layers(nodes: Sequence[Node], edges: Sequence[Edge]) -> dict[str, int]:
-    """Depth of each node = longest chain of directed edges above it (bounded, so cycles cannot loop)."""
+    """Depth of each node = longest chain of directed edges above it, after dropping the edges that close a cycle."""
     depth = {n.id: 0 for n in nodes}
-    directed = [e for e in edges if e.directed and e.source in depth and e.target in depth and e.source != e.target]
+    out: dict[str, list[Edge]] = {}
+    indegree = dict.fromkeys(depth, 0)
+    for e in edges:
+        if e.directed and e.source in depth and e.target in depth and e.source != e.target:
+            out.setdefault(e.source, []).append(e)
+            indegree[e.target] += 1
+    directed, state = [], {}  # state: 1 = on the DFS path, 2 = done
+    for root in sorted(depth, key=lambda n: indegree[n] > 0):  # start from originals
+        stack = [(root, iter(out.get(root, [])))]
+        state.setdefault(root, 1)
+        if state[root] == 2:
+            continue
+        while stack:
+            node, it = stack[-1]
+            e = next(it, None)
+            if e is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(e.target) != 1:  # an edge back onto the path would close a cycle: skip it
+                directed.append(e)
+                if e.target not in state:
+                    state[e.target] = 1
+                    stack.append((e.target, iter(out.get(e.target, []))))
     for _ in range(len(nodes)):
         changed = False
         for e in directed:

@@ -125,6 +125,18 @@ def story_title(story: dict[str, Any], docs: dict[str, dict[str, Any]]) -> str:
     return f"Story {story['id']}"
 
 
+def when(value: str | None) -> str:
+    """An ISO date or datetime for display: ``2024-02-27 14:05`` (seconds and zone dropped), '' when unknown."""
+    return (value or "")[:16].replace("T", " ")
+
+
+def number(value: Any) -> str:
+    """A figure's value for display: thousands separators, no trailing ``.0``."""
+    if not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+
+
 def _pick(d: dict[str, Any], *keys: str) -> Any:
     for k in keys:
         if d.get(k) is not None:
@@ -158,7 +170,7 @@ def story_view(data: dict[str, Any], docs: dict[str, dict[str, Any]], links: Lin
         text = doc.get("text")
         sources.append({
             "id": d, "label": label[d], "title": doc.get("title") or "", "published": doc.get("published") or "",
-            "words": len(text.split()) if text else doc.get("words"), "flags": flags.get(d, []),
+            "when": when(doc.get("published")), "words": len(text.split()) if text else doc.get("words"), "flags": flags.get(d, []),
             "origin": letters.get(d, ""), "origin_size": group_size.get(d, 0), "href": links.article(d),
             "url": safe_url(doc.get("url")), "author": doc.get("author") or "",
         })
@@ -288,11 +300,11 @@ def _figures(data: dict[str, Any], label: dict[str, str], links: Links) -> dict[
     figs = {f["id"]: f for f in data.get("figures", [])}
 
     def row(f: dict[str, Any]) -> dict[str, Any]:
-        return {"label": label.get(f["doc_id"], f["doc_id"]), "text": f["text"], "value": f.get("value"),
+        return {"label": label.get(f["doc_id"], f["doc_id"]), "text": f["text"], "value": number(f.get("value")),
                 "unit": f.get("unit") or "", "kind": f.get("kind", ""), "measure": f.get("measure") or "",
                 "single_source": bool(f.get("single_source")), "href": links.cite(f["doc_id"], f["start"], f["end"])}
 
-    conflicts = [{"measure": c.get("measure") or "", "values": c.get("values", []),
+    conflicts = [{"measure": c.get("measure") or "", "values": [number(x) for x in c.get("values", [])],
                   "entries": [row(figs[i]) for i in c.get("figure_ids", []) if i in figs]}
                  for c in data.get("figure_conflicts", [])]
     rows = sorted((row(f) for f in figs.values()), key=lambda r: (r["measure"].lower(), r["label"].lower()))
@@ -396,7 +408,7 @@ def article_view(doc: dict[str, Any], data: dict[str, Any] | None, annotations: 
     story = (data or {}).get("story")
     return {
         "id": doc["id"], "label": doc_label(doc, doc["id"]), "title": doc.get("title") or "",
-        "outlet": doc.get("outlet") or "", "published": doc.get("published") or "", "author": doc.get("author") or "",
+        "outlet": doc.get("outlet") or "", "published": when(doc.get("published")), "author": doc.get("author") or "",
         "source": doc.get("source") or "", "url": safe_url(doc.get("url")), "raw_url": doc.get("url") or "",
         "flags": flags, "removed": list(doc.get("removed") or []),
         "words": len((doc.get("text") or "").split()),
