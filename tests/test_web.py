@@ -244,10 +244,19 @@ def test_static_report_is_self_contained_and_citations_resolve(crafted_db: tuple
     html = render_html(report)
     assert re.search(r'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
                      r"style-src 'sha256-[A-Za-z0-9+/=]+'; img-src data:", unescape(html))
-    assert "<script" not in html and "<link" not in html and 'src="http' not in html
+    assert "<script" not in html and 'rel="stylesheet"' not in html and 'src="http' not in html
     ids = set(re.findall(r'id="([^"]+)"', html))
     targets = set(re.findall(r'href="#([^"]+)"', html))
     missing = sorted(t for t in targets if t not in ids)
     assert not missing, f"in-page links without a target: {missing[:5]}"
     cite = next(iter(report["briefs"][0]["sentences"][0]["citations"]))
     assert f'#c-{cite["doc_id"]}-{cite["start"]}-{cite["end"]}' in html
+
+
+def test_quote_variant_ops_from_the_quotes_stage_are_rendered_escaped() -> None:
+    from crossread.web.highlight import render_ops
+
+    html = str(render_ops([("equal", "We will", "We will"), ("replace", "not go back", "never <return>"),
+                           ("delete", "now", ""), ("insert", "", "soon")]))
+    assert html == ('We will <del class="diff-del">not go back</del> <mark class="diff-add">never &lt;return&gt;'
+                    '</mark> <del class="diff-del">now</del> <mark class="diff-add">soon</mark>')

@@ -148,3 +148,19 @@ def similarity(base: str, variant: str) -> float:
     if not a and not b:
         return 1.0
     return difflib.SequenceMatcher(a=a, b=b, autojunk=False).ratio()
+
+
+def render_ops(ops: Sequence[Sequence[str]]) -> Markup:
+    """A word diff given as ``(tag, canonical words, variant words)`` ops (``QuoteVariant.ops``) as HTML, in the
+    same markup as :func:`word_diff`."""
+    out: list[str] = []
+    for op in ops:
+        tag, old, new = (list(op) + ["", "", ""])[:3]
+        if tag == "equal":
+            out.append(str(escape(new or old)))
+            continue
+        if old and tag in ("replace", "delete"):
+            out.append(f'<del class="diff-del">{escape(old)}</del>')
+        if new and tag in ("replace", "insert"):
+            out.append(f'<mark class="diff-add">{escape(new)}</mark>')
+    return Markup(" ".join(o for o in out if o))

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from ..model import StoryAnalysis, to_dict
 from .graph import Edge, Node, render_svg
-from .highlight import Span, highlight, safe_url, similarity, word_diff
+from .highlight import Span, highlight, render_ops, safe_url, similarity, word_diff
 
 STANCE_ORDER = {"contradicts": 3, "supports": 2, "mentions": 1, "silent": 0}
 STANCE_SYMBOL = {"supports": "✓", "contradicts": "✗", "mentions": "~", "silent": "·"}
@@ -179,7 +179,7 @@ def story_view(data: dict[str, Any], docs: dict[str, dict[str, Any]], links: Lin
     return {
         "id": story["id"], "title": story_title(story, docs), "start": story.get("start"), "end": story.get("end"),
         "key_entities": story.get("key_entities", []), "sources": sources,
-        "n_origins": len(set(letters.get(d) or d for d in order)),
+        "n_origins": len(set(letters.get(d) or d for d in order)) if letters else None,
         "matrix": _matrix(data, order, label, links),
         "graph": _graph(data, docs, label, letters, flags, links),
         "reuse": _reuse(data, label, links),
@@ -276,15 +276,19 @@ def _quote_groups(data: dict[str, Any], label: dict[str, str], links: Links) -> 
     for g in data.get("quote_groups", []):
         canonical = g.get("canonical") or ""
         variants = []
-        for qid in g.get("quote_ids", []):
-            q = quotes.get(qid)
+        stage_variants = {v.get("quote_id"): v for v in g.get("variants", []) or []}
+        for qid in list(g.get("quote_ids", [])) + [v for v in stage_variants if v not in g.get("quote_ids", [])]:
+            q = quotes.get(qid) or stage_variants.get(qid)
             if q is None:
                 continue
             grouped.add(qid)
-            variants.append({"label": label.get(q["doc_id"], q["doc_id"]), "text": q["text"],
-                             "html": word_diff(canonical, q["text"]), "similarity": similarity(canonical, q["text"]),
-                             "kind": q.get("kind", "direct"), "cue": q.get("cue"), "speaker_text": q.get("speaker_text"),
-                             "via": q.get("via", []), "href": links.cite(q["doc_id"], q["start"], q["end"])})
+            ops = (stage_variants.get(qid) or {}).get("ops")
+            href = links.cite(q["doc_id"], q["start"], q["end"]) if "start" in q else links.article(q["doc_id"])
+            variants.append({"label": label.get(q["doc_id"], q.get("outlet") or q["doc_id"]), "text": q["text"],
+                             "html": render_ops(ops) if ops else word_diff(canonical, q["text"]),
+                             "similarity": similarity(canonical, q["text"]), "kind": q.get("kind", "direct"),
+                             "cue": q.get("cue"), "speaker_text": q.get("speaker_text"), "via": q.get("via", []),
+                             "href": href})
         variants.sort(key=lambda v: -v["similarity"])
         groups.append({"speaker": g.get("speaker") or "Unknown speaker", "canonical": canonical,
                        "variants": variants, "n_outlets": len({v["label"] for v in variants})})
@@ -307,8 +311,11 @@ def _figures(data: dict[str, Any], label: dict[str, str], links: Links) -> dict[
     conflicts = [{"measure": c.get("measure") or "", "values": [number(x) for x in c.get("values", [])],
                   "entries": [row(figs[i]) for i in c.get("figure_ids", []) if i in figs]}
                  for c in data.get("figure_conflicts", [])]
-    rows = sorted((row(f) for f in figs.values()), key=lambda r: (r["measure"].lower(), r["label"].lower()))
-    return {"rows": rows, "conflicts": conflicts}
+    rows = sorted((row(f) for f in figs.values()),
+                  key=lambda r: (r["measure"] == "", r["measure"].lower(), r["label"].lower()))
+    # dates and durations are context, not claims to check: listed apart so the numbers stand out
+    return {"rows": [r for r in rows if r["kind"] not in ("date", "duration")],
+            "dates": [r for r in rows if r["kind"] in ("date", "duration")], "conflicts": conflicts}
 
 
 def _contradictions(data: dict[str, Any], label: dict[str, str], links: Links) -> list[dict[str, Any]]:
