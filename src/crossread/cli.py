@@ -75,8 +75,7 @@ def ingest(
     with Progress(quiet=quiet) as progress:
         result = api.ingest(paths, config, progress)
     _print_ingest(result, quiet)
-    if result.sources and len(result.errors) == result.sources - result.skipped_sources and not result.articles \
-            and not result.skipped_sources:
+    if result.sources and not result.articles and not result.skipped_sources:  # nothing at all could be read
         raise typer.Exit(1)
 
 

@@ -115,6 +115,13 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
         else:
             empty = [d for d in docs if not d.text.strip()]
             docs = [d for d in docs if d.text.strip()]
+            # bad records of a multi-article source (JSONL lines, WARC records, feed entries) are reported by name
+            partial = list(getattr(raws, "errors", ()))
+            partial += [IngestError(d.source, "article text is empty after cleaning") for d in empty] if docs else []
+            for err in partial:
+                log.warning("skipped %s: %s", err.source, err.reason)
+                result.errors.append(err)
+                batch_errors.append((err, src.fingerprint))
             if not docs:
                 err = IngestError(src.name, "no article text found" if not empty else "article text is empty")
                 result.errors.append(err)
