@@ -40,7 +40,7 @@ from crossread.store import Store
 
 XSS = ('<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
        '[x](javascript:window.__pwned=1)<svg onload="window.__pwned=1"></svg>"><b onmouseover=alert(1)>b</b>'
-       "'><iframe srcdoc='<script>parent.__pwned=1</script>'></iframe>")
+       "'><iframe srcdoc='<script>parent.__pwned=1</script>'></iframe><script>document.title='pwned'</script>")
 
 ARTICLES = [
     ("d-gazette", "Harbour Gazette", "Dock workers strike at Valdmar port", "2025-03-03T08:00:00",
