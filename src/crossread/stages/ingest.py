@@ -83,7 +83,8 @@ def discover(paths: Sequence[str | Path], config: Config) -> list[Source]:
     refused ``file://`` or ``ftp://`` is reported by :func:`read` rather than dropped). Missing paths are kept too,
     and fail in :func:`read` with their reason."""
     out: list[Source] = []
-    seen: set[str] = set()
+    store = str(Path(config.db).resolve())
+    seen: set[str] = {store, store + ".wal", store + ".tmp"}  # never read our own store as input
     for p in paths:
         if isinstance(p, str) and URL_RE.match(p):
             if p not in seen:
@@ -94,7 +95,7 @@ def discover(paths: Sequence[str | Path], config: Config) -> list[Source]:
         files = _walk(p) if p.is_dir() else [p]
         for f in files:
             name = str(f)
-            if name in seen:
+            if name in seen or str(f.resolve()) in seen:
                 continue
             seen.add(name)
             out.append(Source(name, _fingerprint(f)))
@@ -284,15 +285,49 @@ def decode(name: str, data: bytes, declared: str | None = None) -> str:
             return _check_text(name, data.decode(enc))
         except (UnicodeDecodeError, LookupError):
             continue
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:1 << 20]).best()
-    if best is None or best.encoding is None:
+    encoding = detect_encoding(data)
+    if encoding is None:
         raise InputError(name, "undecodable: no text encoding fits these bytes")
     try:
-        return _check_text(name, data.decode(best.encoding))
+        text = _check_text(name, data.decode(encoding))
     except (UnicodeDecodeError, LookupError) as exc:
-        raise InputError(name, f"undecodable: detected {best.encoding} but the bytes do not decode") from exc
+        raise InputError(name, f"undecodable: detected {encoding} but the bytes do not decode") from exc
+    sample = text[:65536]
+    if len(sample) >= 100 and sum(ch in " \n\t\r" for ch in sample) < 0.01 * len(sample) and not _CJK.search(encoding):
+        raise InputError(name, f"undecodable: the bytes read as {encoding} give no words (no spaces), not text")
+    return text
+
+
+_CJK = re.compile(r"gb|big5|shift|jis|euc|932|936|949|950|hz|johab|utf", re.I)
+
+
+_PREFERRED = ("cp1252", "iso8859_15", "latin_1")  # the web's usual legacy encodings (WHATWG's default is cp1252)
+
+
+def detect_encoding(data: bytes) -> str | None:
+    """charset-normalizer's candidates that decode without chaos, re-ranked: single-byte code pages are often
+    indistinguishable to it, so prefer the candidate whose non-ASCII characters are letters (``ż`` read as
+    cp1252 gives the symbol ``¿`` inside a word), then the common Western code pages."""
+    from charset_normalizer import from_bytes
+
+    results = list(from_bytes(data[:1 << 20]))
+    if not results:
+        return None
+    floor = min(r.chaos for r in results)
+    sample = data[:65536]
+
+    def rank(item: tuple[int, Any]) -> tuple[int, int, int]:
+        n, r = item
+        try:
+            text = sample.decode(r.encoding, "replace")
+        except LookupError:
+            return (1 << 30, 9, n)
+        odd = sum(1 for ch in text if ord(ch) > 127 and not ch.isalpha() and ch not in "«»“”‘’„–—…€£°·•×½¼¾§©®™€\u00a0")
+        pref = _PREFERRED.index(r.encoding) if r.encoding in _PREFERRED else len(_PREFERRED)
+        return (odd, pref, n)
+
+    close = [(n, r) for n, r in enumerate(results) if r.chaos <= floor + 0.02 and r.encoding]
+    return min(close, key=rank)[1].encoding if close else None
 
 
 def _check_text(name: str, text: str) -> str:
@@ -327,8 +362,11 @@ def extract_html(name: str, html: str, url: str | None = None, **meta: str | Non
     if not text.strip():
         raise InputError(name, "no article text found in the HTML")
     found = {k: getattr(doc, k, None) if doc is not None else None for k in ("title", "author", "date", "sitename")}
-    if found["title"] is None:
-        found["title"] = _html_title(html)
+    if found["sitename"] and re.fullmatch(r"[\w.-]+\.[a-z]{2,}|[\d.:\[\]a-f]+", found["sitename"].lower()):
+        found["sitename"] = None  # trafilatura's fallback is the URL's host; the title suffix names the outlet better
+    page_title = _html_title(html)
+    if page_title and (found["title"] is None or page_title.startswith(found["title"])):
+        found["title"] = page_title  # keep a "Title | Outlet" suffix: the clean stage reads the outlet from it
     return RawArticle(source=name, text=text, url=url or (getattr(doc, "url", None) if doc else None),
                       title=meta.get("title") or found["title"], author=meta.get("author") or found["author"],
                       published=meta.get("published") or found["date"], outlet=meta.get("outlet") or found["sitename"])
@@ -458,6 +496,9 @@ def _read_warc(name: str, data: bytes, config: Config) -> Articles:
     from warcio.exceptions import ArchiveLoadFailed
 
     with _warc_stream(name, data, config.max_decompressed_bytes) as stream:
+        if not stream.read(5).upper().startswith(b"WARC/"):
+            raise InputError(name, "not a WARC file (no WARC/1.x record header)")
+        stream.seek(0)
         out = Articles()
         htmls = n = 0
         try:
