@@ -75,6 +75,8 @@ _YEAR = re.compile(r"(?<![\d$€£.,])\b(?P<year>(?:19|20)\d\d)\b(?![\d%,.]\d)(?
 _COUNT = re.compile(rf"(?i)(?<![\w.,]){_HEDGE}(?P<num>(?:tens|hundreds) of (?:thousands|millions)|dozens|hundreds|thousands|"
                     rf"millions|billions|{_NUM}|{_WORDNUM})(?:\s?-?(?P<scale>{_SCALE}))?(?=[ \t]+[A-Za-z])")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
+CONFLICT_KINDS = ("money", "count", "percent")
+CONTEXT_MODEL, CONTEXT_LEXICAL = 0.5, 0.25  # sentence cosine two conflicting figures' statements need
 
 
 def _number(text: str) -> float | None:
@@ -339,14 +341,37 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
         origins = {origin[g.doc_id] for g in same}
         single = f.kind in ("money", "count", "percent") and len(origins) == 1 and len(ctx.docs) > 1
         out.append(replace(f, single_source=single))
-    return replace(analysis, figures=tuple(out), figure_conflicts=tuple(conflicts(out, analysis.story.id)))
+    context = _context_similarity(out, ctx)
+    return replace(analysis, figures=tuple(out),
+                   figure_conflicts=tuple(conflicts(out, analysis.story.id, context)))
 
 
-def conflicts(figs: list[Figure], story_id: str | None = None, max_group: int = 200) -> list[FigureConflict]:
-    """One conflict per (quantity, set of disagreeing values) across different articles; bounded per group."""
+def _context_similarity(figs: list[Figure], ctx: Any) -> Any:
+    """A function (figure, figure) -> cosine of their sentences, so a conflict needs two statements about one thing."""
+    docs = {d.id: d for d in ctx.docs}
+    keys = sorted({(f.doc_id, f.sentence) for f in figs if f.sentence is not None and f.kind in CONFLICT_KINDS})
+    texts = [docs[d].sentences[i].text for d, i in keys if d in docs and i < len(docs[d].sentences)]
+    if len(texts) != len(keys) or not keys:
+        return lambda a, b: 1.0
+    vecs = dict(zip(keys, ctx.models.embed(texts)))
+    floor = CONTEXT_MODEL if getattr(ctx.models, "encoder", None) is not None else CONTEXT_LEXICAL
+
+    def sim(a: Figure, b: Figure) -> bool:
+        va, vb = vecs.get((a.doc_id, a.sentence)), vecs.get((b.doc_id, b.sentence))
+        return va is None or vb is None or float(va @ vb) >= floor
+    return sim
+
+
+def conflicts(figs: list[Figure], story_id: str | None = None, related: Any = None,
+              max_group: int = 200) -> list[FigureConflict]:
+    """One conflict per (quantity, set of disagreeing values) across different articles; bounded per group.
+
+    ``related(a, b)`` says whether the two figures' sentences are about the same thing (default: always).
+    """
+    related = related or (lambda a, b: True)
     groups: dict[tuple[str, str | None, str | None], list[Figure]] = defaultdict(list)
     for f in figs:
-        if f.kind in ("money", "count", "percent") and _head(f.measure):
+        if f.kind in CONFLICT_KINDS and _head(f.measure):
             groups[(f.kind, f.unit, _head(f.measure))].append(f)
     out = []
     for (_, _, head), members in groups.items():
@@ -354,7 +379,7 @@ def conflicts(figs: list[Figure], story_id: str | None = None, max_group: int = 
         clash = set()
         for i, a in enumerate(members):
             for b in members[i + 1:]:
-                if a.doc_id != b.doc_id and values_conflict(a, b):
+                if a.doc_id != b.doc_id and values_conflict(a, b) and related(a, b):
                     clash.update((a.id, b.id))
         if clash:
             chosen = [f for f in members if f.id in clash]
