@@ -1,15 +1,494 @@
-"""Entities. FIRST VERSION (being replaced)."""
+"""Entities: find named mentions per article, then fold every form of a name into one entity per story.
+
+Per document, :func:`mentions` lists PERSON / ORG / GPE / NORP / LOC mentions (spaCy NER, or a capitalised-sequence
+fallback) plus ROLE mentions ("the Kremlin spokesman", "NATO chief"). Per story, :func:`run` resolves them:
+
+* full person names cluster by surname, then by first name, where first names may differ by transliteration
+  ("Dmitri"/"Dmitry", a rapidfuzz ratio) and middle initials are ignored; two different first names with one
+  surname ("Joe Biden", "Hunter Biden") stay two people;
+* bare surnames and title forms ("Mr. Macron", "President Macron") join the person with that surname, choosing
+  the one named most recently in the same article when several share it;
+* a garbled form ("Marcone") joins a person only when it is rare, very close to exactly one known surname and
+  that person is named in the same story;
+* role descriptions bind to the person an apposition names ("Kremlin spokesman Dmitry Peskov",
+  "Dmitri S. Peskov, the Kremlin spokesman"), keyed by (organisation or country, role).
+
+The canonical name is the full form seen in the most articles (then most often, then longest).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
-from ..model import StoryAnalysis
+from rapidfuzz import fuzz
+
+from ..model import Document, Entity, Mention, StoryAnalysis
+
+log = logging.getLogger(__name__)
+
+ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC"})
+TITLES = frozenset("""mr mrs ms miss dr prof sir dame lord lady president chancellor minister premier senator sen
+rep gov governor secretary general gen col lt capt adm judge justice pope king queen prince princess
+mayor ambassador sheikh rev father""".split())
+# Role nouns and the class they fold to; "chief"/"head"/"leader" match any top role of the same organisation.
+ROLE_CLASSES = {
+    "spokesman": "spokesperson", "spokeswoman": "spokesperson", "spokesperson": "spokesperson",
+    "press secretary": "spokesperson", "president": "president", "vice president": "vice president",
+    "chancellor": "chancellor", "prime minister": "prime minister", "premier": "prime minister",
+    "secretary-general": "secretary general", "secretary general": "secretary general",
+    "foreign minister": "foreign minister", "defence minister": "defence minister",
+    "defense minister": "defence minister", "defense secretary": "defence minister",
+    "secretary of state": "foreign minister", "minister": "minister", "king": "king", "queen": "queen",
+    "chief": "*", "head": "*", "leader": "*", "boss": "*", "chairman": "chair", "chairwoman": "chair",
+    "chair": "chair", "ceo": "ceo", "chief executive": "ceo", "director": "director", "mayor": "mayor",
+    "governor": "governor", "senator": "senator", "ambassador": "ambassador", "general": "general",
+}
+_ROLE_NOUN = "|".join(sorted((re.escape(k) for k in ROLE_CLASSES), key=len, reverse=True))
+# Up to three capitalised or nationality modifiers (with an optional possessive) before a role noun, or "of X".
+_MOD = r"(?:(?:U\.S\.|[A-Z][\w-]*(?:'s|’s)?) +){0,3}"
+ROLE_RE = re.compile(
+    rf"\b(?:(?:[Tt]he|[Aa]n?|[Ii]ts|[Hh]is|[Hh]er) +)?(?P<mod>{_MOD})(?P<role>(?i:{_ROLE_NOUN}))\b"
+    rf"(?P<of> +(?:of|for) +(?:the +)?(?:[A-Z][\w-]*(?: +|\b)){{1,4}})?")
+DEMONYMS = {
+    "french": "france", "german": "germany", "russian": "russia", "ukrainian": "ukraine", "british": "uk",
+    "american": "us", "u.s.": "us", "us": "us", "united states": "us", "italian": "italy", "polish": "poland",
+    "spanish": "spain", "chinese": "china", "czech": "czech republic", "slovak": "slovakia", "swedish": "sweden",
+    "finnish": "finland", "dutch": "netherlands", "belgian": "belgium", "hungarian": "hungary", "israeli": "israel",
+    "iranian": "iran", "turkish": "turkey", "japanese": "japan", "indian": "india", "canadian": "canada",
+    "mexican": "mexico", "brazilian": "brazil", "lithuanian": "lithuania", "latvian": "latvia",
+    "estonian": "estonia", "romanian": "romania", "greek": "greece", "austrian": "austria", "danish": "denmark",
+    "norwegian": "norway", "irish": "ireland", "uk": "uk", "britain": "uk", "united kingdom": "uk",
+    "white house": "us", "kremlin": "russia", "elysee": "france", "élysée": "france", "downing street": "uk",
+}
+_CAP_SEQ = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:[A-Z][\w’'.-]*|[A-Z]\.|de|van|von|der|al|bin)){0,4}")
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_ORG_WORDS = frozenset("""party ministry council committee times press news post journal institute university
+agency union bank house department office commission court army forces alliance nato un eu reuters bbc
+company corporation inc group association foundation league network""".split())
+_STOP_CAPS = frozenset("""the a an and but or if in on at as for of to it he she they we i this that these those
+there his her its their our my when while after before however despite with by from share leave related back
+yes no so then also even monday tuesday wednesday thursday friday saturday sunday january february march april
+may june july august september october november december""".split())
+FUZZY_FIRST = 75  # rapidfuzz ratio for first-name transliterations (Dmitri/Dmitry = 83)
+GARBLE_MIN = 75  # ratio for a garbled surname (Marcone/Macron = 77) when exactly one candidate fits
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free key used to compare name forms."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).lower().replace("’", "'")
+
+
+def strip_name(text: str) -> str:
+    """A mention's surface form without a leading article/title or a trailing possessive."""
+    text = _POSSESSIVE.sub("", text.strip().strip(",.;:"))
+    words = text.split()
+    while len(words) > 1 and (words[0].lower() in ("the",) or fold(words[0]).rstrip(".") in TITLES):
+        words = words[1:]
+    return " ".join(words)
+
+
+def name_tokens(text: str) -> list[str]:
+    """Folded tokens of a person name, without titles and middle initials."""
+    toks = [fold(t).strip(".,") for t in strip_name(text).split()]
+    toks = [t for t in toks if t and t not in TITLES]
+    if len(toks) > 2:
+        toks = [toks[0]] + [t for t in toks[1:-1] if len(t) > 1] + [toks[-1]]
+    return toks
+
+
+# ---------------------------------------------------------------------------------------------- per document
+
+
+def mentions(doc: Document, parsed: Any | None) -> list[Mention]:
+    """Entity and role mentions of one document, sorted by offset; spaCy NER when ``parsed`` is a Doc."""
+    text = doc.text
+    out: list[Mention] = []
+    if parsed is not None:
+        for ent in parsed.ents:
+            if ent.label_ not in ENTITY_LABELS:
+                continue
+            out.extend(_clean_mention(doc.id, text, ent.start_char, ent.end_char, ent.label_))
+    else:
+        out.extend(_lexical_mentions(doc.id, text))
+    out = _fix_headline_names(text, out)
+    taken = [(m.start, m.end) for m in out]
+    for m in _title_persons(doc.id, text):  # "Mr. Peskov" where NER missed the name
+        if not any(s < m.end and m.start < e for s, e in taken):
+            out.append(m)
+    names = [(m.start, m.end) for m in out]
+    for m in role_mentions(doc.id, text):
+        if not any(s <= m.start and m.end <= e for s, e in names):
+            out.append(m)
+    return sorted(out, key=lambda m: (m.start, m.end))
+
+
+def _clean_mention(doc_id: str, text: str, start: int, end: int, label: str) -> list[Mention]:
+    """Trim articles, titles and possessives off a span, keeping exact offsets."""
+    span = text[start:end]
+    m = re.match(r"(?:(?:[Tt]he|[Mm]r|[Mm]rs|[Mm]s|[Dd]r)\.?\s+)+", span)
+    if m and label == "PERSON":
+        start += m.end()
+    m = re.match(r"(?:(?:On|In|At|For|From|With|By|To|As|But|And|If|When|While|After|Before|Why|How|What)\s+)+",
+                 text[start:end])
+    if m and m.end() < end - start:  # sentence-initial words NER glued on ("On Trump")
+        start += m.end()
+    span = text[start:end]
+    p = re.search(r"(?:'s|’s|['’])$", span)
+    if p:
+        end -= len(p.group())
+    while end > start and text[end - 1] in ",.;: ":
+        end -= 1
+    if end <= start or not text[start].isalnum():
+        return []
+    return [Mention(doc_id, start, end, text[start:end], label)]
+
+
+def _fix_headline_names(text: str, found: list[Mention]) -> list[Mention]:
+    """In Title Case lines NER glues words onto names ("Rebuke Macron"): keep only the part named elsewhere."""
+    def is_title_line(pos: int) -> bool:
+        ls, le = text.rfind("\n", 0, pos) + 1, text.find("\n", pos)
+        words = re.findall(r"[A-Za-z][\w'’-]*", text[ls:le if le >= 0 else len(text)])
+        return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+    out = []
+    for m in found:
+        if m.label != "PERSON" or " " not in m.text or not is_title_line(m.start):
+            out.append(m)
+            continue
+        elsewhere = {x.text for x in found if x is not m and not is_title_line(x.start)}
+        if m.text in elsewhere:
+            out.append(m)
+            continue
+        for word in re.finditer(r"\S+", m.text):
+            if word.group() in elsewhere:
+                s = m.start + word.start()
+                out.append(Mention(m.doc_id, s, s + len(word.group()), word.group(), m.label))
+    return out
+
+
+_TITLE_PERSON = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|President|Chancellor|Senator|Sen|Gov|Rep)\.?\s+"
+                           r"((?:[A-Z][\w’'-]+\s+){0,2}[A-Z][\w-]+)")
+
+
+def _title_persons(doc_id: str, text: str) -> list[Mention]:
+    return [Mention(doc_id, m.start(1), m.end(1), m.group(1), "PERSON") for m in _TITLE_PERSON.finditer(text)]
+
+
+def _lexical_mentions(doc_id: str, text: str) -> list[Mention]:
+    """Fallback NER: capitalised word sequences, typed by title words, organisation words and shape."""
+    out = []
+    for m in _CAP_SEQ.finditer(text):
+        words = m.group().split()
+        start = m.start()
+        while words and (fold(words[0]) in _STOP_CAPS or fold(words[0]).rstrip(".") in TITLES):
+            start += len(words[0]) + 1
+            words = words[1:]
+            start = text.find(words[0], start - 1) if words else start
+        if not words:
+            continue
+        span_text = strip_name(" ".join(words))
+        if not span_text or fold(span_text) in _STOP_CAPS or len(span_text) < 2:
+            continue
+        start = text.find(span_text, start)
+        before = text[max(0, start - 25):start]
+        folded = {fold(w).strip(".,") for w in span_text.split()}
+        if folded & _ORG_WORDS or span_text.isupper():
+            label = "ORG"
+        elif fold(span_text) in DEMONYMS:
+            label = "NORP"
+        elif re.search(r"\b(?:Mr|Mrs|Ms|Dr|President|Chancellor|minister|spokesman|said)\.?\s*$", before) \
+                or len(words) >= 2:
+            label = "PERSON"
+        else:
+            label = "MISC"
+        out.append(Mention(doc_id, start, start + len(span_text), span_text, label))
+    return out
+
+
+def role_mentions(doc_id: str, text: str) -> list[Mention]:
+    """Role descriptions ("the Kremlin spokesman", "NATO's secretary general", "the head of NATO")."""
+    out = []
+    for m in ROLE_RE.finditer(text):
+        role = m.group("role")
+        if role[0].isupper() and not m.group("mod") and m.start("role") == m.start() and not m.group("of"):
+            continue  # a bare capitalised "President" before a name is a title, handled with the name
+        end = m.end("of") if m.group("of") else m.end("role")
+        out.append(Mention(doc_id, m.start(), end, text[m.start():end].rstrip(), "ROLE"))
+    return out
+
+
+def role_key(text: str) -> tuple[str, str] | None:
+    """(organisation or country, role class) of a role phrase, e.g. ("nato", "*") for "NATO chief"."""
+    m = ROLE_RE.search(text)
+    if not m:
+        return None
+    cls = ROLE_CLASSES.get(fold(m.group("role")).replace("  ", " "), "*")
+    mod = m.group("of") or m.group("mod") or ""
+    mod = re.sub(r"^\s*(?:of|for)\s+(?:the\s+)?", "", mod)
+    mod = fold(_POSSESSIVE.sub("", mod.strip()).replace("'s", "").replace("’s", ""))
+    mod = " ".join(w for w in mod.split() if w not in ("the", "a", "an", "its", "his", "her", "us-led"))
+    if not mod:
+        return ("", cls)
+    return (DEMONYMS.get(mod, mod), cls)
+
+
+def role_bindings(doc: Document, mentions_: list[Mention]) -> list[tuple[tuple[str, str], Mention]]:
+    """(role key, person mention) pairs taught by appositions in one document.
+
+    Forms: "Kremlin spokesman Dmitry Peskov", "Dmitri S. Peskov, the Kremlin spokesman", "A Kremlin
+    spokesperson, Dmitry Peskov," and "The Secretary-General of the alliance, Jens Stoltenberg".
+    """
+    text = doc.text
+    persons = [m for m in mentions_ if m.label == "PERSON"]
+    out = []
+    for r in (m for m in mentions_ if m.label == "ROLE"):
+        key = role_key(r.text)
+        if key is None or not key[0]:
+            continue
+        for p in persons:
+            gap_after = text[r.end:p.start] if p.start >= r.end else None
+            gap_before = text[p.end:r.start] if r.start >= p.end else None
+            if gap_after is not None and re.fullmatch(r"\s*,?\s*", gap_after) and len(gap_after) <= 3:
+                out.append((key, p))
+            elif gap_before is not None and re.fullmatch(r"(?:'s|’s)?\s*,\s*", gap_before):
+                out.append((key, p))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- per story
 
 
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
-    return analysis
+    """Resolve every document's mentions into the story's entities."""
+    by_doc = {d.id: ctx.annotations(d.id, "mentions", Mention) for d in ctx.docs}
+    docs = {d.id: d for d in ctx.docs}
+    return replace(analysis, entities=tuple(resolve(by_doc, docs)))
 
 
-def mentions(doc: Any, parsed: Any) -> list[Any]:
-    return []
+def resolve(by_doc: dict[str, list[Mention]], docs: dict[str, Document] | None = None) -> list[Entity]:
+    """Cluster mentions (doc id -> mentions) into entities; see the module docstring for the rules."""
+    by_doc = _harmonise_types(by_doc)
+    clusters: list[list[Mention]] = []
+    persons = _person_clusters(by_doc, clusters)
+    _attach_roles(by_doc, docs or {}, clusters, persons)
+    _other_clusters(by_doc, clusters)
+    entities = [_entity(c) for c in clusters if c]
+    return sorted(entities, key=lambda e: (-len(e.mentions), e.name))
+
+
+def _harmonise_types(by_doc: dict[str, list[Mention]]) -> dict[str, list[Mention]]:
+    """Small NER models tag a bare surname ORG or GPE now and then ("Stoltenberg did not respond"): a single
+    capitalised word equal to the surname of a full person name in the story becomes PERSON; so does an
+    ORG-tagged word that is never an organisation elsewhere yet garbles exactly one such surname."""
+    surnames = {name_tokens(m.text)[-1] for ms in by_doc.values() for m in ms
+                if m.label == "PERSON" and len(name_tokens(m.text)) >= 2}
+    org_forms = Counter(fold(m.text) for ms in by_doc.values() for m in ms if m.label == "ORG")
+    out = {}
+    for doc_id, ms in by_doc.items():
+        fixed = []
+        for m in ms:
+            tok = fold(m.text)
+            if m.label in ("ORG", "GPE", "NORP") and " " not in m.text and not m.text.isupper():
+                close = [x for x in surnames if len(tok) >= 4 and tok[0] == x[0] and fuzz.ratio(tok, x) >= GARBLE_MIN]
+                if tok in surnames or (m.label == "ORG" and org_forms[tok] <= 1 and len(close) == 1):
+                    m = replace(m, label="PERSON")
+            fixed.append(m)
+        out[doc_id] = fixed
+    return out
+
+
+def _person_clusters(by_doc: dict[str, list[Mention]], clusters: list[list[Mention]]) -> dict[int, list[str]]:
+    """Build person clusters in ``clusters``; returns cluster index -> folded full-name token lists."""
+    full: dict[int, list[str]] = {}  # cluster -> [first, ..., surname]
+    by_surname: dict[str, list[int]] = defaultdict(list)
+    singles: list[Mention] = []
+    all_persons = [m for ms in by_doc.values() for m in ms if m.label == "PERSON"]
+    for m in all_persons:
+        toks = name_tokens(m.text)
+        if len(toks) < 2:
+            singles.append(m)
+            continue
+        first, last = toks[0], toks[-1]
+        found = None
+        for ci in by_surname[last]:
+            f2 = full[ci][0]
+            if f2 == first or (len(first) > 2 and len(f2) > 2 and fuzz.ratio(first, f2) >= FUZZY_FIRST
+                                and first[0] == f2[0]):
+                found = ci
+                break
+            if len(first) == 1 and f2.startswith(first):  # "J. Stoltenberg"
+                found = ci
+                break
+        if found is None:
+            found = len(clusters)
+            clusters.append([])
+            full[found] = toks
+            by_surname[last].append(found)
+        clusters[found].append(m)
+    # bare surnames, then garbled ones
+    counts = Counter(name_tokens(m.text)[-1] for m in singles if name_tokens(m.text))
+    for m in singles:
+        toks = name_tokens(m.text)
+        if not toks:
+            continue
+        ci = _pick_by_surname(m, toks[-1], by_surname, clusters, by_doc)
+        if ci is None:
+            ci = _garble_target(toks[-1], counts[toks[-1]], by_surname, clusters, m.doc_id)
+        if ci is None:
+            key = toks[-1]
+            if key in by_surname and any(not full[c] for c in by_surname[key]):
+                ci = next(c for c in by_surname[key] if not full[c])
+            else:
+                ci = len(clusters)
+                clusters.append([])
+                full[ci] = []
+                by_surname[key].append(ci)
+        clusters[ci].append(m)
+    return full
+
+
+def _pick_by_surname(m: Mention, surname: str, by_surname: dict[str, list[int]], clusters: list[list[Mention]],
+                     by_doc: dict[str, list[Mention]]) -> int | None:
+    """The full-name person a bare surname refers to: the only one, or the latest named before it in its article."""
+    cands = [c for c in by_surname.get(surname, []) if any(len(name_tokens(x.text)) >= 2 for x in clusters[c])]
+    if len(cands) == 1:
+        return cands[0]
+    if not cands:
+        return None
+    best, best_pos = None, -1
+    for c in cands:
+        for x in clusters[c]:
+            if x.doc_id == m.doc_id and x.start < m.start and x.start > best_pos and len(name_tokens(x.text)) >= 2:
+                best, best_pos = c, x.start
+    return best
+
+
+def _garble_target(token: str, freq: int, by_surname: dict[str, list[int]], clusters: list[list[Mention]],
+                   doc_id: str) -> int | None:
+    """A person whose surname the unknown ``token`` garbles: close, unique, better attested, named in the story."""
+    if token in by_surname or len(token) < 4:
+        return None
+    scored = []
+    for surname, cis in by_surname.items():
+        if len(surname) < 4 or not cis:
+            continue
+        score = fuzz.ratio(token, surname)
+        if score >= GARBLE_MIN and token[0] == surname[0]:
+            scored.append((score, surname, cis))
+    if len(scored) != 1 or len(scored[0][2]) != 1:
+        return None
+    ci = scored[0][2][0]
+    if len(clusters[ci]) <= freq:
+        return None  # the "garble" is as common as the name: more likely a different name
+    return ci
+
+
+def _attach_roles(by_doc: dict[str, list[Mention]], docs: dict[str, Document], clusters: list[list[Mention]],
+                  full: dict[int, list[str]]) -> None:
+    """Bind ROLE mentions to the person clusters that appositions name, story-wide."""
+    cluster_of = {(m.doc_id, m.start): ci for ci, c in enumerate(clusters) for m in c}
+    role_map: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for doc_id, ms in by_doc.items():
+        doc = docs.get(doc_id)
+        if doc is None:
+            continue
+        for key, p in role_bindings(doc, ms):
+            ci = cluster_of.get((p.doc_id, p.start))
+            if ci is not None:
+                role_map[key][ci] += 1
+    for ms in by_doc.values():
+        for r in (m for m in ms if m.label == "ROLE"):
+            ci = lookup_role(role_key(r.text), role_map)
+            if ci is not None:
+                clusters[ci].append(r)
+
+
+def lookup_role(key: tuple[str, str] | None, role_map: dict[tuple[str, str], Counter]) -> Any | None:
+    """The single holder of role ``key`` in ``role_map``; generic roles ("chief") match any role of that body."""
+    if key is None or not key[0]:
+        return None
+    org, cls = key
+    holders: Counter = Counter()
+    for (o, c), cnt in role_map.items():
+        if o == org and (c == cls or "*" in (c, cls)):
+            holders.update(cnt)
+    if len(holders) == 1:
+        return next(iter(holders))
+    return None
+
+
+def _org_key(m: Mention) -> str:
+    key = fold(strip_name(m.text)).replace(".", "")
+    return re.sub(r"^the\s+", "", key)
+
+
+def _other_clusters(by_doc: dict[str, list[Mention]], clusters: list[list[Mention]]) -> None:
+    """Organisations and places: one cluster per folded name. A one-word form ("the Times", "AP") joins the full
+    form it abbreviates, named earlier in the same article, or else the only such form in the story."""
+    groups: dict[tuple[str, str], list[Mention]] = defaultdict(list)
+    pending: list[tuple[str, str, Mention]] = []
+    for ms in by_doc.values():
+        seen: list[tuple[str, str]] = []
+        for m in ms:
+            if m.label in ("PERSON", "ROLE"):
+                continue
+            label = "GPE" if m.label in ("GPE", "LOC") else m.label
+            key = _org_key(m)
+            if " " in key:
+                seen.append((label, key))
+                groups[(label, key)].append(m)
+                continue
+            local = {k for lab, k in seen if lab == label and _abbreviates(key, k)}
+            if len(local) == 1:
+                groups[(label, local.pop())].append(m)
+            else:
+                pending.append((label, key, m))
+    for label, key, m in pending:
+        longer = {k for lab, k in groups if lab == label and _abbreviates(key, k)}
+        if (label, key) not in groups and len(longer) == 1:
+            groups[(label, longer.pop())].append(m)
+        else:
+            groups[(label, key)].append(m)
+    clusters.extend(groups.values())
+
+
+def _abbreviates(short: str, full: str) -> bool:
+    """'times' abbreviates 'moscow times'; 'ap' abbreviates 'associated press'."""
+    return short != full and len(full.split()) > 1 and (full.split()[-1] == short or _initials(full) == short)
+
+
+def _initials(key: str) -> str:
+    return "".join(w[0] for w in key.split() if w not in ("of", "the", "and", "for"))
+
+
+def _entity(cluster: list[Mention]) -> Entity:
+    named = [m for m in cluster if m.label != "ROLE"] or cluster
+    types = Counter(m.label for m in named)
+    etype = types.most_common(1)[0][0]
+    name = canonical_name(named)
+    aliases = sorted({m.text for m in cluster} - {name})
+    ent_id = hashlib.sha1(f"{etype}:{fold(name)}".encode()).hexdigest()[:12]
+    doc_ids = tuple(sorted({m.doc_id for m in cluster}))
+    return Entity(ent_id, name, etype, tuple(aliases), doc_ids,
+                  tuple(sorted(cluster, key=lambda m: (m.doc_id, m.start))))
+
+
+def canonical_name(forms: Iterable[Mention]) -> str:
+    """The best-attested full form: seen in most articles, then most often, then longest."""
+    docs: dict[str, set[str]] = defaultdict(set)
+    count: Counter = Counter()
+    for m in forms:
+        form = strip_name(m.text) if m.label == "PERSON" else re.sub(r"^the ", "The ", m.text)
+        docs[form].add(m.doc_id)
+        count[form] += 1
+    def score(f: str) -> tuple:
+        initials = len(re.findall(r"\b[A-Z]\.", f))
+        return (len(name_tokens(f)) >= 2, len(docs[f]), count[f], -initials, len(f))
+    return max(docs, key=score)

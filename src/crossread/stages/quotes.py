@@ -1,15 +1,658 @@
-"""Quotes. FIRST VERSION (being replaced)."""
+"""Quotes: direct and reported speech with its speaker, per article; then variant groups across the story.
+
+Per document, :func:`extract` finds
+
+* **direct quotes** in straight, curly, ``''doubled''`` and «guillemet» marks, joining a quote split around its
+  attribution (``"…," he said, "…"``) and a quote carried over paragraphs (a paragraph that opens a quote without
+  closing it continues into the next one);
+* **indirect speech** ("Scholz said that no ground troops would be sent") from a speech verb with a named subject.
+
+The speaker comes from the reporting cue next to the quote: the dependency parse (``nsubj`` of the cue verb) when
+spaCy ran, rules over the entity mentions otherwise. Pronouns and continuations ("he continued") take the latest
+compatible named speaker; role nouns ("the spokesman") take the person an apposition in the article names. Short
+quoted phrases that no cue governs (scare quotes, titles) are not quotes. "according to the Times" and friends
+become the reporting chain ``via``, expanded to the full outlet name when the article gave it earlier.
+
+Per story, :func:`run` maps speakers to canonical entities and groups quotes of one utterance by one speaker
+across outlets (see :mod:`crossread.stages.quote_variants`).
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..model import StoryAnalysis
+from ..model import Document, Mention, Quote, StoryAnalysis
+from . import entities as ents
+from .segment import paragraphs as para_spans
+from .segment import sentence_spans
+
+log = logging.getLogger(__name__)
+
+CUE_WORDS = frozenset("""said says say saying told tells tell telling added adds adding stated states stating
+wrote writes writing warned warns warning asserted asserts argued argues arguing noted notes noting explained
+explains explaining claimed claims claiming declared declares insisted insists insisting continued continues
+tweeted tweets posted remarked observed emphasized emphasised emphasizing stressed stresses stressing acknowledged
+admitted announced announces asked asks asking replied replies responded responds answered recalled recalls
+recalling quipped joked conceded cautioned predicted predicts urged vowed promised suggested suggests wondered
+exclaimed shouted yelled mentioned complained complains countered concluded agreed agrees reiterated lamented
+boasted railed blasted slammed called calls calling described describes describing testified conceded reported
+confirmed confirms denied denies thundered mused griped pleaded chimed opined scoffed snapped charged contended
+contends maintained maintains implored demanded declaring read reads barked concludes jokes joking alleged
+alleges anticipated pondered believes believed thinks thought hopes hoped fears feared feels felt knows recounted
+recounts accused accuses praised praises criticized criticised dubbed labeled labelled branded termed deemed
+pledged pledges pledging threatened proclaimed proclaims bragged touted tweeting posting telling conceding
+acknowledges admits admitting announcing expressed expresses predicting warn urges urging thanked groused
+lamented insists""".split())
+CUE_PHRASES = re.compile(r"\b(?:according to|quoted as saying|in a statement|put it|in an interview)\b", re.I)
+PRONOUNS = {"he": "PERSON", "she": "PERSON", "him": "PERSON", "her": "PERSON", "they": "ANY", "it": "ORG"}
+FIRST_PERSON = frozenset({"i", "we"})
+SPEAKER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "ROLE"})
+MEDIA_WORDS = re.compile(r"\b(?:Times|Post|Press|News|Journal|Reuters|AP|AFP|BBC|CNN|Politico|Agency|Telegraph|"
+                         r"Guardian|Tribune|Herald|Gazette|Wire|TASS|Interfax|Bloomberg|Axios|Network|Radio|TV)\b")
+OPENERS = {"“": "”", "«": "»", "„": "“", "‹": "›", '"': '"', "''": "''"}
+_MARK = re.compile(r"''|[“”«»„‹›\"]")
+_WORD = re.compile(r"[\w’'-]+")
+SCARE_MAX_WORDS = 3  # a quoted phrase this short with no governing cue is a scare quote or a title
+MAX_FRAME_WORDS = 22  # an attribution between two halves of a split quote is at most this long
+
+
+@dataclass(slots=True)
+class _Seg:
+    start: int  # content start (after the opening mark)
+    end: int  # content end (before the closing mark, or paragraph end when left open)
+    mark_start: int
+    mark_end: int
+    para: int
+    closed: bool
+
+
+# ---------------------------------------------------------------------------------------------- quote marks
+
+
+def quote_segments(text: str) -> list[_Seg]:
+    """Quoted stretches, paragraph by paragraph; an unclosed quote runs to its paragraph's end."""
+    segs: list[_Seg] = []
+    for p, (ps, pe) in enumerate(para_spans(text)):
+        open_mark: tuple[str, int] | None = None
+        for m in _MARK.finditer(text, ps, pe):
+            mark, pos = m.group(), m.start()
+            if open_mark is None:
+                if mark in OPENERS and not (mark in ('"', "''") and _looks_closing(text, pos, m.end(), ps)):
+                    if pos > 0 and text[pos - 1] == "=":  # markup attribute, id="..."
+                        continue
+                    open_mark = (mark, m.end())
+                elif mark == "”" and m.end() < pe and text[m.end()].isalnum() and (pos == ps or text[pos - 1] == " "):
+                    open_mark = ("“", m.end())  # a reversed opening mark
+                continue
+            opener, cstart = open_mark
+            if mark == OPENERS[opener] or (opener == "„" and mark == "”") or (opener == "“" and mark == '"'):
+                segs.append(_Seg(cstart, pos, cstart - len(opener), m.end(), p, True))
+                open_mark = None
+        if open_mark is not None:
+            opener, cstart = open_mark
+            segs.append(_Seg(cstart, pe, cstart - len(opener), pe, p, False))
+    out = []
+    for s in segs:  # trim spaces inside the marks: « texte »
+        a, b = s.start, s.end
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a and _WORD.search(text, a, b):
+            out.append(_Seg(a, b, s.mark_start, s.mark_end, s.para, s.closed))
+    return out
+
+
+def _looks_closing(text: str, start: int, end: int, para_start: int) -> bool:
+    """A straight mark glued to the word before it and followed by a space or punctuation closes, not opens."""
+    before = text[start - 1] if start > para_start else " "
+    after = text[end] if end < len(text) else " "
+    return before.isalnum() and (after.isspace() or after in ".,;:!?)")
+
+
+# ---------------------------------------------------------------------------------------------- extraction
+
+
+@dataclass(slots=True)
+class _Ctx:
+    doc: Document
+    parsed: Any
+    mentions: list[Mention]
+    paras: list[tuple[int, int]]
+    sents: list[tuple[int, int]]
+    sent_starts: list[int]
+    roles: dict[tuple[str, str], Mention]
+    quoted: list[tuple[int, int]]
+    _tokens: dict[int, Any] | None = None
+
+    def token_at(self, pos: int) -> Any | None:
+        """The parser token starting at character ``pos`` (index built on first use)."""
+        if self.parsed is None:
+            return None
+        if self._tokens is None:
+            self._tokens = {t.idx: t for t in self.parsed}
+        return self._tokens.get(pos)
+
+    def sentence_of(self, pos: int) -> int:
+        return max(0, bisect_right(self.sent_starts, pos) - 1)
+
+    def para_of(self, pos: int) -> int:
+        for i, (s, e) in enumerate(self.paras):
+            if s <= pos < e or pos == e:
+                return i
+        return len(self.paras) - 1
+
+
+def extract(doc: Document, parsed: Any | None, mentions: list[Mention]) -> list[Quote]:
+    """Direct and indirect quotes of one document, with speaker surface forms resolved inside the article."""
+    text = doc.text
+    paras = para_spans(text)
+    if doc.sentences:
+        sents = [(s.start, s.end) for s in doc.sentences]
+    else:
+        sents = [sp for ps, pe in paras for sp in sentence_spans(text, ps, pe)]
+    roles = {}
+    for key, person in ents.role_bindings(doc, mentions):
+        roles.setdefault(key, person)
+    segs = quote_segments(text)
+    quoted = [(s.start, s.end) for s in segs]
+    speakers = [m for m in mentions if m.label in SPEAKER_LABELS and not _inside(m.start, quoted)]
+    ctx = _Ctx(doc, parsed, speakers, paras, sents, [s for s, _ in sents], roles, quoted)
+    units = _join_segments(text, segs)
+    quotes: list[Quote] = []
+    last_speaker: tuple[str, int, int, int] | None = None  # (surface, start, end, paragraph)
+    for unit in units:
+        q = _attribute(ctx, unit, last_speaker)
+        if q is None:
+            continue
+        quotes.append(q)
+        if q.speaker and q.speaker_span:
+            last_speaker = (q.speaker, q.speaker_span[0], q.speaker_span[1], ctx.para_of(q.start))
+    quotes.extend(_indirect(ctx, quotes))
+    return sorted(quotes, key=lambda q: q.start)
+
+
+def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _join_segments(text: str, segs: list[_Seg]) -> list[list[_Seg]]:
+    """Group segments into utterances: paragraph carry-over, and halves split by a short attribution."""
+    units: list[list[_Seg]] = []
+    for s in segs:
+        if units:
+            prev = units[-1][-1]
+            carried = not prev.closed and s.para == prev.para + 1 and text[prev.end:s.mark_start].strip() == ""
+            if carried or (s.para == prev.para and _is_frame(text[prev.mark_end:s.mark_start], text[prev.start:prev.end])):
+                units[-1].append(s)
+                continue
+        units.append([s])
+    return units
+
+
+def _is_frame(gap: str, first: str) -> bool:
+    """True when ``gap`` between two quoted halves is only an attribution ("he said," / "said Mr. X, a ...")."""
+    words = _WORD.findall(gap)
+    if not words or len(words) > MAX_FRAME_WORDS:
+        return False
+    cues = [w for w in words if w.lower() in CUE_WORDS]
+    if len(cues) != 1:
+        return False
+    if re.search(r"\b(?:that|adding|but|and then|while)\b", gap) and not first.rstrip().endswith((",", ".", "?", "!")):
+        return False
+    if re.search(r"\b(?:adding|before|after|when)\b", gap):
+        return False
+    return bool(re.match(r"\s*[,.;:!?—–-]*\s*\S", gap))
+
+
+def _attribute(ctx: _Ctx, unit: list[_Seg], last: tuple[str, int, int, int] | None) -> Quote | None:
+    """Build the Quote for one utterance, or None for an unattributed scare quote or title."""
+    text = ctx.doc.text
+    first, final = unit[0], unit[-1]
+    body = " ".join(text[s.start:s.end] for s in unit)
+    n_words = len(_WORD.findall(body))
+    gaps = [(unit[i].mark_end, unit[i + 1].mark_start) for i in range(len(unit) - 1)]
+    found = None
+    for gs, ge in gaps:  # a split quote carries its attribution between the halves
+        found = _frame_after(ctx, gs, ge)
+        if found:
+            break
+    if found is None:
+        found = _best_frame(ctx, first, final, body)
+    si = ctx.sentence_of(first.start)
+    sent_start = ctx.sents[si][0]
+    at_sentence_start = text[sent_start:first.mark_start].strip(" \t\"'“‘«(—–-") == ""
+    if found is None:
+        if n_words <= SCARE_MAX_WORDS or not at_sentence_start:
+            return None
+        # a free-standing quoted sentence right after another speaker's quote continues it
+        if last is None or ctx.para_of(first.start) - last[3] > 1:
+            return None
+        found = ("", last[0], (last[1], last[2]), None)
+    cue, speaker_text, span, kind_hint = found
+    speaker, sspan = _resolve_speaker(ctx, speaker_text, span, last, first.start)
+    if speaker is None and last is not None and last[3] == ctx.para_of(first.start) and \
+            (speaker_text or "").lower() not in FIRST_PERSON:
+        speaker, sspan = last[0], (last[1], last[2])  # '“…,” adding, “…”' continues the same speaker
+    via = _via(ctx, first.mark_start, final.mark_end)
+    return Quote(
+        id=f"{ctx.doc.id}:{first.start}", doc_id=ctx.doc.id, text=body, start=first.start, end=final.end,
+        kind="direct", speaker=speaker, speaker_text=speaker_text or None, cue=cue or None, via=via,
+        sentence=si, speaker_span=sspan)
+
+
+def _best_frame(ctx: _Ctx, first: _Seg, final: _Seg, body: str) -> tuple | None:
+    """Attribution after the quote (preferred when the quote ends with a comma) or before it in its sentence."""
+    text = ctx.doc.text
+    si_end = ctx.sentence_of(max(final.end - 1, final.start))
+    s_end = ctx.sents[si_end][1]
+    # the frame after may run into the next short sentence: '“…” He was quoted as saying.'
+    after_end = s_end
+    if after_end <= final.mark_end + 1 and si_end + 1 < len(ctx.sents):
+        after_end = ctx.sents[si_end + 1][1]
+    nxt = text.find("“", final.mark_end, after_end)
+    after_end = after_end if nxt < 0 else nxt
+    right = _frame_after(ctx, final.mark_end, min(after_end, _para_end(ctx, final.mark_end)))
+    si = ctx.sentence_of(first.start)
+    left_start = max(ctx.sents[si][0], ctx.paras[ctx.para_of(first.start)][0])
+    left = _frame_before(ctx, left_start, first.mark_start)
+    pi = ctx.para_of(first.start)
+    if left is None and pi > 0 and not text[ctx.paras[pi][0]:first.mark_start].strip():
+        ps, pe = ctx.paras[pi - 1]
+        if text[ps:pe].rstrip().endswith(":"):  # 'Cruz continued:' closing the paragraph before
+            left = _frame_before(ctx, max(ps, ctx.sents[ctx.sentence_of(pe - 1)][0]), pe)
+    if right and left:
+        return right if body.rstrip().endswith((",", "?", "!")) or right[0] != "according to" else left
+    return right or left
+
+
+def _para_end(ctx: _Ctx, pos: int) -> int:
+    return ctx.paras[ctx.para_of(pos)][1]
+
+
+def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
+    """'…," he said' / '…," said Mr. X' / '…," X told reporters': (cue, speaker text, span, None)."""
+    text = ctx.doc.text
+    window = text[start:end]
+    m = re.match(r"[\s,.;:!?—–-]*", window)
+    pos = start + m.end()
+    words = list(_WORD.finditer(text, pos, end))[:12]
+    if not words:
+        return None
+    cue_i = next((i for i, w in enumerate(words) if w.group().lower() in CUE_WORDS), None)
+    phrase = CUE_PHRASES.search(text, pos, min(end, pos + 40))
+    if cue_i is None:
+        first_m = _mention_at(ctx, pos, pos + 2) or _name_at(text, pos, pos + 2)
+        if first_m is not None:  # '“…,” Trump barked' / 'shot back': any verb right after the speaker
+            nxt = _WORD.search(text, first_m.end, end)
+            if nxt and nxt.start() - first_m.end <= 2 and _is_verb(ctx, nxt.start(), nxt.group()):
+                return (nxt.group(), first_m.text, (first_m.start, first_m.end), None)
+    if cue_i is None or cue_i > 8:
+        if phrase and phrase.group().lower() == "according to" and phrase.start() - pos < 4:
+            sp = _mention_at(ctx, phrase.end(), phrase.end() + 6)
+            if sp:
+                return ("according to", sp.text, (sp.start, sp.end), None)
+        return None
+    cue = words[cue_i]
+    if cue_i == 0:  # '…," said Mr. X'
+        sp = _mention_at(ctx, cue.end(), cue.end() + 5) or _pronoun_at(text, cue.end(), cue.end() + 5) \
+            or _name_at(text, cue.end(), cue.end() + 5)
+        if sp:
+            return (cue.group(), sp.text, (sp.start, sp.end), None)
+        return None
+    sp = _subject_of(ctx, cue.start(), pos) or _mention_ending_before(ctx, pos, cue.start()) \
+        or _pronoun_at(text, pos, cue.start()) or _name_at(text, pos, pos + 2)
+    if sp is None or sp.start > cue.start():
+        return None
+    return (_cue_text(text, cue), sp.text, (sp.start, sp.end), None)
+
+
+def _frame_before(ctx: _Ctx, start: int, end: int) -> tuple | None:
+    """'He added: "…' / 'X said that "…' / 'According to X, "…': the latest cue in the sentence before the quote."""
+    text = ctx.doc.text
+    phrase = None
+    for phrase in CUE_PHRASES.finditer(text, start, end):
+        pass
+    words = list(_WORD.finditer(text, start, end))
+    cue = next((w for w in reversed(words) if w.group().lower() in CUE_WORDS), None)
+    if phrase is not None and phrase.group().lower() == "according to" and (cue is None or phrase.start() > cue.start()):
+        sp = _mention_at(ctx, phrase.end(), phrase.end() + 6)
+        if sp:
+            return ("according to", sp.text, (sp.start, sp.end), None)
+    if cue is None:
+        return _noun_or_bare_frame(ctx, start, end) or _colon_frame(ctx, start, end)
+    participle = cue.group().endswith("ing") and text[start:cue.start()].rstrip().endswith(",")
+    sp = _subject_of(ctx, cue.start(), start) or (None if participle else (
+        _mention_ending_before(ctx, start, cue.start()) or _pronoun_before(text, start, cue.start())))
+    if sp is None and cue.group().lower() == "said" and text[cue.end():cue.end() + 1] == " ":
+        sp = _mention_at(ctx, cue.end(), cue.end() + 5)  # "…, said X, “…”"
+    if sp is None:
+        return None
+    return (_cue_text(text, cue), sp.text, (sp.start, sp.end), None)
+
+
+NOUN_CUES = frozenset("""statement statements remarks remark comments comment words warning message claim assertion
+pledge promise vow declaration insistence view tweet post letter speech response reply answer""".split())
+
+
+def _noun_or_bare_frame(ctx: _Ctx, start: int, end: int) -> tuple | None:
+    """Frames without a speech verb: "Macron's statement that “…”" and "X, a spokesman, <verb>, “…”"."""
+    text = ctx.doc.text
+    m = re.search(r"(?:'s|’s|’|\b[Hh]is|\b[Hh]er|\b[Tt]heir)\s+(?:\w+\s+){0,2}?(\w+)\s*(?:that|:|,)?\s*$",
+                  text[start:end])
+    if m and m.group(1).lower() in NOUN_CUES:
+        owner = next((x for x in ctx.mentions if x.end == start + m.start() and x.label != "NORP"), None)
+        if owner is None and m.group().split()[0].lower() in ("his", "her", "their"):
+            owner = _Span(start + m.start(), start + m.start() + 3, m.group().split()[0])
+            owner = {"his": _Span(owner.start, owner.start + 3, "he"), "her": _Span(owner.start, owner.start + 3, "she"),
+                     "their": _Span(owner.start, owner.start + 5, "they")}[m.group().split()[0].lower()]
+        if owner:
+            return (m.group(1), owner.text, (owner.start, owner.end), None)
+    m = re.search(r"\b(\w+)\s*[,:]\s*$", text[start:end])
+    if m and _is_verb(ctx, start + m.start(1), m.group(1)):
+        sp = _mention_ending_before(ctx, start, start + m.start(1))
+        if sp and len(_WORD.findall(text[sp.end:start + m.start(1)])) <= 1 + text[sp.end:start + m.start(1)].count(",") * 8:
+            return (m.group(1), sp.text, (sp.start, sp.end), None)
+    return None
+
+
+def _colon_frame(ctx: _Ctx, start: int, end: int) -> tuple | None:
+    """'President Clinton released the following statement:' / 'According to HuffPo:' — a sentence ending in a
+    colon introduces a quotation; its speaker is the sentence's subject (else its first named mention)."""
+    text = ctx.doc.text
+    if not text[start:end].rstrip().endswith(":"):
+        return None
+    verb = next((t for t in ctx.parsed if start <= t.idx < end and t.pos_ == "VERB"), None) if ctx.parsed else None
+    sp = _subject_of(ctx, verb.idx, start) if verb is not None else None
+    if sp is None:
+        m = next((m for m in ctx.mentions if start <= m.start < end and m.label in ("PERSON", "ORG", "ROLE")), None)
+        sp = _Span(m.start, m.end, m.text) if m else None
+    return (":", sp.text if sp else "", (sp.start, sp.end) if sp else None, None)
+
+
+def _is_verb(ctx: _Ctx, pos: int, word: str) -> bool:
+    if ctx.parsed is not None:
+        tok = ctx.token_at(pos)
+        if tok is not None:
+            return tok.pos_ == "VERB"
+    return bool(re.fullmatch(r"[a-z]+(?:ed|es)", word))
+
+
+def _cue_text(text: str, cue: re.Match) -> str:
+    """The cue verb with its audience or medium: "told reporters", "wrote on X"."""
+    m = re.match(r"\s+(?:reporters|journalists|(?:on|in) [A-Z]\w*|the [A-Z][\w.]*(?: [A-Z]\w*)?)", text[cue.end():])
+    return cue.group() + (m.group() if m else "")
+
+
+@dataclass(slots=True)
+class _Span:
+    start: int
+    end: int
+    text: str
+
+
+def _mention_at(ctx: _Ctx, start: int, end: int) -> _Span | None:
+    """The first speaker mention starting in [start, end)."""
+    for m in ctx.mentions:
+        if start <= m.start < end and m.label != "NORP":
+            return _Span(m.start, m.end, m.text)
+    return None
+
+
+def _mention_ending_before(ctx: _Ctx, start: int, cue_pos: int) -> _Span | None:
+    """The speaker mention right before a cue verb, allowing an apposition or adverbs ("X, the spokesman, also").
+
+    A name beats a role noun ("The French foreign minister, Stéphane Séjourné, said"); otherwise the latest wins.
+    """
+    cands = []
+    for m in ctx.mentions:
+        if start <= m.start and m.end <= cue_pos and m.label != "NORP":
+            gap = ctx.doc.text[m.end:cue_pos]
+            if len(_WORD.findall(gap)) <= 8 and not _MARK.search(gap) and not re.match(r"(?:'s|’s)", gap):
+                cands.append(m)
+    if not cands:
+        return None
+    named = [m for m in cands if m.label != "ROLE"]
+    best = (named or cands)[-1]
+    return _Span(best.start, best.end, best.text)
+
+
+def _pronoun_at(text: str, start: int, end: int) -> _Span | None:
+    m = re.compile(r"\b(he|she|they|it|I|we)\b", re.I).search(text, start, end)
+    return _Span(m.start(), m.end(), m.group()) if m else None
+
+
+_CAP_NAME = re.compile(r"(?:(?:Mr|Mrs|Ms|Dr|Sen|Gov|Rep)\.\s+)?[A-Z][\w’'-]+(?:\s+(?:[A-Z]\.|[A-Z][\w’'-]+))*")
+
+
+def _name_at(text: str, start: int, end: int) -> _Span | None:
+    """A capitalised name NER missed, right after a cue ('…," said Roman Smbatyan')."""
+    m = _CAP_NAME.match(text, start + len(text[start:end]) - len(text[start:end].lstrip()))
+    return _Span(m.start(), m.end(), m.group()) if m and m.end() <= end + 40 else None
+
+
+def _pronoun_before(text: str, start: int, cue_pos: int) -> _Span | None:
+    found = None
+    for m in re.compile(r"\b(he|she|they|it|I|we)\b", re.I).finditer(text, start, cue_pos):
+        if len(_WORD.findall(text[m.end():cue_pos])) <= 3:
+            found = m
+    return _Span(found.start(), found.end(), found.group()) if found else None
+
+
+def _subject_of(ctx: _Ctx, cue_pos: int, start: int) -> _Span | None:
+    """The nsubj of the cue verb in the dependency parse, widened to the mention that contains it."""
+    if ctx.parsed is None:
+        return None
+    tok = ctx.token_at(cue_pos)
+    if tok is None:
+        return None
+    subj = next((c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    for _ in range(3):  # "…, adding: “…”" / "and said": the subject of the verb the participle hangs on
+        if subj is not None or tok.dep_ not in ("conj", "xcomp", "advcl") or _inside(tok.head.idx, ctx.quoted):
+            break
+        tok = tok.head
+        subj = next((c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subj is None or subj.idx < start or _inside(subj.idx, ctx.quoted):
+        return None
+    appos = next((c for c in subj.children if c.dep_ == "appos"), None)
+    if appos is not None and any(m.start <= appos.idx < m.end and m.label == "PERSON" for m in ctx.mentions):
+        subj = appos
+    for m in ctx.mentions:
+        if m.start <= subj.idx < m.end and m.label != "NORP":
+            return _Span(m.start, m.end, m.text)
+    if subj.lower_ in PRONOUNS or subj.lower_ in FIRST_PERSON:
+        return _Span(subj.idx, subj.idx + len(subj.text), subj.text)
+    left = min(t.idx for t in subj.subtree)
+    right = max(t.idx + len(t.text) for t in subj.subtree)
+    if right - left > 80:
+        return None
+    return _Span(left, right, ctx.doc.text[left:right])
+
+
+def _resolve_speaker(ctx: _Ctx, surface: str, span: tuple[int, int] | None,
+                     last: tuple[str, int, int, int] | None, pos: int) -> tuple[str | None, tuple[int, int] | None]:
+    """Named surface form (and its span) behind a pronoun or role noun, within the article."""
+    if not surface or span is None:
+        return None, None
+    low = surface.lower()
+    if low in FIRST_PERSON:
+        return None, None
+    if low in PRONOUNS:
+        return _antecedent(ctx, PRONOUNS[low], span[0], last)
+    m = _mention_covering(ctx, *span)
+    if m is not None and not (m.label == "ROLE" and _anaphoric(m.text) and ents.role_key(m.text) not in ctx.roles):
+        return _named(ctx, m)
+    if _anaphoric(surface):  # "the businessman replied": the latest named subject
+        return _antecedent(ctx, "PERSON", span[0], last)
+    return surface, span
+
+
+def _anaphoric(np: str) -> bool:
+    """A definite description that points back to someone named before ("the host", "the former Mexican
+    president"), unlike a role tied to a body ("the Kremlin spokesman"), which the role map resolves."""
+    words = np.split()
+    if not words or words[0].lower() != "the" or len(words) > 6 or not words[-1][0].islower():
+        return False
+    key = ents.role_key(np)
+    return key is None or not key[0] or key[0] in ents.DEMONYMS.values() and len(words) > 3
+
+
+def _antecedent(ctx: _Ctx, want: str, pos: int, last: tuple[str, int, int, int] | None
+                ) -> tuple[str | None, tuple[int, int] | None]:
+    """The named speaker a pronoun points to: the latest compatible mention in subject position within three
+    paragraphs (nsubj in the parse; lexically, not a possessive or the object of a preposition), else the last
+    quoted speaker, else the latest compatible mention."""
+    text = ctx.doc.text
+    labels = {"PERSON": ("PERSON", "ROLE"), "ORG": ("ORG", "GPE"), "ANY": ("PERSON", "ORG", "GPE", "ROLE")}[want]
+    floor = ctx.paras[max(0, ctx.para_of(pos) - 3)][0]
+    fallback = None
+    for m in reversed([m for m in ctx.mentions if floor <= m.start and m.end <= pos and m.label in labels]):
+        if m.label == "ROLE" and ents.role_key(m.text) not in ctx.roles:
+            continue
+        fallback = fallback or m
+        if _is_subject(ctx, m):
+            return _named(ctx, m)
+    if last is not None and ctx.para_of(pos) - last[3] <= 2:
+        return last[0], (last[1], last[2])
+    return _named(ctx, fallback) if fallback else (None, None)
+
+
+def _is_subject(ctx: _Ctx, m: Mention) -> bool:
+    text = ctx.doc.text
+    if re.match(r"(?:'s|’s|')", text[m.end:m.end + 2]):
+        return False
+    if ctx.parsed is not None:
+        toks = [t for t in ctx.parsed if m.start <= t.idx < m.end]
+        if toks:  # the subject of a main clause or of a speech verb, not of a reported clause
+            return any((t.dep_ in ("nsubj", "nsubjpass") or t.dep_ == "appos" and t.head.dep_ == "nsubj")
+                       and (t.head.dep_ == "ROOT" or t.head.lower_ in CUE_WORDS) for t in toks)
+    before = text[max(0, m.start - 30):m.start]
+    return not re.search(r"\b(?:from|by|with|to|of|about|for|on|at|against|and|than|whether|like)\s+"
+                         r"(?:the\s+|President\s+|Mr\.\s+|Ms\.\s+|Mrs\.\s+)?$", before)
+
+
+def _mention_covering(ctx: _Ctx, start: int, end: int) -> Mention | None:
+    return next((m for m in ctx.mentions if m.start <= start and end <= m.end), None)
+
+
+def _named(ctx: _Ctx, m: Mention) -> tuple[str, tuple[int, int]]:
+    """A ROLE mention becomes the person its article's apposition names; other mentions stay as they are."""
+    if m.label == "ROLE":
+        key = ents.role_key(m.text)
+        if key in ctx.roles:
+            p = ctx.roles[key]
+            return p.text, (p.start, p.end)
+    return m.text, (m.start, m.end)
+
+
+def _via(ctx: _Ctx, start: int, end: int) -> tuple[str, ...]:
+    """Outlets the quote was reported through: "according to the Times", "the AP reported", "per BBC"."""
+    text = ctx.doc.text
+    si, sj = ctx.sentence_of(start), ctx.sentence_of(max(start, end - 1))
+    s0, s1 = ctx.sents[si][0], ctx.sents[sj][1]
+    if s1 <= end + 2 and sj + 1 < len(ctx.sents):
+        s1 = ctx.sents[sj + 1][1]  # '“…” he continued, according to the Times.' after a closing mark
+    out: list[str] = []
+    pats = [r"\baccording to (?:the |a |an )?", r"\b[Pp]er ", r"\btold (?:the )?", r"\bin an interview with (?:the )?"]
+    for pat in pats:
+        for m in re.finditer(pat, text[s0:s1]):
+            org = _mention_at(ctx, s0 + m.end() - 4, s0 + m.end() + 2)
+            if org and (MEDIA_WORDS.search(org.text) or pat.startswith(r"\baccording")) and \
+                    _mention_covering(ctx, org.start, org.end).label == "ORG":
+                out.append(_expand_outlet(ctx, org))
+    for m in re.finditer(r"([A-Z][\w.]*(?: [A-Z][\w.]*)*) reported\b", text[s0:s1]):
+        if MEDIA_WORDS.search(m.group(1)):
+            out.append(_expand_outlet(ctx, _Span(s0 + m.start(1), s0 + m.end(1), m.group(1))))
+    return tuple(dict.fromkeys(out))
+
+
+def _expand_outlet(ctx: _Ctx, org: _Span) -> str:
+    """'the Times' -> 'The Moscow Times' when the article named the outlet in full earlier."""
+    name = re.sub(r"^the ", "", org.text)
+    last = name.split()[-1]
+    for m in ctx.mentions:
+        if m.start < org.start and m.label == "ORG" and name.isupper() and len(name) > 1 and \
+                ents._initials(ents._org_key(m)) == name.lower():
+            return m.text
+    for m in ctx.mentions:
+        if m.start < org.start and m.label == "ORG" and m.text != org.text and m.text.split()[-1] == last \
+                and len(m.text.split()) > len(name.split()):
+            return m.text
+    return org.text
+
+
+# ---------------------------------------------------------------------------------------------- indirect speech
+
+_INDIRECT_CUES = frozenset("""said says told tells stated states warned warns added adds insisted insists argued
+argues claimed claims noted notes explained emphasized emphasised stressed confirmed confirms announced announces
+acknowledged admitted suggested predicted reiterated""".split())
+
+
+def _indirect(ctx: _Ctx, direct: list[Quote]) -> list[Quote]:
+    """'X said (that) CLAUSE' sentences without quote marks: the clause, attributed to X."""
+    text = ctx.doc.text
+    out = []
+    covered = [(q.start, q.end) for q in direct]
+    for si, (s0, s1) in enumerate(ctx.sents):
+        sent = text[s0:s1]
+        if _MARK.search(sent) or any(a < s1 and s0 < b for a, b in covered):
+            continue
+        for w in _WORD.finditer(text, s0, s1):
+            if w.group().lower() not in _INDIRECT_CUES:
+                continue
+            sp = _subject_of(ctx, w.start(), s0) or _mention_ending_before(ctx, s0, w.start()) \
+                or _pronoun_before(text, s0, w.start())
+            if sp is None or len(_WORD.findall(text[sp.end:w.start()])) > 3:
+                continue
+            m = re.match(r"(?:\s+(?:reporters|journalists|the [A-Z][\w.]*(?: [A-Z]\w*)*|[A-Z]\w*|"
+                         r"on \w+|\w+day))*\s+(?:that\s+)?", text[w.end():s1])
+            cstart = w.end() + (m.end() if m else 0)
+            cend = s1
+            tail = re.search(r",\s*according to [^,]*$|[.!?]+$", text[cstart:cend])
+            if tail:
+                cend = cstart + tail.start()
+            content = text[cstart:cend].strip()
+            if len(_WORD.findall(content)) < 4 or not content[0].isalpha():
+                continue
+            speaker, sspan = _resolve_speaker(ctx, sp.text, (sp.start, sp.end), None, s0)
+            if speaker is None:
+                continue
+            out.append(Quote(id=f"{ctx.doc.id}:{cstart}", doc_id=ctx.doc.id, text=content, start=cstart,
+                             end=cstart + len(content), kind="indirect", speaker=speaker, speaker_text=sp.text,
+                             cue=_cue_text(text, w), via=_via(ctx, s0, s1), sentence=si, speaker_span=sspan))
+            break
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- per story
 
 
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
-    return analysis
+    """Canonical speakers for every quote of the story, and the variant groups across outlets."""
+    from .quote_variants import group_quotes
 
-
-def extract(doc: Any, parsed: Any, mentions: list[Any]) -> list[Any]:
-    return []
+    entity_by_span: dict[tuple[str, int], str] = {}
+    entity_by_alias: dict[tuple[str, str], str] = {}
+    for e in analysis.entities:
+        for m in e.mentions:
+            entity_by_span[(m.doc_id, m.start)] = e.name
+            entity_by_alias.setdefault((m.doc_id, m.text), e.name)
+        for form in (e.name, *e.aliases):
+            entity_by_alias.setdefault(("", form), e.name)
+    quotes = []
+    for d in ctx.docs:
+        for q in ctx.annotations(d.id, "quotes", Quote):
+            name = None
+            if q.speaker_span is not None:
+                name = entity_by_span.get((d.id, q.speaker_span[0]))
+            if name is None and q.speaker:
+                name = entity_by_alias.get((d.id, q.speaker)) or entity_by_alias.get(("", q.speaker))
+            quotes.append(replace(q, speaker=name or q.speaker))
+    quotes.sort(key=lambda q: (q.doc_id, q.start))
+    outlets = {d.id: d.outlet or d.source for d in ctx.docs}
+    groups = group_quotes(quotes, ctx.models, outlets, analysis.story.id)
+    return replace(analysis, quotes=tuple(quotes), quote_groups=tuple(groups))

@@ -1,0 +1,257 @@
+"""Direct-quote extraction and speaker attribution on PolNeAR, against a regex + nearest-name baseline.
+
+PolNeAR (Newell, Margolin & Ruths, LREC 2018) annotates attributions in 2016 US political news as brat standoff:
+``Source``, ``Cue`` and ``Content`` spans tied together by ``Attribution`` events. We derive:
+
+* **gold direct quotes**: attributions whose content lies mostly (>= 50% of its letters) inside quotation marks;
+* **precision**: a system direct quote is right when most of it lies inside some annotated attribution content
+  (partial quotes inside reported speech are quotes; scare quotes and titles lie outside any content);
+* **recall**: a gold direct quote is found when a system direct quote overlaps its quoted part;
+* **attribution accuracy**: over found gold quotes whose source is a named person or organisation, the share whose
+  system speaker names it. A pronoun or nominal gold source ("he", "the spokesman") takes the latest named gold
+  source before it in the article; first-person sources ("I", "we") and unresolvable ones are left out.
+
+Split: articles whose id hashes (sha1) into bucket 0-2 of 10 are **held out** (reported), the rest are dev (fit).
+Articles annotated twice use the first annotator by code. The baseline pairs every quoted span with the nearest
+capitalised name outside it.
+
+Run: ``.venv/bin/python benchmarks/quotes_polnear.py [--split heldout|dev|all] [--limit N] [--lexical]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "polnear-train"
+FIRST_PERSON = {"i", "we", "me", "us", "my", "our", "let's"}
+PRONOUN_OR_NOMINAL = re.compile(r"^(?:he|she|they|it|his|her|their|its|him|them)$", re.I)
+_QUOTE_RE = re.compile(r"“[^”\n]*”|\"[^\"\n]*\"|''[^\n]*?''|«[^»\n]*»")
+_TITLES = {"mr", "mrs", "ms", "dr", "sen", "gov", "rep", "president", "the", "a", "an", "of", "and", "former",
+           "senator", "secretary", "state", "chief", "executive", "u.s", "u.s.", "new", "mr.", "mrs.", "ms.", "dr."}
+
+
+@dataclass
+class GoldQuote:
+    spans: list[tuple[int, int]]  # quoted character ranges inside the content
+    source: str | None  # resolved source name, None when not a named person/organisation
+
+
+@dataclass
+class Article:
+    id: str
+    text: str
+    contents: list[list[tuple[int, int]]]  # every attribution content (for precision)
+    gold: list[GoldQuote]
+
+
+def split_of(article_id: str) -> str:
+    return "heldout" if int(hashlib.sha1(article_id.encode()).hexdigest(), 16) % 10 < 3 else "dev"
+
+
+def load(data: Path = DATA, split: str = "heldout", limit: int | None = None) -> list[Article]:
+    """PolNeAR articles of one split (one annotator each), with gold direct quotes and resolved sources."""
+    anns: dict[str, Path] = {}
+    for p in sorted((data / "attributions").glob("*.ann")):
+        base = p.stem.rsplit("_", 1)[0]
+        anns.setdefault(base, p)
+    out = []
+    for base, ann in sorted(anns.items()):
+        if split != "all" and split_of(base) != split:
+            continue
+        text_path = data / "text" / f"{base}.txt"
+        if not text_path.exists():
+            continue
+        text = text_path.read_text(encoding="utf-8")
+        out.append(_article(base, text, ann.read_text(encoding="utf-8")))
+        if limit and len(out) >= limit:
+            break
+    return out
+
+
+def _article(base: str, text: str, ann: str) -> Article:
+    spans: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+    events = []
+    for line in ann.splitlines():
+        parts = line.split("\t")
+        if parts[0].startswith("T") and len(parts) >= 2:
+            label, _, rng = parts[1].partition(" ")
+            try:
+                spans[parts[0]] = (label, [tuple(map(int, r.split())) for r in rng.split(";")])
+            except ValueError:
+                continue
+        elif parts[0].startswith("E") and len(parts) >= 2:
+            events.append(dict(x.split(":", 1) for x in parts[1].split() if ":" in x))
+    contents, gold_raw = [], []
+    for ev in events:
+        c = spans.get(ev.get("Content", ""))
+        if not c:
+            continue
+        contents.append(c[1])
+        src = spans.get(ev.get("Source", ""))
+        src_span = src[1][0] if src else None
+        quoted = _quoted_parts(text, c[1])
+        letters = sum(1 for a, b in c[1] for ch in text[a:b] if ch.isalnum())
+        inside = sum(1 for a, b in quoted for ch in text[a:b] if ch.isalnum())
+        if letters and inside / letters >= 0.5:
+            gold_raw.append((quoted, src_span))
+    # resolve pronoun / nominal sources to the latest named source before them
+    named_sources = sorted({s for _, s in gold_raw if s and _named(text[s[0]:s[1]])} |
+                           {spans[ev["Source"]][1][0] for ev in events if ev.get("Source") in spans
+                            and _named(text[spans[ev["Source"]][1][0][0]:spans[ev["Source"]][1][0][1]])})
+    gold = []
+    for quoted, s in gold_raw:
+        gold.append(GoldQuote(quoted, _resolve_source(text, s, named_sources)))
+    return Article(base, text, contents, gold)
+
+
+def _quoted_parts(text: str, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for a, b in ranges:
+        lo, hi = max(0, a - 2), min(len(text), b + 2)
+        for m in _QUOTE_RE.finditer(text, lo, hi):
+            s, e = max(m.start(), a), min(m.end(), b)
+            if e > s:
+                out.append((s, e))
+    return out
+
+
+def _named(s: str) -> bool:
+    """A source string that names someone: a capitalised word other than a title or pronoun, and not a
+    description headed by a common noun ("The Ohio governor", "the statement")."""
+    words = re.findall(r"[A-Za-z][\w.'’-]*", s.split(",")[0])
+    if not words or (words[0].lower() in ("the", "a", "an", "his", "her", "their", "its") and words[-1][0].islower()):
+        return False
+    skip = _TITLES | FIRST_PERSON | {"he", "she", "they", "it", "his", "her", "their", "its", "him", "them"}
+    return any(w[0].isupper() and w.lower().strip(".") not in skip for w in words)
+
+
+def _resolve_source(text: str, s: tuple[int, int] | None, named: list[tuple[int, int]]) -> str | None:
+    if s is None:
+        return None
+    src = text[s[0]:s[1]]
+    if src.strip().lower() in FIRST_PERSON:
+        return None
+    if _named(src):
+        return src
+    before = [n for n in named if n[1] <= s[0]]
+    return text[before[-1][0]:before[-1][1]] if before else None
+
+
+def name_match(speaker: str | None, gold: str) -> bool:
+    """The system speaker names the gold source: a shared name word (titles and function words aside)."""
+    if not speaker:
+        return False
+    sys_words = {w.lower().strip(".,'’s") for w in re.findall(r"[A-Za-z][\w.'’-]*", speaker)} - _TITLES
+    gold_words = {w.lower().strip(".,'’s") for w in re.findall(r"[A-Z][\w.'’-]*", gold)} - _TITLES
+    return bool(sys_words & gold_words)
+
+
+# ---------------------------------------------------------------------------------------------- systems
+
+
+def crossread_system(articles: list[Article], use_models: bool = True) -> list[list[tuple[int, int, str | None]]]:
+    """Direct quotes (start, end, speaker surface) per article from crossread's entities + quotes stages."""
+    from crossread.model import Document
+    from crossread.models import Models
+    from crossread.stages import entities, quotes, segment
+
+    models = Models(use_models=use_models)
+    docs = [segment.segment(Document(id=a.id, source=a.id, text=a.text)) for a in articles]
+    parsed = models.parse([d.text for d in docs])
+    out = []
+    for d, p in zip(docs, parsed):
+        ms = entities.mentions(d, p)
+        out.append([(q.start, q.end, q.speaker) for q in quotes.extract(d, p, ms) if q.kind == "direct"])
+    return out
+
+
+_CAP_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+def baseline_system(articles: list[Article]) -> list[list[tuple[int, int, str | None]]]:
+    """Regex for quoted spans + the nearest capitalised name outside the quote."""
+    out = []
+    for a in articles:
+        names = [(m.start(), m.end(), m.group()) for m in _CAP_NAME.finditer(a.text)]
+        found = []
+        for m in _QUOTE_RE.finditer(a.text):
+            cands = [n for n in names if n[1] <= m.start() or n[0] >= m.end()]
+            best = min(cands, key=lambda n: min(abs(n[1] - m.start()), abs(n[0] - m.end())), default=None)
+            found.append((m.start(), m.end(), best[2] if best else None))
+        out.append(found)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- scoring
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def score(articles: list[Article], predictions: list[list[tuple[int, int, str | None]]]) -> dict[str, float]:
+    tp_sys = n_sys = found = n_gold = attr_ok = attr_n = 0
+    for art, preds in zip(articles, predictions):
+        n_sys += len(preds)
+        for s, e, _ in preds:
+            if any(sum(_overlap((s, e), r) for r in c) >= 0.5 * (e - s) for c in art.contents):
+                tp_sys += 1
+        for g in art.gold:
+            n_gold += 1
+            hits = [p for p in preds if any(_overlap((p[0], p[1]), r) > 0 for r in g.spans)]
+            if not hits:
+                continue
+            found += 1
+            if g.source is not None:
+                attr_n += 1
+                best = max(hits, key=lambda p: sum(_overlap((p[0], p[1]), r) for r in g.spans))
+                attr_ok += name_match(best[2], g.source)
+    p = tp_sys / n_sys if n_sys else 0.0
+    r = found / n_gold if n_gold else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
+            "attribution_accuracy": round(attr_ok / attr_n if attr_n else 0.0, 4),
+            "gold_quotes": n_gold, "system_quotes": n_sys, "attributed_gold": attr_n}
+
+
+def evaluate(split: str = "heldout", limit: int | None = None, use_models: bool = True,
+             data: Path = DATA) -> dict[str, dict[str, float]]:
+    articles = load(data, split, limit)
+    return {"articles": len(articles),  # type: ignore[dict-item]
+            "crossread": score(articles, crossread_system(articles, use_models)),
+            "baseline": score(articles, baseline_system(articles))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--split", default="heldout", choices=["heldout", "dev", "all"])
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--lexical", action="store_true", help="no spaCy: the lexical fallback path")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    if not DATA.is_dir():
+        print(f"PolNeAR not found at {DATA}; skipping", file=sys.stderr)
+        return 0
+    t0 = time.time()
+    res = evaluate(args.split, args.limit, not args.lexical)
+    if args.json:
+        print(json.dumps(res, indent=2))
+        return 0
+    print(f"PolNeAR {args.split}: {res['articles']} articles ({time.time() - t0:.0f}s)")
+    print(f"{'system':<12}{'precision':>10}{'recall':>8}{'F1':>8}{'attribution':>13}{'gold':>7}{'found':>7}")
+    for name in ("baseline", "crossread"):
+        m = res[name]
+        print(f"{name:<12}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}"
+              f"{m['attribution_accuracy']:>13.3f}{m['gold_quotes']:>7}{m['system_quotes']:>7}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
