@@ -80,19 +80,21 @@ def boilerplate_patterns(config: Config) -> re.Pattern[str]:
 
 @lru_cache(maxsize=8)
 def _compiled(user: tuple[str, int] | None) -> re.Pattern[str]:
-    lines = resources.files("crossread").joinpath("data/boilerplate.txt").read_text(encoding="utf-8").splitlines()
+    bundled = resources.files("crossread").joinpath("data/boilerplate.txt")
+    files = [("data/boilerplate.txt", bundled.read_text(encoding="utf-8"))]
     if user:
-        lines += Path(user[0]).read_text(encoding="utf-8").splitlines()
+        files.append((user[0], Path(user[0]).read_text(encoding="utf-8")))
     parts = []
-    for n, line in enumerate(lines, start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            re.compile(line)
-        except re.error as exc:
-            raise ConfigError(f"bad boilerplate pattern on line {n} ({line!r}): {exc}") from exc
-        parts.append(f"(?:{line})")
+    for fname, content in files:
+        for n, line in enumerate(content.splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                re.compile(line)
+            except re.error as exc:
+                raise ConfigError(f"bad boilerplate pattern in {fname} line {n} ({line!r}): {exc}") from exc
+            parts.append(f"(?:{line})")
     return re.compile("|".join(parts) or r"(?!x)x", re.I)
 
 
