@@ -8,6 +8,7 @@ report by reading this one file. Offsets (``start``/``end``) are always characte
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -307,18 +308,24 @@ def to_dict(record: Any) -> Any:
 
 def from_dict(cls: type, data: Any) -> Any:
     """Rebuild a record of type ``cls`` from :func:`to_dict` output (used when reading the store)."""
-    import typing
-
     if data is None:
         return None
     if dataclasses.is_dataclass(cls):
-        hints = typing.get_type_hints(cls)
         kwargs = {}
-        for f in dataclasses.fields(cls):
-            if f.name in data:
-                kwargs[f.name] = _coerce(hints[f.name], data[f.name])
+        for name, hint in _field_hints(cls):
+            if name in data:
+                kwargs[name] = _coerce(hint, data[name])
         return cls(**kwargs)
     return data
+
+
+@functools.cache
+def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    """``(field name, resolved type)`` of a record class; cached, as resolving hints costs more than the copy."""
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
 
 def _coerce(hint: Any, value: Any) -> Any:
