@@ -37,6 +37,7 @@ from .figures import origin_map, same_quantity, values_conflict
 log = logging.getLogger(__name__)
 
 MIN_WORDS, MAX_WORDS = 6, 90
+SAME_SPEECH_OVERLAP = 0.35  # content-word overlap two reports of one speaker need to count as one statement
 SPEECH_OVERLAP = 0.6  # share of a quote's content words a paraphrase naming the speaker must keep
 MAX_CLAIMS_PER_DOC = 6  # single-source claims kept per article (ranked); multi-source claims are all kept
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
@@ -239,7 +240,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         speech = qclaims[n] if n < len(qclaims) else None
         for d, j, score, (label, p) in results:
             label = _decide(label, score, th, figures, seed, all_units[j],
-                            same_speaker=bool(speakers.get(members[0], set()) & speakers.get(j, set())))
+                            same_speaker=_same_speech(speakers, members[0], j, all_units))
             if speech is not None and label != "contradicts" and reports_speech(speech[2], speech[3], all_units[j].text):
                 label = "supports"
             if label == "silent":
@@ -284,6 +285,17 @@ def reports_speech(speaker: str | None, quote: str, text: str) -> bool:
         return False
     have = {w.lower() for w in _WORD.findall(text)}
     return len(words & have) / len(words) >= SPEECH_OVERLAP
+
+
+def _same_speech(speakers: dict[int, set[str]], i: int, j: int, all_units: list[Unit]) -> bool:
+    """Do two units report one speaker saying overlapping things (shared content words beyond the name)?"""
+    common = speakers.get(i, set()) & speakers.get(j, set())
+    if not common:
+        return False
+    names = {w.lower() for n in common for w in n.split()}
+    a = {w.lower() for w in _WORD.findall(all_units[i].text)} - _SPEECH_STOP - names
+    b = {w.lower() for w in _WORD.findall(all_units[j].text)} - _SPEECH_STOP - names
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= SAME_SPEECH_OVERLAP
 
 
 def _unit_speakers(all_units: list[Unit], quotes: Any, entities: Any = ()) -> dict[int, set[str]]:
