@@ -97,10 +97,11 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
             batch_docs.clear(), batch_sources.clear(), batch_errors.clear()
 
     sources = ingest.discover(paths, config)
+    done = store.done_sources()  # one query, not one per source
     task = progress.task("ingest", total=len(sources))
     for src in sources:
         result.sources += 1
-        if src.is_local and store.source_done(src.name, src.fingerprint):
+        if src.is_local and done.get(src.name) == src.fingerprint:
             result.skipped_sources += 1
             progress.advance(task)
             continue

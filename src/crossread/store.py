@@ -150,22 +150,36 @@ class Store:
             new = [d for d in docs if d.id not in known]
             seen: set[str] = set()
             new = [d for d in new if not (d.id in seen or seen.add(d.id))]
+            # column-wise bulk inserts (unnest of lists): one statement per table, not one per row
             if new:
-                con.executemany(
+                con.execute(
                     "INSERT INTO documents (id, source, url, outlet, title, author, published, text, removed, flags)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [[d.id, d.source, d.url, d.outlet, d.title, d.author, d.published, d.text,
-                      json.dumps(list(d.removed)), json.dumps(list(d.flags))] for d in new])
-                rows = [[s.doc_id, s.index, s.paragraph, s.start, s.end, s.text] for d in new for s in d.sentences]
-                if rows:
-                    con.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?)", rows)
-            for source, fingerprint, doc_ids in sources:
+                    " SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),"
+                    " unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),"
+                    " unnest(?::VARCHAR[])::JSON, unnest(?::VARCHAR[])::JSON",
+                    [[d.id for d in new], [d.source for d in new], [d.url for d in new], [d.outlet for d in new],
+                     [d.title for d in new], [d.author for d in new], [d.published for d in new],
+                     [d.text for d in new], [json.dumps(list(d.removed)) for d in new],
+                     [json.dumps(list(d.flags)) for d in new]])
+                sents = [s for d in new for s in d.sentences]
+                if sents:
+                    con.execute("INSERT INTO sentences SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), "
+                                "unnest(?::INTEGER[]), unnest(?::INTEGER[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[])",
+                                [[s.doc_id for s in sents], [s.index for s in sents], [s.paragraph for s in sents],
+                                 [s.start for s in sents], [s.end for s in sents], [s.text for s in sents]])
+            log_rows = {source: (fingerprint, "ok", None, json.dumps(doc_ids)) for source, fingerprint, doc_ids in sources}
+            log_rows.update({e.source: (fingerprint, "error", e.reason, "[]") for e, fingerprint in errors})
+            if log_rows:
                 con.execute("INSERT OR REPLACE INTO ingest_log (source, fingerprint, status, reason, doc_ids) "
-                            "VALUES (?, ?, 'ok', NULL, ?)", [source, fingerprint, json.dumps(doc_ids)])
-            for error, fingerprint in errors:
-                con.execute("INSERT OR REPLACE INTO ingest_log (source, fingerprint, status, reason, doc_ids) "
-                            "VALUES (?, ?, 'error', ?, '[]')", [error.source, fingerprint, error.reason])
+                            "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                            "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])::JSON",
+                            [list(log_rows), *([r[i] for r in log_rows.values()] for i in range(4))])
         return len(new)
+
+    def done_sources(self) -> dict[str, str]:
+        """``source -> fingerprint`` of every source ingested without error (one query, for resuming)."""
+        rows = self.con.execute("SELECT source, fingerprint FROM ingest_log WHERE status != 'error'").fetchall()
+        return dict(rows)
 
     def ingest_errors(self) -> list[IngestError]:
         rows = self.con.execute("SELECT source, reason FROM ingest_log WHERE status = 'error' ORDER BY source")
