@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import logging
 import random
 import statistics
@@ -27,8 +28,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from crossread.model import (AlignedPair, Brief, BriefSentence, Citation, Claim, ClaimSource,  # noqa: E402
-                             Document, Entity, Figure, Mention, Quote, QuoteGroup, ReuseLink, Story, StoryAnalysis)
+from crossread.model import (  # noqa: E402
+    AlignedPair,
+    Brief,
+    BriefSentence,
+    Citation,
+    Claim,
+    ClaimSource,
+    Document,
+    Entity,
+    Figure,
+    Mention,
+    Quote,
+    QuoteGroup,
+    ReuseLink,
+    Story,
+    StoryAnalysis,
+)
 from crossread.stages import segment  # noqa: E402
 from crossread.stages.clean import content_id  # noqa: E402
 from crossread.store import Store  # noqa: E402
@@ -78,7 +94,7 @@ def synth_analysis(story: Story, docs: list[Document], rng: random.Random) -> St
         claims.append(Claim(f"{story.id}-c{c}", sources[0].text if sources else "claim", tuple(sources), story.id,
                             len(sources), rng.randint(1, 3), rng.choice(["corroborated", "single_source", "disputed"])))
     reuse = []
-    for a, b in zip(docs, docs[1:]):
+    for a, b in itertools.pairwise(docs):
         if a.id in pick and b.id in pick and rng.random() < 0.5:
             pairs = []
             for _ in range(3):
