@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 
 from ..model import Quote, QuoteGroup, QuoteVariant
 
-SAME_UTTERANCE = 0.5  # average-link similarity needed to join a group (fit on crafted variants, see docs/quotes.md)
+SAME_UTTERANCE = 0.45  # average-link similarity needed to join a group (fit on crafted variants, see docs/quotes.md)
 SAME_DOC_REPEAT = 0.9  # two quotes of one article share a group only when they are near-identical
 _WORD = re.compile(r"[\w’'-]+")
 

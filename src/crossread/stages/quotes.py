@@ -266,6 +266,9 @@ def _best_frame(ctx: _Ctx, first: _Seg, final: _Seg, body: str) -> tuple | None:
         if text[ps:pe].rstrip().endswith(":"):  # 'Cruz continued:' closing the paragraph before
             left = _frame_before(ctx, max(ps, ctx.sents[ctx.sentence_of(pe - 1)][0]), pe)
     if right and left:
+        if right[1].lower() in PRONOUNS and left[1] and left[1].lower() not in PRONOUNS \
+                and left[1].lower() not in FIRST_PERSON and left[0] != ":":
+            return left  # 'Rhimes declared: “…,” she said' — the name beats the pronoun
         return right if body.rstrip().endswith((",", "?", "!")) or right[0] != "according to" else left
     return right or left
 
@@ -318,21 +321,35 @@ def _frame_before(ctx: _Ctx, start: int, end: int) -> tuple | None:
     for phrase in CUE_PHRASES.finditer(text, start, end):
         pass
     words = list(_WORD.finditer(text, start, end))
-    cue = next((w for w in reversed(words) if w.group().lower() in CUE_WORDS), None)
+    cues = [w for w in reversed(words) if w.group().lower() in CUE_WORDS]
+    cue = cues[0] if cues else None
     if phrase is not None and phrase.group().lower() == "according to" and (cue is None or phrase.start() > cue.start()):
         sp = _mention_at(ctx, phrase.end(), phrase.end() + 6)
         if sp:
             return ("according to", sp.text, (sp.start, sp.end), None)
     if cue is None:
         return _noun_or_bare_frame(ctx, start, end) or _colon_frame(ctx, start, end)
+    fallback = None
+    for cue in cues[:3]:  # the latest cue whose subject is a name or pronoun; else the latest with any subject
+        sp = _cue_subject(ctx, cue, start)
+        if sp is None:
+            continue
+        found = (_cue_text(text, cue), sp.text, (sp.start, sp.end), None)
+        if _mention_covering(ctx, sp.start, sp.end) is not None or sp.text.lower() in PRONOUNS:
+            return found
+        fallback = fallback or found
+    return fallback
+
+
+def _cue_subject(ctx: _Ctx, cue: re.Match, start: int) -> _Span | None:
+    """Who speaks through the cue verb: the parse's subject, else the name or pronoun right before the cue."""
+    text = ctx.doc.text
     participle = cue.group().endswith("ing") and text[start:cue.start()].rstrip().endswith(",")
     sp = _subject_of(ctx, cue.start(), start) or (None if participle else (
         _mention_ending_before(ctx, start, cue.start()) or _pronoun_before(text, start, cue.start())))
     if sp is None and cue.group().lower() == "said" and text[cue.end():cue.end() + 1] == " ":
         sp = _mention_at(ctx, cue.end(), cue.end() + 5)  # "…, said X, “…”"
-    if sp is None:
-        return None
-    return (_cue_text(text, cue), sp.text, (sp.start, sp.end), None)
+    return sp
 
 
 NOUN_CUES = frozenset("""statement statements remarks remark comments comment words warning message claim assertion
@@ -456,6 +473,8 @@ def _subject_of(ctx: _Ctx, cue_pos: int, start: int) -> _Span | None:
             break
         tok = tok.head
         subj = next((c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subj is not None and subj.lower_ in ("which", "that", "who") and subj.head.dep_ == "relcl":
+        subj = subj.head.head  # "the report, which notes": the noun the relative clause hangs on
     if subj is None or subj.idx < start or _inside(subj.idx, ctx.quoted):
         return None
     appos = next((c for c in subj.children if c.dep_ == "appos"), None)
