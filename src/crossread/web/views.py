@@ -20,6 +20,7 @@ from .highlight import Span, highlight, render_ops, safe_url, similarity, word_d
 
 STANCE_ORDER = {"contradicts": 3, "supports": 2, "mentions": 1, "silent": 0}
 STANCE_SYMBOL = {"supports": "✓", "contradicts": "✗", "mentions": "~", "silent": "·"}
+OPEN_SECTIONS = ("core", "disputed")  # brief sections shown expanded; the others fold to keep the page short
 STATUS_ORDER = {"disputed": 0, "corroborated": 1, "single_source": 2}
 SECTIONS = {"core": "What the sources establish", "disputed": "Disputed", "single_source": "Single source only",
             "quotes": "Who said what", "figures": "Figures", "timeline": "Timeline"}
@@ -173,29 +174,38 @@ def story_view(data: dict[str, Any], docs: dict[str, dict[str, Any]], links: Lin
             "when": when(doc.get("published")), "words": len(text.split()) if text else doc.get("words"), "flags": flags.get(d, []),
             "origin": letters.get(d, ""), "origin_size": group_size.get(d, 0), "href": links.article(d),
             "url": safe_url(doc.get("url")), "author": doc.get("author") or "",
+            "outlet": " ".join(str(doc.get("outlet") or "").split()),
+            "file": PurePath(str(doc.get("source") or d)).name.split("#")[0] or d,
         })
     sources.sort(key=lambda s: (s["published"] == "", s["published"], s["label"].lower()))
     order = [s["id"] for s in sources]
+    # citations, matrix columns and tables name a source by its outlet, or by its number in the sources table
+    short = {}
+    for n, s in enumerate(sources, start=1):
+        outlet = " ".join(str(docs.get(s["id"], {}).get("outlet") or "").split())
+        s["n"], s["short"] = n, (outlet if len(outlet) <= 24 else outlet[:23] + "…") if outlet else f"#{n}"
+        short[s["id"]] = s["short"]
     return {
         "id": story["id"], "title": story_title(story, docs), "start": story.get("start"), "end": story.get("end"),
         "key_entities": story.get("key_entities", []), "sources": sources,
         "n_origins": len(set(letters.get(d) or d for d in order)) if letters else None,
-        "matrix": _matrix(data, order, label, links),
+        "matrix": _matrix(data, order, short, links, label),
         "graph": _graph(data, docs, label, letters, flags, links),
-        "reuse": _reuse(data, label, links),
-        "quote_groups": _quote_groups(data, label, links),
-        "figures": _figures(data, label, links),
-        "contradictions": _contradictions(data, label, links),
+        "reuse": _reuse(data, short, links),
+        "quote_groups": _quote_groups(data, short, links),
+        "figures": _figures(data, short, links),
+        "contradictions": _contradictions(data, short, links),
         "timeline": [s for s in sources if s["published"]],
-        "brief": _brief(data, label, links),
+        "brief": _brief(data, short, links, label),
         "entities": _entities(data),
-        "spin": [{"label": label.get(e["doc_id"], e["doc_id"]), "phrase": e["phrase"],
+        "spin": [{"label": short.get(e["doc_id"], e["doc_id"]), "phrase": e["phrase"],
                   "likely_original": e.get("likely_original"), "signal": (e.get("signal") or "").replace("_", " "),
                   "href": links.cite(e["doc_id"], e["start"], e["end"])} for e in data.get("spin", [])],
     }
 
 
-def _matrix(data: dict[str, Any], order: list[str], label: dict[str, str], links: Links) -> dict[str, Any]:
+def _matrix(data: dict[str, Any], order: list[str], label: dict[str, str], links: Links,
+            full: dict[str, str]) -> dict[str, Any]:
     rows = []
     for c in data.get("claims", []):
         best: dict[str, dict[str, Any]] = {}
@@ -209,12 +219,12 @@ def _matrix(data: dict[str, Any], order: list[str], label: dict[str, str], links
             stance = (s or {}).get("stance") or "silent"
             cells.append({"stance": stance, "symbol": STANCE_SYMBOL.get(stance, "?"),
                           "href": links.cite(d, s["start"], s["end"]) if s else None,
-                          "title": f"{label[d]}: {stance}" + (f" — {s['text']}" if s and s.get("text") else "")})
+                          "title": f"{full[d]}: {stance}" + (f" — {s['text']}" if s and s.get("text") else "")})
         rows.append({"id": c.get("id"), "text": c.get("text", ""), "status": c.get("status", "single_source"),
                      "n_documents": c.get("n_documents", 0), "independent_origins": c.get("independent_origins", 0),
                      "cells": cells})
     rows.sort(key=lambda r: (STATUS_ORDER.get(r["status"], 9), -r["independent_origins"]))
-    return {"columns": [{"id": d, "label": label[d]} for d in order], "rows": rows}
+    return {"columns": [{"id": d, "label": label[d], "title": full[d]} for d in order], "rows": rows}
 
 
 def _graph(data: dict[str, Any], docs: dict[str, dict[str, Any]], label: dict[str, str], letters: dict[str, str],
@@ -297,7 +307,9 @@ def _quote_groups(data: dict[str, Any], label: dict[str, str], links: Links) -> 
                "label": label.get(q["doc_id"], q["doc_id"]), "kind": q.get("kind", "direct"), "cue": q.get("cue"),
                "href": links.cite(q["doc_id"], q["start"], q["end"])}
               for q in data.get("quotes", []) if q["id"] not in grouped]
-    return {"groups": groups, "single": single}
+    # an utterance reported in one wording only has nothing to compare: it joins the plain list
+    single += [dict(v, speaker=g["speaker"]) for g in groups if len(g["variants"]) < 2 for v in g["variants"]]
+    return {"groups": [g for g in groups if len(g["variants"]) >= 2], "single": single}
 
 
 def _figures(data: dict[str, Any], label: dict[str, str], links: Links) -> dict[str, Any]:
@@ -333,16 +345,16 @@ def _contradictions(data: dict[str, Any], label: dict[str, str], links: Links) -
     return out
 
 
-def _brief(data: dict[str, Any], label: dict[str, str], links: Links) -> list[dict[str, Any]]:
+def _brief(data: dict[str, Any], label: dict[str, str], links: Links, full: dict[str, str]) -> list[dict[str, Any]]:
     brief = data.get("brief") or {}
     sections: dict[str, list[dict[str, Any]]] = {}
     for s in brief.get("sentences", []):
-        cites = [{"label": label.get(c["doc_id"], c["doc_id"]), "href": links.cite(c["doc_id"], c["start"], c["end"])}
-                 for c in s.get("citations", [])]
+        cites = [{"label": label.get(c["doc_id"], c["doc_id"]), "title": full.get(c["doc_id"], c["doc_id"]),
+                  "href": links.cite(c["doc_id"], c["start"], c["end"])} for c in s.get("citations", [])]
         sections.setdefault(s.get("section") or "core", []).append({"text": s.get("text", ""), "cites": cites})
     order = list(SECTIONS) + [k for k in sections if k not in SECTIONS]
-    return [{"key": k, "title": SECTIONS.get(k, k.replace("_", " ").capitalize()), "sentences": sections[k]}
-            for k in order if k in sections]
+    return [{"key": k, "title": SECTIONS.get(k, k.replace("_", " ").capitalize()), "sentences": sections[k],
+             "open": k in OPEN_SECTIONS} for k in order if k in sections]
 
 
 def _entities(data: dict[str, Any]) -> list[dict[str, Any]]:
