@@ -260,3 +260,32 @@ def test_quote_variant_ops_from_the_quotes_stage_are_rendered_escaped() -> None:
                            ("delete", "now", ""), ("insert", "", "soon")]))
     assert html == ('We will <del class="diff-del">not go back</del> <mark class="diff-add">never &lt;return&gt;'
                     '</mark> <del class="diff-del">now</del> <mark class="diff-add">soon</mark>')
+
+
+def test_pages_read_one_story_never_the_whole_store(crafted_db: tuple[Path, object],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The latency guarantee (a story page costs the same in any store size) as behaviour: per request, only the
+    story's own analysis and documents are read; no whole-store pass (benchmarks/web_latency.py times it)."""
+    calls: list[tuple[str, object]] = []
+    real_analyses, real_documents = Store.analyses, Store.documents
+
+    def analyses(self: Store, story_ids: object = None) -> object:
+        calls.append(("analyses", None if story_ids is None else list(story_ids)))
+        return real_analyses(self, story_ids)
+
+    def documents(self: Store, ids: object = None, with_sentences: bool = True) -> object:
+        calls.append(("documents", None if ids is None else list(ids)))
+        return real_documents(self, ids, with_sentences)
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a page walked the whole store")
+
+    monkeypatch.setattr(Store, "analyses", analyses)
+    monkeypatch.setattr(Store, "documents", documents)
+    monkeypatch.setattr(Store, "iter_documents", forbidden)
+    with TestClient(create_app(crafted_db[0])) as c:
+        for url in ("/story/s-strike", "/article/d-wire?hl=0-10", "/api/stories/s-strike", "/api/articles/d-wire", "/"):
+            calls.clear()
+            assert c.get(url).status_code == 200, url
+            assert all(arg is not None for _, arg in calls), (url, calls)
+            assert all(arg == ["s-strike"] for name, arg in calls if name == "analyses"), (url, calls)

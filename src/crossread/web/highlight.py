@@ -102,8 +102,8 @@ def highlight(text: str, spans: Sequence[Span] = (), anchors: Iterable[tuple[int
             out.append(f'<span class="{cls}" id="{escape(anchor_prefix)}{anc[0]}-{anc[1]}">')
             stack.append(anc)
         piece = text[a:b]
-        if piece == "\n":
-            out.append('\n<span class="pgap"></span>')
+        if piece == "\n":  # a paragraph break; further newlines of the same run stay in the DOM, hidden
+            out.append('<span class="nl">\n</span>' if a and text[a - 1] == "\n" else '\n<span class="pgap"></span>')
             continue
         covering = [s for s in spans if s.start <= a and s.end >= b]
         if covering:

@@ -414,6 +414,26 @@ def article_spans(doc_id: str, data: dict[str, Any] | None, annotations: dict[st
     return spans, anchors, items
 
 
+ITEM_KINDS = {"claim": "Claim sentences", "quote": "Quotes", "figure": "Figures", "spin": "Possibly spun wording",
+              "entity": "Entities"}
+
+
+def group_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Extracted items by kind for the article sidebar; entity mentions fold into one row per name."""
+    groups = []
+    for kind, title in ITEM_KINDS.items():
+        rows = [i for i in items if i["kind"] == kind]
+        if kind == "entity":
+            folded: dict[str, dict[str, Any]] = {}
+            for i in rows:
+                row = folded.setdefault(i["what"], dict(i, count=0))
+                row["count"] += 1
+            rows = sorted(folded.values(), key=lambda r: (-r["count"], r["what"]))
+        if rows:
+            groups.append({"kind": kind, "title": title, "items": rows})
+    return groups
+
+
 def article_view(doc: dict[str, Any], data: dict[str, Any] | None, annotations: dict[str, Any] | None,
                  links: Links, active: tuple[int, int] | None = None,
                  docs: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -432,7 +452,7 @@ def article_view(doc: dict[str, Any], data: dict[str, Any] | None, annotations: 
         "flags": flags, "removed": list(doc.get("removed") or []),
         "words": len((doc.get("text") or "").split()),
         "html": highlight(doc.get("text") or "", spans, anchors, prefix, active),
-        "extracted": items, "kinds": sorted({s.kind for s in spans}),
+        "extracted": items, "groups": group_items(items), "kinds": sorted({s.kind for s in spans}),
         "story": {"id": story["id"], "title": story_title(story, docs or {}), "href": links.story(story["id"])}
         if story else None,
         "active": list(active) if active else None,
