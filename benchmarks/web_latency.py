@@ -215,7 +215,7 @@ def main() -> None:
             report = build(store)
             story = next(x for x in report["stories"] if x["id"] == s.id)
             docs = {d["id"]: d for d in report["documents"] if d["id"] in set(story["doc_ids"])}
-            views.story_view(views.from_report(report, story), docs, views.Links())
+            views.story_view(views.from_report(report)[story["id"]], docs, views.Links())
             times.append(time.perf_counter() - t0)
     print(f"{'baseline: report.build per story page':38s} {stats(times)}")
 

@@ -289,3 +289,19 @@ def test_pages_read_one_story_never_the_whole_store(crafted_db: tuple[Path, obje
             assert c.get(url).status_code == 200, url
             assert all(arg is not None for _, arg in calls), (url, calls)
             assert all(arg == ["s-strike"] for name, arg in calls if name == "analyses"), (url, calls)
+
+
+def test_report_slices_match_the_stored_analysis(crafted_db: tuple[Path, object]) -> None:
+    """The static report (sliced from report.json) and the server (stored analysis) show the same story data."""
+    from crossread.web.views import from_analysis, from_report
+
+    with Store(crafted_db[0], read_only=True) as store:
+        report = build(store)
+        stored = from_analysis(store.analyses(["s-strike"])[0])
+    sliced = from_report(report)["s-strike"]
+    for key in ("reuse", "origins", "spin", "quotes", "quote_groups", "figures", "figure_conflicts", "claims", "brief"):
+        assert sliced[key] == stored[key], key
+    assert [dict(c, story_id=None) for c in sliced["contradictions"]] == \
+        [dict(c, story_id=None) for c in stored["contradictions"]]
+    assert {e["name"]: sorted(e["doc_ids"]) for e in sliced["entities"]} == \
+        {e["name"]: sorted(e["doc_ids"]) for e in stored["entities"]}

@@ -35,8 +35,9 @@ def render(report: dict[str, Any]) -> str:
     docs = {d["id"]: d for d in report.get("documents", [])}
     stories, articles = [], []
     placed: set[str] = set()
+    slices = views.from_report(report)
     for story in report.get("stories", []):
-        data = views.from_report(report, story)
+        data = slices[story["id"]]
         members = {d: docs[d] for d in story["doc_ids"] if d in docs}
         view = views.story_view(data, members, links)
         view["anchor"] = links.story(story["id"])[1:]

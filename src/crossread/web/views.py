@@ -59,37 +59,65 @@ def from_analysis(analysis: StoryAnalysis) -> dict[str, Any]:
     return data
 
 
-def from_report(report: dict[str, Any], story: dict[str, Any]) -> dict[str, Any]:
-    """The slice of report.json that belongs to one story, in the same shape as :func:`from_analysis`."""
-    sid, members = story["id"], set(story["doc_ids"])
-    quotes = [q for q in report.get("quotes", []) if q["doc_id"] in members]
-    quote_ids = {q["id"] for q in quotes}
-    figures = [f for f in report.get("figures", []) if f["doc_id"] in members]
-    figure_ids = {f["id"] for f in figures}
-    entities = []
-    for e in report.get("entities", []):
-        if members & set(e.get("doc_ids", [])):
-            entities.append(dict(e, doc_ids=[d for d in e["doc_ids"] if d in members],
-                                 mentions=[m for m in e.get("mentions", []) if m["doc_id"] in members]))
-    return {
-        "story": story,
-        "reuse": [r for r in report.get("reuse", []) if r["a"] in members or r["b"] in members],
-        "origins": [o["doc_ids"] for o in report.get("origins", []) if o.get("story_id") == sid],
-        "provenance": next((p for p in report.get("provenance", []) if p.get("story_id") == sid), None),
-        "spin": [s for s in report.get("spin", []) if s["doc_id"] in members],
-        "entities": entities,
-        "quotes": quotes,
-        "quote_groups": [g for g in report.get("quote_groups", [])
-                         if g.get("story_id") == sid or quote_ids & set(g.get("quote_ids", []))],
-        "figures": figures,
-        "figure_conflicts": [c for c in report.get("figure_conflicts", [])
-                             if c.get("story_id") == sid or figure_ids & set(c.get("figure_ids", []))],
-        "claims": [c for c in report.get("claims", []) if c.get("story_id") == sid
-                   or (c.get("story_id") is None and members & {s["doc_id"] for s in c.get("sources", [])})],
-        "contradictions": [c for c in report.get("contradictions", []) if c.get("story_id") == sid],
-        "brief": next((b for b in report.get("briefs", []) if b.get("story_id") == sid), None),
-        "doc_flags": {},
-    }
+def from_report(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """report.json split into per-story slices (story id -> the shape of :func:`from_analysis`), in one pass.
+
+    Each item is bucketed by its ``story_id`` when it has one, else by the story of its document, so the cost
+    grows with the report's size, not with stories × items.
+    """
+    story_of = {d: s["id"] for s in report.get("stories", []) for d in s["doc_ids"]}
+    out: dict[str, dict[str, Any]] = {
+        s["id"]: {"story": s, "reuse": [], "origins": [], "provenance": None, "spin": [], "entities": [],
+                  "quotes": [], "quote_groups": [], "figures": [], "figure_conflicts": [], "claims": [],
+                  "contradictions": [], "brief": None, "doc_flags": {}} for s in report.get("stories", [])}
+
+    def put(key: str, item: dict[str, Any], *doc_ids: str) -> None:
+        sid = item.get("story_id") or next((story_of[d] for d in doc_ids if d in story_of), None)
+        if sid in out:
+            out[sid][key].append(item)
+
+    for key in ("spin", "quotes", "figures"):
+        for item in report.get(key, []):
+            put(key, item, item["doc_id"])
+    quote_story = {q["id"]: story_of.get(q["doc_id"]) for q in report.get("quotes", [])}
+    figure_story = {f["id"]: story_of.get(f["doc_id"]) for f in report.get("figures", [])}
+    for r in report.get("reuse", []):
+        put("reuse", r, r["a"], r["b"])
+    for c in report.get("claims", []):
+        put("claims", c, *(src["doc_id"] for src in c.get("sources", [])))
+    for c in report.get("contradictions", []):
+        put("contradictions", c)
+    for g in report.get("quote_groups", []):
+        sid = g.get("story_id") or next((quote_story[q] for q in g.get("quote_ids", []) if quote_story.get(q)), None)
+        if sid in out:
+            out[sid]["quote_groups"].append(g)
+    for c in report.get("figure_conflicts", []):
+        sid = c.get("story_id") or next((figure_story[f] for f in c.get("figure_ids", [])
+                                         if figure_story.get(f)), None)
+        if sid in out:
+            out[sid]["figure_conflicts"].append(c)
+    for o in report.get("origins", []):
+        if o.get("story_id") in out:
+            out[o["story_id"]]["origins"].append(o["doc_ids"])
+    for key, target in (("provenance", "provenance"), ("briefs", "brief")):
+        for item in report.get(key, []):
+            if item.get("story_id") in out:
+                out[item["story_id"]][target] = item
+    for e in report.get("entities", []):  # merged across stories in the report: split back per story
+        per_story: dict[str, dict[str, Any]] = {}
+        for m in e.get("mentions", []):
+            sid = story_of.get(m["doc_id"])
+            if sid in out:
+                row = per_story.setdefault(sid, dict(e, doc_ids=[], mentions=[]))
+                row["mentions"].append(m)
+        for d in e.get("doc_ids", []):
+            sid = story_of.get(d)
+            if sid in out:
+                row = per_story.setdefault(sid, dict(e, doc_ids=[], mentions=[]))
+                row["doc_ids"].append(d)
+        for sid, row in per_story.items():
+            out[sid]["entities"].append(row)
+    return out
 
 
 # -- small helpers ------------------------------------------------------------------------------------------
@@ -219,7 +247,7 @@ def _matrix(data: dict[str, Any], order: list[str], label: dict[str, str], links
             stance = (s or {}).get("stance") or "silent"
             cells.append({"stance": stance, "symbol": STANCE_SYMBOL.get(stance, "?"),
                           "href": links.cite(d, s["start"], s["end"]) if s else None,
-                          "title": f"{full[d]}: {stance}" + (f" — {s['text']}" if s and s.get("text") else "")})
+                          "title": f"{full[d]}: {stance}"})
         rows.append({"id": c.get("id"), "text": c.get("text", ""), "status": c.get("status", "single_source"),
                      "n_documents": c.get("n_documents", 0), "independent_origins": c.get("independent_origins", 0),
                      "cells": cells})
