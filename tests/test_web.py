@@ -305,3 +305,23 @@ def test_report_slices_match_the_stored_analysis(crafted_db: tuple[Path, object]
         [dict(c, story_id=None) for c in stored["contradictions"]]
     assert {e["name"]: sorted(e["doc_ids"]) for e in sliced["entities"]} == \
         {e["name"]: sorted(e["doc_ids"]) for e in stored["entities"]}
+
+
+def test_serve_command_binds_localhost_and_refuses_a_missing_store(crafted_db: tuple[Path, object], tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from crossread.cli import app
+
+    runner = CliRunner()
+    missing = runner.invoke(app, ["serve", "--db", str(tmp_path / "nope.duckdb")])
+    assert missing.exit_code == 2 and "no store" in missing.output
+    assert not (tmp_path / "nope.duckdb").exists()  # serving never creates a store
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app_, **kw: seen.update(kw, app=app_))
+    ok = runner.invoke(app, ["serve", "--db", str(crafted_db[0])])
+    assert ok.exit_code == 0, ok.output
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 8000
+    assert seen["app"].state.reader.store.read_only
+    seen["app"].state.reader.close()
