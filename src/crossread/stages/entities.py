@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC"})
 TITLES = frozenset("""mr mrs ms miss dr prof sir dame lord lady president chancellor minister premier senator sen
 rep gov governor secretary general gen col lt capt adm judge justice pope king queen prince princess
-mayor ambassador sheikh rev father""".split())
+mayor ambassador sheikh rev father prime vice deputy former acting foreign defence defense interior finance
+chief spokesman spokeswoman spokesperson chairman chairwoman commissioner envoy coach""".split())
 # Role nouns and the class they fold to; "chief"/"head"/"leader" match any top role of the same organisation.
 ROLE_CLASSES = {
     "spokesman": "spokesperson", "spokeswoman": "spokesperson", "spokesperson": "spokesperson",
@@ -67,7 +68,8 @@ DEMONYMS = {
     "norwegian": "norway", "irish": "ireland", "uk": "uk", "britain": "uk", "united kingdom": "uk",
     "white house": "us", "kremlin": "russia", "elysee": "france", "élysée": "france", "downing street": "uk",
 }
-_CAP_SEQ = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:[A-Z][\w’'.-]*|[A-Z]\.|de|van|von|der|al|bin)){0,4}")
+_CAP_TOKEN = r"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Sen|Gov|Rep)\.|[A-Z]\.|[A-Z][\w’'-]*)"
+_CAP_SEQ = re.compile(rf"\b{_CAP_TOKEN}(?: +(?:{_CAP_TOKEN}|(?:de|van|von|der|al|bin)\b)){{0,4}}")
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _ORG_WORDS = frozenset("""party ministry council committee times press news post journal institute university
 agency union bank house department office commission court army forces alliance nato un eu reuters bbc
@@ -75,7 +77,9 @@ company corporation inc group association foundation league network""".split())
 _STOP_CAPS = frozenset("""the a an and but or if in on at as for of to it he she they we i this that these those
 there his her its their our my when while after before however despite with by from share leave related back
 yes no so then also even monday tuesday wednesday thursday friday saturday sunday january february march april
-may june july august september october november december""".split())
+may june july august september october november december several many some other all most both each
+every no not""".split())
+_PLACE_WORDS = frozenset("republic kingdom states islands island sea ocean river city county province region".split())
 FUZZY_FIRST = 75  # rapidfuzz ratio for first-name transliterations (Dmitri/Dmitry = 83)
 GARBLE_MIN = 75  # ratio for a garbled surname (Marcone/Macron = 77) when exactly one candidate fits
 
@@ -187,10 +191,16 @@ def _lexical_mentions(doc_id: str, text: str) -> list[Mention]:
     for m in _CAP_SEQ.finditer(text):
         words = m.group().split()
         start = m.start()
-        while words and (fold(words[0]) in _STOP_CAPS or fold(words[0]).rstrip(".") in TITLES):
+        while words and (fold(words[0]) in _STOP_CAPS or fold(words[0]).rstrip(".") in TITLES
+                         or len(words) > 1 and fold(words[0]) in DEMONYMS):
             start += len(words[0]) + 1
             words = words[1:]
             start = text.find(words[0], start - 1) if words else start
+        cut = [i for i, w in enumerate(words[:-1]) if fold(w).rstrip(".") in TITLES or fold(w) in ROLE_CLASSES]
+        if cut:  # "NATO Secretary-General Jens Stoltenberg": the name after the last title word
+            for w in words[:cut[-1] + 1]:
+                start = text.find(w, start) + len(w)
+            words = words[cut[-1] + 1:]
         if not words:
             continue
         span_text = strip_name(" ".join(words))
@@ -201,6 +211,8 @@ def _lexical_mentions(doc_id: str, text: str) -> list[Mention]:
         folded = {fold(w).strip(".,") for w in span_text.split()}
         if folded & _ORG_WORDS or span_text.isupper():
             label = "ORG"
+        elif folded & _PLACE_WORDS:
+            label = "GPE"
         elif fold(span_text) in DEMONYMS:
             label = "NORP"
         elif re.search(r"\b(?:Mr|Mrs|Ms|Dr|President|Chancellor|minister|spokesman|said)\.?\s*$", before) \
@@ -295,9 +307,9 @@ def _harmonise_types(by_doc: dict[str, list[Mention]]) -> dict[str, list[Mention
         fixed = []
         for m in ms:
             tok = fold(m.text)
-            if m.label in ("ORG", "GPE", "NORP") and " " not in m.text and not m.text.isupper():
+            if m.label in ("ORG", "GPE", "NORP", "MISC") and " " not in m.text and not m.text.isupper():
                 close = [x for x in surnames if len(tok) >= 4 and tok[0] == x[0] and fuzz.ratio(tok, x) >= GARBLE_MIN]
-                if tok in surnames or (m.label == "ORG" and org_forms[tok] <= 1 and len(close) == 1):
+                if tok in surnames or (m.label in ("ORG", "MISC") and org_forms[tok] <= 1 and len(close) == 1):
                     m = replace(m, label="PERSON")
             fixed.append(m)
         out[doc_id] = fixed
@@ -373,7 +385,7 @@ def _pick_by_surname(m: Mention, surname: str, by_surname: dict[str, list[int]],
 def _garble_target(token: str, freq: int, by_surname: dict[str, list[int]], clusters: list[list[Mention]],
                    doc_id: str) -> int | None:
     """A person whose surname the unknown ``token`` garbles: close, unique, better attested, named in the story."""
-    if token in by_surname or len(token) < 4:
+    if token in by_surname or len(token) < 4 or _common_word(token):
         return None
     scored = []
     for surname, cis in by_surname.items():
@@ -388,6 +400,15 @@ def _garble_target(token: str, freq: int, by_surname: dict[str, list[int]], clus
     if len(clusters[ci]) <= freq:
         return None  # the "garble" is as common as the name: more likely a different name
     return ci
+
+
+def _common_word(token: str) -> bool:
+    """A frequent English word ("Republicans") is a word, not a garbled name (wordfreq; False without it)."""
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:  # pragma: no cover - wordfreq is a declared dependency
+        return False
+    return zipf_frequency(token, "en") >= 3.5
 
 
 def _attach_roles(by_doc: dict[str, list[Mention]], docs: dict[str, Document], clusters: list[list[Mention]],

@@ -78,11 +78,16 @@ def quote_segments(text: str) -> list[_Seg]:
     segs: list[_Seg] = []
     for p, (ps, pe) in enumerate(para_spans(text)):
         open_mark: tuple[str, int] | None = None
+        skip_to = ps
         for m in _MARK.finditer(text, ps, pe):
             mark, pos = m.group(), m.start()
+            if pos < skip_to:
+                continue
             if open_mark is None:
                 if mark in OPENERS and not (mark in ('"', "''") and _looks_closing(text, pos, m.end(), ps)):
-                    if pos > 0 and text[pos - 1] == "=":  # markup attribute, id="..."
+                    if pos > 0 and text[pos - 1] == "=":  # markup attribute, id="...": skip to its end
+                        close = text.find(mark, m.end(), pe)
+                        skip_to = close + len(mark) if close >= 0 else pe
                         continue
                     open_mark = (mark, m.end())
                 elif mark == "”" and m.end() < pe and text[m.end()].isalnum() and (pos == ps or text[pos - 1] == " "):
@@ -187,11 +192,19 @@ def _join_segments(text: str, segs: list[_Seg]) -> list[list[_Seg]]:
         if units:
             prev = units[-1][-1]
             carried = not prev.closed and s.para == prev.para + 1 and text[prev.end:s.mark_start].strip() == ""
-            if carried or (s.para == prev.para and _is_frame(text[prev.mark_end:s.mark_start], text[prev.start:prev.end])):
+            if carried or (s.para == prev.para and _is_frame(text[prev.mark_end:s.mark_start], text[prev.start:prev.end])
+                           and not _own_frame(text, s.mark_end)):
                 units[-1].append(s)
                 continue
         units.append([s])
     return units
+
+
+def _own_frame(text: str, pos: int) -> bool:
+    """'“…,” he added.' — the quoted part right before ``pos`` carries its own attribution."""
+    after = re.match(r"[\s,]*((?:[\w’'-]+ +){0,4}[\w’'-]+)", text[pos:pos + 60])
+    return bool(after) and text[pos:pos + 1] in (",", " ") and any(
+        w.lower() in CUE_WORDS for w in _WORD.findall(after.group(1)))
 
 
 def _is_frame(gap: str, first: str) -> bool:
@@ -301,9 +314,11 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
                 return ("according to", sp.text, (sp.start, sp.end), None)
         return None
     cue = words[cue_i]
-    if cue_i == 0:  # '…," said Mr. X'
-        sp = _mention_at(ctx, cue.end(), cue.end() + 5) or _pronoun_at(text, cue.end(), cue.end() + 5) \
-            or _name_at(text, cue.end(), cue.end() + 5)
+    if cue_i == 0:  # '…," said Mr. X' / 'said economist Dana Roe'
+        lead = re.match(r"(?:\s+[a-z][\w-]*){0,3}?\s+(?=[A-Z])", text[cue.end():cue.end() + 40])
+        near = cue.end() + (lead.end() if lead else 1) + 1
+        sp = _mention_at(ctx, cue.end(), near) or _pronoun_at(text, cue.end(), cue.end() + 5) \
+            or _name_at(text, near - 1, near)
         if sp:
             return (cue.group(), sp.text, (sp.start, sp.end), None)
         return None
@@ -349,7 +364,17 @@ def _cue_subject(ctx: _Ctx, cue: re.Match, start: int) -> _Span | None:
         _mention_ending_before(ctx, start, cue.start()) or _pronoun_before(text, start, cue.start())))
     if sp is None and cue.group().lower() == "said" and text[cue.end():cue.end() + 1] == " ":
         sp = _mention_at(ctx, cue.end(), cue.end() + 5)  # "…, said X, “…”"
+    if sp is None and not participle:
+        sp = _name_before(text, start, cue.start())
     return sp
+
+
+def _name_before(text: str, start: int, cue_pos: int) -> _Span | None:
+    """A capitalised name right before the cue that NER missed ("Girard said")."""
+    m = re.search(r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,2})\s+(?:\w+ly\s+)?$", text[start:cue_pos])
+    if m is None or m.group(1).lower() in ("the", "but", "and", "then", "later", "he", "she", "it", "they"):
+        return None
+    return _Span(start + m.start(1), start + m.end(1), m.group(1))
 
 
 NOUN_CUES = frozenset("""statement statements remarks remark comments comment words warning message claim assertion
@@ -579,10 +604,18 @@ def _via(ctx: _Ctx, start: int, end: int) -> tuple[str, ...]:
     pats = [r"\baccording to (?:the |a |an )?", r"\b[Pp]er ", r"\btold (?:the )?", r"\bin an interview with (?:the )?"]
     for pat in pats:
         for m in re.finditer(pat, text[s0:s1]):
-            org = _mention_at(ctx, s0 + m.end() - 4, s0 + m.end() + 2)
-            if org and (MEDIA_WORDS.search(org.text) or pat.startswith(r"\baccording")) and \
-                    _mention_covering(ctx, org.start, org.end).label == "ORG":
-                out.append(_expand_outlet(ctx, org))
+            at = s0 + m.end()
+            org = _mention_at(ctx, at - 4, at + 2) or _name_at(text, at, at + 1)
+            if org is None or org.start > at + 1:
+                continue
+            full = _expand_outlet(ctx, org)
+            known = _mention_covering(ctx, org.start, org.end)
+            if MEDIA_WORDS.search(full) or (known is not None and known.label == "ORG" and pat.startswith(r"\bacc")):
+                out.append(full)
+                more = re.match(r" and (?:the )?", text[org.end:org.end + 9])  # "according to Politico and the AP"
+                nxt = _name_at(text, org.end + more.end(), org.end + more.end() + 1) if more else None
+                if nxt is not None:
+                    out.append(_expand_outlet(ctx, nxt))
     for m in re.finditer(r"([A-Z][\w.]*(?: [A-Z][\w.]*)*) reported\b", text[s0:s1]):
         if MEDIA_WORDS.search(m.group(1)):
             out.append(_expand_outlet(ctx, _Span(s0 + m.start(1), s0 + m.end(1), m.group(1))))
@@ -597,10 +630,12 @@ def _expand_outlet(ctx: _Ctx, org: _Span) -> str:
         if m.start < org.start and m.label == "ORG" and name.isupper() and len(name) > 1 and \
                 ents._initials(ents._org_key(m)) == name.lower():
             return m.text
-    for m in ctx.mentions:
-        if m.start < org.start and m.label == "ORG" and m.text != org.text and m.text.split()[-1] == last \
-                and len(m.text.split()) > len(name.split()):
-            return m.text
+    if " " not in name:  # the latest earlier full form ending in the same word, e.g. "The Harbor Gazette"
+        full = None
+        for m in re.finditer(rf"\b(?:The )?(?:[A-Z][\w.&-]* ){{1,3}}{re.escape(last)}\b", ctx.doc.text[:org.start]):
+            full = m.group()
+        if full:
+            return full
     return org.text
 
 
