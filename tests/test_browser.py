@@ -56,6 +56,7 @@ def test_crafted_story_from_list_to_evidence(page, tmp_path: Path) -> None:
         page.fill("input[name=outlet]", "quill")
         page.click("form.search button")
         assert page.locator("table.stories tbody tr").count() == 1
+        _shot(page, "story-list")
         page.click(f"text={analysis.story.title}")
         assert page.url.endswith(f"/story/{analysis.story.id}")
         assert page.inner_text("h1") == analysis.story.title
