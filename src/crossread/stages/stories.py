@@ -210,8 +210,13 @@ def assign(store: Any, config: Config, models: Models, progress: Any = None,
     Articles are taken in publication order (unknown dates last) in batches; only the candidate stories of a
     batch are read and only the touched ones written back, so a run costs what its new articles cost.
     """
+    return assign_ids(store, config, models, store.unassigned_documents(), progress, model, batch_size)
+
+
+def assign_ids(store: Any, config: Config, models: Models, new: list[str], progress: Any = None,
+               model: StoryModel | None = None, batch_size: int = 256) -> list[str]:
+    """Assign the articles ``new`` (unassigned, in this order) to stories; returns the ids of stories changed."""
     model = model or StoryModel.load()
-    new = store.unassigned_documents()
     if not new:
         return []
     task = progress.task("stories", total=len(new)) if progress is not None else None

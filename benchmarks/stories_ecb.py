@@ -1,0 +1,213 @@
+"""Story clustering on ECB+ (topics 1-20): B-cubed precision, recall and F1 on held-out topics.
+
+Each ECB+ topic holds two different real-world events of the same kind (two earthquakes, two rehab check-ins), so
+a clusterer must split same-kind events, not just topics. Two-fold cross-validation by topic: the story model
+(weights by logistic regression, threshold by B-cubed F1) is fitted on topics 1-10 and evaluated on 11-20, and
+the reverse. Side by side, the baseline: TF-IDF cosine with average-linkage agglomerative clustering, its distance
+threshold tuned on the same training topics, and (for reference only) tuned on the evaluation topics themselves.
+
+    .venv/bin/python benchmarks/stories_ecb.py [--no-models] [--seeds 3]
+
+Articles carry no publication dates here (most ECB+ texts have none), so the time window never helps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from crossread.config import Config
+from crossread.model import Document
+from crossread.models import Models
+from crossread.stages import clean, reuse, segment, stories
+from crossread.store import Store
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecbplus-dev"
+FOLDS = ((tuple(range(1, 11)), tuple(range(11, 21))), (tuple(range(11, 21)), tuple(range(1, 11))))
+
+
+@dataclass
+class Corpus:
+    """ECB+ documents with gold event ids and their cached per-document features (computed once)."""
+
+    docs: list[Document]
+    gold: dict[str, str]  # doc id -> event id
+    topic: dict[str, int]  # doc id -> topic
+    features: dict[str, dict[str, tuple[bytes | None, Any]]]  # feature -> doc id -> (blob, payload)
+    store: Store | None = None
+
+    def subset(self, topics: Sequence[int]) -> list[Document]:
+        return [d for d in self.docs if self.topic[d.id] in topics]
+
+
+def load_docs(data: Path = DATA) -> tuple[list[Document], dict[str, str], dict[str, int]]:
+    """ECB+ files as Documents (URL and title lines taken apart when present; no dates), gold and topics."""
+    import json
+
+    gold_by_name = json.loads((data / "gold.json").read_text(encoding="utf-8"))
+    docs, gold, topic = [], {}, {}
+    for name, event in sorted(gold_by_name.items()):
+        lines = [ln for ln in (data / "docs" / f"{name}.txt").read_text(encoding="utf-8").splitlines() if ln.strip()]
+        url = title = None
+        if lines and lines[0].startswith("http"):
+            url, lines = lines[0].strip(), lines[1:]
+            title, lines = lines[0].strip(), lines[1:]
+        text = "\n".join(lines)
+        doc = segment.segment(Document(id=clean.content_id(name + text), source=name, text=text, title=title,
+                                       url=url, outlet=urlparse(url).netloc if url else None))
+        docs.append(doc)
+        gold[doc.id] = event
+        topic[doc.id] = int(name.split("_")[0])
+    return docs, gold, topic
+
+
+def mentions_payload(docs: list[Document], models: Models) -> list[dict[str, Any]]:
+    """Entity mentions from spaCy NER (the part of the annotations feature the stories stage reads)."""
+    if models.nlp is None:
+        return [{"mentions": []} for _ in docs]
+    with models.nlp.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in models.nlp.pipe_names]):
+        parsed = list(models.nlp.pipe([d.text for d in docs], batch_size=32))
+    return [{"mentions": [{"text": e.text, "label": e.label_, "start": e.start_char, "end": e.end_char}
+                          for e in sp.ents] if sp is not None else []} for sp in parsed]
+
+
+def load_corpus(models: Models, config: Config, data: Path = DATA, topics: Sequence[int] | None = None) -> Corpus:
+    docs, gold, topic = load_docs(data)
+    if topics is not None:
+        docs = [d for d in docs if topic[d.id] in topics]
+    feats: dict[str, dict[str, tuple[bytes | None, Any]]] = {
+        "minhash": {d.id: (reuse.signature(d, config), None) for d in docs},
+        "embedding": {d.id: (b, None) for d, b in zip(docs, stories.embed(docs, models))},
+        "annotations": {d.id: (None, p) for d, p in zip(docs, mentions_payload(docs, models))},
+    }
+    return Corpus(docs, gold, topic, feats)
+
+
+def corpus_store(corpus: Corpus) -> Store:
+    """An in-memory store holding every document of the corpus and its cached features (built once)."""
+    if corpus.store is None:
+        corpus.store = Store(":memory:")
+        corpus.store.write_batch(corpus.docs, [])
+        for name, rows in corpus.features.items():
+            corpus.store.put_features(name, [(d.id, *rows[d.id]) for d in corpus.docs])
+    return corpus.store
+
+
+def fresh_store(corpus: Corpus) -> Store:
+    """The corpus store with every story, index row and term statistic forgotten."""
+    store = corpus_store(corpus)
+    store.reset_stories()
+    return store
+
+
+def stream_order(docs: list[Document], seed: int) -> list[str]:
+    ids = [d.id for d in docs]
+    random.Random(seed).shuffle(ids)
+    return ids
+
+
+def cluster(corpus: Corpus, docs: list[Document], model: stories.StoryModel, config: Config, models: Models,
+            seed: int) -> dict[str, str]:
+    """Run the real stories stage over ``docs`` in a seeded stream order; doc id -> story id."""
+    store = fresh_store(corpus)
+    stories.assign_ids(store, config, models, stream_order(docs, seed), model=model)
+    return store.story_of([d.id for d in docs])
+
+
+def bcubed(pred: dict[str, str], gold: dict[str, str]) -> dict[str, float]:
+    """B-cubed precision, recall and F1 (Bagga & Baldwin 1998) of a clustering against gold classes."""
+    by_pred: dict[str, set[str]] = {}
+    by_gold: dict[str, set[str]] = {}
+    for d, c in pred.items():
+        by_pred.setdefault(c, set()).add(d)
+        by_gold.setdefault(gold[d], set()).add(d)
+    p = r = 0.0
+    for d, c in pred.items():
+        overlap = len(by_pred[c] & by_gold[gold[d]])
+        p += overlap / len(by_pred[c])
+        r += overlap / len(by_gold[gold[d]])
+    n = len(pred) or 1
+    p, r = p / n, r / n
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def baseline_labels(docs: list[Document], distance: float) -> dict[str, str]:
+    """TF-IDF cosine, average-linkage agglomerative clustering cut at ``distance`` (the classic baseline)."""
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    x = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(
+        [(d.title or "") + "\n" + d.text for d in docs]).toarray()
+    labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                     distance_threshold=distance).fit_predict(x)
+    return {d.id: str(lab) for d, lab in zip(docs, labels)}
+
+
+BASELINE_GRID = tuple(np.round(np.arange(0.30, 1.0, 0.025), 3))
+
+
+def tune_baseline(docs: list[Document], gold: dict[str, str]) -> tuple[float, dict[str, float]]:
+    """The baseline's best distance threshold on ``docs`` by B-cubed F1."""
+    best = max(((t, bcubed(baseline_labels(docs, t), gold)) for t in BASELINE_GRID), key=lambda tm: tm[1]["f1"])
+    return best
+
+
+def mean(ms: list[dict[str, float]]) -> dict[str, float]:
+    return {k: float(np.mean([m[k] for m in ms])) for k in ms[0]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--no-models", action="store_true", help="lexical fallbacks (hashed embedding, no spaCy NER)")
+    ap.add_argument("--seeds", type=int, default=3, help="stream orders averaged per fold")
+    args = ap.parse_args(argv)
+    if not (args.data / "gold.json").is_file():
+        print(f"ECB+ data not found at {args.data}; nothing to measure")
+        return 0
+    logging.basicConfig(level=logging.WARNING)
+    from fit_stories import fit
+
+    config, models = Config(use_models=not args.no_models), Models(use_models=not args.no_models)
+    t0 = time.perf_counter()
+    corpus = load_corpus(models, config, args.data)
+    print(f"{len(corpus.docs)} articles, {len(set(corpus.gold.values()))} events; features in "
+          f"{time.perf_counter() - t0:.1f}s (encoder {models.encoder_name}, spaCy {'on' if models.nlp else 'off'})")
+    rows = []
+    for train, test in FOLDS:
+        tr, te = corpus.subset(train), corpus.subset(test)
+        model = fit(corpus, tr, config, models, seeds=range(args.seeds))
+        ours = mean([bcubed(cluster(corpus, te, model, config, models, seed), corpus.gold)
+                     for seed in range(args.seeds)])
+        dist, _ = tune_baseline(tr, corpus.gold)
+        base = bcubed(baseline_labels(te, dist), corpus.gold)
+        odist, oracle = tune_baseline(te, corpus.gold)
+        rows.append((f"{train[0]}-{train[-1]} -> {test[0]}-{test[-1]}", ours, base, oracle, dist, odist, model))
+    print(f"\n{'fold (train -> test)':22} {'system':34} {'P':>6} {'R':>6} {'F1':>6}")
+    for name, ours, base, oracle, dist, odist, model in rows:
+        print(f"{name:22} {'crossread stories (streaming)':34} {ours['precision']:6.3f} {ours['recall']:6.3f} "
+              f"{ours['f1']:6.3f}")
+        print(f"{'':22} {f'baseline tfidf-avglink d={dist}':34} {base['precision']:6.3f} {base['recall']:6.3f} "
+              f"{base['f1']:6.3f}")
+        print(f"{'':22} {f'baseline ORACLE-tuned d={odist}':34} {oracle['precision']:6.3f} "
+              f"{oracle['recall']:6.3f} {oracle['f1']:6.3f}")
+        print(f"{'':22} weights={tuple(round(w, 2) for w in model.weights)} bias={model.bias:.2f} "
+              f"threshold={model.threshold:.2f}")
+    for label, idx in (("crossread stories", 1), ("baseline (train-tuned)", 2), ("baseline (oracle)", 3)):
+        m = mean([r[idx] for r in rows])
+        print(f"mean {label:30} P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

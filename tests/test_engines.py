@@ -1,0 +1,73 @@
+"""Engines: the Ray Data engine returns what the local engine returns, in the same order."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from crossread.config import Config
+from crossread.engines import get_engine
+from crossread.engines.local import LocalEngine
+from crossread.errors import ConfigError
+from crossread.model import Document
+from crossread.models import Models
+from crossread.stages import reuse, segment, stories
+
+
+def _docs(n: int) -> list[Document]:
+    words = "harbor storm council bridge vote river school budget fire rescue".split()
+    return [segment.segment(Document(id=f"d{i:03d}", source=f"s{i}", title=f"Report {i}",
+                                     text=" ".join(words[(i + j) % len(words)] for j in range(8 + i % 13)) +
+                                     f". The {words[i % 10]} story continues here. Number {i} closes it."))
+            for i in range(n)]
+
+
+def _features(docs: list[Document]) -> list[tuple[str, bytes, bytes]]:
+    """A real per-article batch function: MinHash signature and lexical embedding of each document."""
+    config, models = Config(use_models=False), Models(use_models=False)
+    return [(d.id, reuse.signature(d, config), e) for d, e in zip(docs, stories.embed(docs, models))]
+
+
+def test_local_engine_batches_in_order() -> None:
+    seen: list[int] = []
+
+    def fn(batch: list[int]) -> list[int]:
+        seen.append(len(batch))
+        return [x * 2 for x in batch]
+
+    assert LocalEngine().map_batches(fn, list(range(10)), batch_size=4) == [x * 2 for x in range(10)]
+    assert seen == [4, 4, 2]
+
+
+def test_ray_engine_missing_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now fails, as when it is not installed
+    with pytest.raises(ConfigError, match="crossread\\[ray\\]"):
+        get_engine(Config(engine="ray"))
+
+
+@pytest.fixture(scope="session")
+def ray_engine():  # noqa: ANN201 - RayEngine, imported only when ray is installed
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+    # workers cannot import this test module, so ship its functions by value
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    from crossread.engines.ray import RayEngine
+
+    yield RayEngine()
+    ray.shutdown()
+
+
+def test_ray_engine_agrees_with_local_engine(ray_engine) -> None:  # noqa: ANN001
+    docs = _docs(150)
+    local = LocalEngine().map_batches(_features, docs, batch_size=16)
+    remote = ray_engine.map_batches(_features, docs, batch_size=16)
+    assert [r[0] for r in remote] == [d.id for d in docs]  # order kept
+    assert remote == local
+
+
+def test_ray_engine_handles_empty_and_small_inputs(ray_engine) -> None:  # noqa: ANN001
+    assert ray_engine.map_batches(_features, [], batch_size=8) == []
+    docs = _docs(3)
+    assert ray_engine.map_batches(_features, docs, batch_size=64) == LocalEngine().map_batches(_features, docs, 64)
