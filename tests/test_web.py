@@ -170,6 +170,17 @@ def test_story_page_shows_every_section(client: TestClient, crafted_db: tuple[Pa
         for c in s.citations:
             assert f'href="/article/{c.doc_id}?hl={c.start}-{c.end}#c-{c.start}-{c.end}"' in html
     assert "spun" in html and "state affiliated" in html  # flags from spin evidence and extra.doc_flags
+    # contradictions: explanation and both cited sides; an entry of unknown shape still shows its fields
+    for c in analysis.extra["contradictions"]:
+        if "a" in c:
+            assert c["explanation"] in html
+            for side in (c["a"], c["b"]):
+                assert f'href="/article/{side["doc_id"]}?hl={side["start"]}-{side["end"]}' in html
+        else:
+            assert c["note"] in html
+    # the provenance edge runs from the credited source down to the article that names it
+    ys = {m.group(2): float(m.group(1)) for m in re.finditer(r'<rect x="\d+" y="(\d+)"[^>]*/><text[^>]*>([^<]+)<', html)}
+    assert ys["Union statement"] < ys["Northern Ledger"]
     assert 'href="javascript' not in html and 'rel="noopener noreferrer nofollow"' in html
 
 

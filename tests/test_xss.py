@@ -28,7 +28,7 @@ from crossread.web import create_app
 ALLOWED_TAGS = {"html", "head", "meta", "title", "link", "style", "body", "header", "main", "footer", "nav", "section",
                 "aside", "div", "span", "p", "a", "b", "br", "code", "h1", "h2", "h3", "h4", "table", "thead", "tbody",
                 "tr", "th", "td", "ol", "ul", "li", "sup", "details", "summary", "mark", "del", "form", "input",
-                "button", "svg", "defs", "marker", "path", "g", "rect", "text"}
+                "button", "label", "svg", "defs", "marker", "path", "g", "rect", "text"}
 
 
 class _Audit(HTMLParser):

@@ -65,6 +65,11 @@ ARTICLES = [
 ]
 
 
+def _side(doc: Document, phrase: str) -> dict[str, object]:
+    _, s, e, t = _sentence(doc, phrase)
+    return {"doc_id": doc.id, "start": s, "end": e, "text": t}
+
+
 def _url(url: str | None, payload: str) -> str | None:
     if not payload:
         return url
@@ -174,10 +179,15 @@ def crafted(payload: str = "") -> tuple[list[Document], StoryAnalysis]:
     story = Story("s-strike", "Dock strike at Valdmar" + p, tuple(d.id for d in docs), "2025-03-03", "2025-03-04",
                   ("Valdmar", "Mara Osei" + p))
     extra = {
-        "provenance": {"nodes": [{"id": d.id} for d in docs] + [{"id": "ext-union", "label": "Union statement" + p}],
-                       "edges": [{"source": "ext-union", "target": "d-ledger", "relation": "shared_source",
-                                  "attributed": True}]},
-        "contradictions": [{"claim_id": "c2", "a": "d-gazette", "b": "d-ledger", "text": "traffic halted vs not" + p}],
+        # shapes as stages/provenance.py and stages/contradictions.py write them
+        "provenance": {"nodes": [{"id": d.id, "kind": "article", "label": d.outlet} for d in docs]
+                       + [{"id": "ext:union", "kind": "external", "label": "Union statement" + p}],
+                       "edges": [{"source": "d-ledger", "target": "ext:union", "relation": "attribution",
+                                  "attributed": True, "directed": True}]},
+        "contradictions": [
+            {"kind": "statement", "a": _side(g, "The strike halted"), "b": _side(lg, "Container ships were still"),
+             "explanation": "Northern Ledger contradicts a statement 2 articles make" + p},
+            {"claim_id": "c2", "note": "an entry of another shape" + p}],
         "doc_flags": {"d-ledger": ["state_affiliated"]},
     }
     analysis = StoryAnalysis(story=story, reuse=reuse, origins=(("d-gazette", "d-wire", "d-quill"), ("d-ledger",)),

@@ -270,20 +270,22 @@ def _graph(data: dict[str, Any], docs: dict[str, dict[str, Any]], label: dict[st
         source, target = (src, b if src == a else a) if directed else (a, b)
         edges.append(Edge(source, target, r.get("relation", "reuse"), bool(r.get("attributed")), directed))
         seen.add(frozenset((a, b)))
+    # extra["provenance"] (stages/provenance.py): edges run from the copying or crediting article ("source") to
+    # its original or the source it names ("target"); the graph draws arrows the other way, original -> copy.
     prov = data.get("provenance") or {}
     for n in prov.get("nodes", []) or []:
         nid = str(_pick(n, "id", "doc_id", "name") or "")
         if nid and nid not in nodes:
-            nodes[nid] = Node(nid, str(_pick(n, "label", "outlet", "name", "id")), str(n.get("kind") or "named source"),
-                              external=True)
+            kind = str(n.get("kind") or "external")
+            nodes[nid] = Node(nid, str(_pick(n, "label", "outlet", "name", "id")),
+                              "named source" if kind == "external" else kind, external=True)
     for e in prov.get("edges", []) or []:
-        src = _pick(e, "source", "from", "copied_from", "src")
-        dst = _pick(e, "target", "to", "copy", "dst")
-        if src is None or dst is None or frozenset((src, dst)) in seen:
+        copy, original = _pick(e, "source", "from"), _pick(e, "target", "to")
+        if copy is None or original is None or frozenset((copy, original)) in seen:
             continue
-        seen.add(frozenset((src, dst)))
-        edges.append(Edge(str(src), str(dst), str(_pick(e, "relation", "kind", "type") or "reuse"),
-                          bool(e.get("attributed")), True))
+        seen.add(frozenset((copy, original)))
+        edges.append(Edge(str(original), str(copy), str(_pick(e, "relation", "kind") or "reuse"),
+                          bool(e.get("attributed")), bool(e.get("directed", True))))
     return {"svg": render_svg(list(nodes.values()), edges), "n_edges": len(edges),
             "unattributed": sum(1 for e in edges if e.directed and not e.attributed)}
 
@@ -359,9 +361,19 @@ def _figures(data: dict[str, Any], label: dict[str, str], links: Links) -> dict[
 
 
 def _contradictions(data: dict[str, Any], label: dict[str, str], links: Links) -> list[dict[str, Any]]:
-    """Contradictions are an ``extra`` output without a typed record yet: show their scalar fields as they are."""
+    """Contradictions (``extra["contradictions"]``): kind, explanation and the two cited sides ``a`` and ``b``.
+
+    Entries of another shape are shown by their scalar fields, so a new kind of entry still renders.
+    """
     out = []
     for c in data.get("contradictions", []):
+        sides = [c[k] for k in ("a", "b") if isinstance(c.get(k), dict) and "doc_id" in c[k]]
+        if sides:
+            out.append({"kind": str(c.get("kind") or "").replace("_", " "), "explanation": c.get("explanation") or "",
+                        "sides": [{"label": label.get(x["doc_id"], x["doc_id"]), "text": x.get("text") or "",
+                                   "href": links.cite(x["doc_id"], x["start"], x["end"]) if "start" in x
+                                   else links.article(x["doc_id"])} for x in sides]})
+            continue
         fields = []
         for k, v in c.items():
             if k == "story_id" or isinstance(v, (dict, list)):
@@ -429,6 +441,11 @@ def article_spans(doc_id: str, data: dict[str, Any] | None, annotations: dict[st
         if e["doc_id"] == doc_id:
             orig = f" — likely original: {e['likely_original']}" if e.get("likely_original") else ""
             add("spin", e["start"], e["end"], f"possibly spun wording{orig}", f"{e['phrase']}{orig}")
+    for c in data.get("contradictions", []):
+        for side in (c.get("a"), c.get("b")):
+            if isinstance(side, dict) and side.get("doc_id") == doc_id and "start" in side:
+                add("contra", side["start"], side["end"], f"contradiction: {c.get('explanation') or c.get('kind')}",
+                    str(c.get("explanation") or c.get("kind") or ""))
     for r in data.get("reuse", []):
         for p in r.get("pairs", []):
             if r["a"] == doc_id or r["b"] == doc_id:
@@ -442,8 +459,8 @@ def article_spans(doc_id: str, data: dict[str, Any] | None, annotations: dict[st
     return spans, anchors, items
 
 
-ITEM_KINDS = {"claim": "Claim sentences", "quote": "Quotes", "figure": "Figures", "spin": "Possibly spun wording",
-              "entity": "Entities"}
+ITEM_KINDS = {"contra": "Contradictions", "claim": "Claim sentences", "quote": "Quotes", "figure": "Figures",
+              "spin": "Possibly spun wording", "entity": "Entities"}
 
 
 def group_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
