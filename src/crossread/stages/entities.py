@@ -45,6 +45,8 @@ ROLE_CLASSES = {
     "chancellor": "chancellor", "prime minister": "prime minister", "premier": "prime minister",
     "secretary-general": "secretary general", "secretary general": "secretary general",
     "foreign minister": "foreign minister", "defence minister": "defence minister",
+    "finance minister": "finance minister", "interior minister": "interior minister",
+    "economy minister": "economy minister", "health minister": "health minister",
     "defense minister": "defence minister", "defense secretary": "defence minister",
     "secretary of state": "foreign minister", "minister": "minister", "king": "king", "queen": "queen",
     "chief": "*", "head": "*", "leader": "*", "boss": "*", "chairman": "chair", "chairwoman": "chair",
@@ -73,7 +75,8 @@ _CAP_SEQ = re.compile(rf"\b{_CAP_TOKEN}(?: +(?:{_CAP_TOKEN}|(?:de|van|von|der|al
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _ORG_WORDS = frozenset("""party ministry council committee times press news post journal institute university
 agency union bank house department office commission court army forces alliance nato un eu reuters bbc
-company corporation inc group association foundation league network""".split())
+company corporation inc group association foundation league network fund organization organisation service
+authority federation board police navy government gazette tribune herald""".split())
 _STOP_CAPS = frozenset("""the a an and but or if in on at as for of to it he she they we i this that these those
 there his her its their our my when while after before however despite with by from share leave related back
 yes no so then also even monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -299,14 +302,25 @@ def _harmonise_types(by_doc: dict[str, list[Mention]]) -> dict[str, list[Mention
     """Small NER models tag a bare surname ORG or GPE now and then ("Stoltenberg did not respond"): a single
     capitalised word equal to the surname of a full person name in the story becomes PERSON; so does an
     ORG-tagged word that is never an organisation elsewhere yet garbles exactly one such surname."""
+    titled = {}
+    for doc_id, ms in by_doc.items():  # "German Chancellor Olaf Scholz" tagged ORG: a name right after a role
+        role_ends = {m.end for m in ms if m.label == "ROLE"}
+        titled[doc_id] = [replace(m, label="PERSON") if m.label in ("ORG", "GPE", "NORP", "MISC") and " " in m.text
+                          and (m.start - 1 in role_ends or m.start - 2 in role_ends) else m for m in ms]
+    by_doc = titled
     surnames = {name_tokens(m.text)[-1] for ms in by_doc.values() for m in ms
                 if m.label == "PERSON" and len(name_tokens(m.text)) >= 2}
     org_forms = Counter(fold(m.text) for ms in by_doc.values() for m in ms if m.label == "ORG")
     out = {}
     for doc_id, ms in by_doc.items():
         fixed = []
+        org_heads: set[str] = set()  # last words of multi-word organisations named so far in this article
         for m in ms:
             tok = fold(m.text)
+            if m.label == "ORG" and " " in m.text:
+                org_heads.add(tok.split()[-1])
+            if m.label == "PERSON" and " " not in m.text and tok in org_heads and tok not in surnames:
+                m = replace(m, label="ORG")  # "the Gazette" after "The Harbor Gazette"
             if m.label in ("ORG", "GPE", "NORP", "MISC") and " " not in m.text and not m.text.isupper():
                 close = [x for x in surnames if len(tok) >= 4 and tok[0] == x[0] and fuzz.ratio(tok, x) >= GARBLE_MIN]
                 if tok in surnames or (m.label in ("ORG", "MISC") and org_forms[tok] <= 1 and len(close) == 1):
@@ -466,9 +480,10 @@ def _other_clusters(by_doc: dict[str, list[Mention]], clusters: list[list[Mentio
                 seen.append((label, key))
                 groups[(label, key)].append(m)
                 continue
-            local = {k for lab, k in seen if lab == label and _abbreviates(key, k)}
+            local = {k for lab, k in seen if (lab == label or "ORG" in (lab, label)) and _abbreviates(key, k)}
             if len(local) == 1:
-                groups[(label, local.pop())].append(m)
+                k = local.pop()
+                groups[next(lab for lab, kk in seen if kk == k), k].append(m)
             else:
                 pending.append((label, key, m))
     for label, key, m in pending:
@@ -501,12 +516,22 @@ def _entity(cluster: list[Mention]) -> Entity:
                   tuple(sorted(cluster, key=lambda m: (m.doc_id, m.start))))
 
 
+_PUBLICATION = re.compile(r"\b(?:Times|Post|Gazette|Journal|Herald|Tribune|Guardian|Telegraph|Economist|Independent|"
+                          r"Observer|Press|Star|Sun|Globe|Mirror|Hill|Atlantic)$")
+
+
+def _org_form(text: str) -> str:
+    """Organisations drop a leading article ("the IMF"), publications keep it ("The Moscow Times")."""
+    bare = re.sub(r"^[Tt]he\s+", "", text)
+    return "The " + bare if _PUBLICATION.search(bare) and bare != text else bare
+
+
 def canonical_name(forms: Iterable[Mention]) -> str:
     """The best-attested full form: seen in most articles, then most often, then longest."""
     docs: dict[str, set[str]] = defaultdict(set)
     count: Counter = Counter()
     for m in forms:
-        form = strip_name(m.text) if m.label == "PERSON" else re.sub(r"^the ", "The ", m.text)
+        form = strip_name(m.text) if m.label == "PERSON" else _org_form(m.text)
         docs[form].add(m.doc_id)
         count[form] += 1
     def score(f: str) -> tuple:
