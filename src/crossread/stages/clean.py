@@ -43,7 +43,8 @@ from ..model import Document, RawArticle
 MAX_PATTERN_LINE = 200  # longer lines are never furniture (and never run through user regexes)
 _TERMINAL = re.compile(r"[.!?…][\"'”’»)\]]*$|[\"”»]$")
 _SPACES = re.compile(r"[\t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]|[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# zero-width and soft-hyphen characters, C0/C1 controls, and lone surrogates (from JSON "\ud800" escapes)
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]|[\x00-\x08\x0e-\x1f\x7f-\x9f]|[\ud800-\udfff]")
 _BYLINE = re.compile(r"^(?:by|written by|words by|story by|reporting by)[:\s]+(.{2,160})$", re.I)
 _SUFFIX_SEPS = (" — ", " – ", " | ", " :: ", " · ", " - ")
 _MONTHS = {m: i for i, names in enumerate((
@@ -308,8 +309,9 @@ def _repeated_lines(raws: list[RawArticle], paragraphs: list[list[str]], min_art
 
 
 def _clean_one(raw: RawArticle, paras: list[str], patterns: re.Pattern[str], repeated: frozenset[str]) -> Document:
+    raw = _safe_meta(raw)
     meta = _Meta(author=raw.author, published=normalise_date(raw.published), outlet=raw.outlet)
-    title = raw.title and " ".join(raw.title.split())
+    title = raw.title
     if title:
         meta.title, suffix = split_title(title, raw.outlet)
         meta.outlet = meta.outlet or suffix
@@ -362,6 +364,18 @@ def _clean_one(raw: RawArticle, paras: list[str], patterns: re.Pattern[str], rep
     return Document(id=content_id(text), source=raw.source, text=text, title=meta.title,
                     outlet=meta.outlet or host_outlet(raw.url), author=meta.author, published=meta.published,
                     url=raw.url, removed=tuple(meta.removed))
+
+
+def _safe_meta(raw: RawArticle) -> RawArticle:
+    """Metadata fields as single clean lines (no controls, no lone surrogates, at most 500 chars)."""
+    def one(value: str | None) -> str | None:
+        if not isinstance(value, str):
+            return None
+        value = " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", _INVISIBLE.sub("", value))).split())
+        return value[:500] or None
+
+    return RawArticle(source=raw.source, text=raw.text, url=one(raw.url), outlet=one(raw.outlet),
+                      title=one(raw.title), author=one(raw.author), published=one(raw.published))
 
 
 def _headline(line: str, known_title: str | None, outlet: str | None) -> bool:

@@ -42,6 +42,7 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 FEED_SUFFIXES = {".rss", ".atom", ".xml"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 WARC_SUFFIXES = {".warc"}
+BAD_NAME = "bad-name"  # fingerprint of a source whose file name cannot be stored (not UTF-8)
 URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 # Magic numbers of common binary formats that are never articles (gzip is handled before this check).
@@ -98,6 +99,12 @@ def discover(paths: Sequence[str | Path], config: Config) -> list[Source]:
             if name in seen or str(f.resolve()) in seen:
                 continue
             seen.add(name)
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:  # a non-UTF-8 file name: report it under a printable form of its name
+                printable = os.fsencode(name).decode("utf-8", "replace")
+                out.append(Source(printable, BAD_NAME))
+                continue
             out.append(Source(name, _fingerprint(f)))
     return out
 
@@ -130,6 +137,8 @@ def read(src: Source, config: Config) -> Articles:
         from . import fetch  # local import: fetch pulls in httpx, which plain-file runs never need
 
         return fetch.read_url(src.name, config)
+    if src.fingerprint == BAD_NAME:
+        raise InputError(src.name, "file name is not valid UTF-8; rename the file to ingest it")
     path = Path(src.name)
     data = _read_file(path, config)
     kind, data = _unwrap(src.name, path.name.lower(), data, config)
@@ -619,6 +628,9 @@ def iter_feed(name: str, data: bytes) -> Iterator[tuple[str, Any, str | None]]:
     """``(source name, entry, html or None)`` per feed entry; raises when the bytes are not a feed."""
     import feedparser
 
+    if re.search(rb"<!ENTITY", data[:65536], re.I):  # no news feed needs them; they enable XXE and entity bombs
+        raise InputError(name, "feed declares XML entities (<!ENTITY>): refused (entity expansion / external "
+                               "entity attacks)")
     try:
         parsed = feedparser.parse(data)
     except (RecursionError, ValueError) as exc:  # pragma: no cover - feedparser catches most itself
