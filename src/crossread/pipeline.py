@@ -139,10 +139,10 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
 
 
 def annotate(store: Store, config: Config, models: Models, progress: Progress | None = None) -> int:
-    """Compute the missing per-document features of every stored article; returns how many were computed."""
+    """Compute the missing per-document features of every stored article; returns how many articles got any."""
     progress = progress or Progress(quiet=True)
     engine = get_engine(config)
-    done = 0
+    done: set[str] = set()
     for name in DOC_FEATURES:
         missing = store.missing_features(name)
         if not missing:
@@ -154,8 +154,8 @@ def annotate(store: Store, config: Config, models: Models, progress: Progress | 
             rows = engine.map_batches(fn, docs, batch_size=64)
             store.put_features(name, rows)
             progress.advance(task, len(docs))
-            done += len(docs)
-    return done
+            done.update(d.id for d in docs)
+    return len(done)
 
 
 def _feature_fn(name: str, config: Config, models: Models) -> Callable[[list[Document]], list[tuple[str, Any, Any]]]:
