@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 176, 46, 34, 78, 18
+MAX_PER_ROW = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +81,15 @@ def render_svg(nodes: Sequence[Node], edges: Sequence[Edge]) -> Markup:
     if not nodes:
         return Markup("")
     depth = _layers(nodes, edges)
-    rows: dict[int, list[Node]] = {}
+    layers: dict[int, list[Node]] = {}
     for n in nodes:
-        rows.setdefault(depth[n.id], []).append(n)
+        layers.setdefault(depth[n.id], []).append(n)
+    # a wide layer wraps onto several rows, so the drawing stays readable at page width
+    rows: dict[int, list[Node]] = {}
+    for level in sorted(layers):
+        members = sorted(layers[level], key=lambda n: n.external)  # articles first, named sources after
+        for i in range(0, len(members), MAX_PER_ROW):
+            rows[len(rows)] = members[i:i + MAX_PER_ROW]
     pos: dict[str, tuple[float, float]] = {}
     widest = max(len(r) for r in rows.values())
     width = PAD * 2 + widest * NODE_W + (widest - 1) * GAP_X

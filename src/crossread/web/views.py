@@ -21,6 +21,7 @@ from .highlight import Span, highlight, render_ops, safe_url, similarity, word_d
 STANCE_ORDER = {"contradicts": 3, "supports": 2, "mentions": 1, "silent": 0}
 STANCE_SYMBOL = {"supports": "✓", "contradicts": "✗", "mentions": "~", "silent": "·"}
 OPEN_SECTIONS = ("core", "disputed")  # brief sections shown expanded; the others fold to keep the page short
+MATRIX_ROWS = 15  # claims shown unfolded in the matrix (all corroborated and disputed ones in any case)
 STATUS_ORDER = {"disputed": 0, "corroborated": 1, "single_source": 2}
 SECTIONS = {"core": "What the sources establish", "disputed": "Disputed", "single_source": "Single source only",
             "quotes": "Who said what", "figures": "Figures", "timeline": "Timeline"}
@@ -252,7 +253,12 @@ def _matrix(data: dict[str, Any], order: list[str], label: dict[str, str], links
                      "n_documents": c.get("n_documents", 0), "independent_origins": c.get("independent_origins", 0),
                      "cells": cells})
     rows.sort(key=lambda r: (STATUS_ORDER.get(r["status"], 9), -r["independent_origins"]))
-    return {"columns": [{"id": d, "label": label[d], "title": full[d]} for d in order], "rows": rows}
+    # corroborated and disputed claims always show; single-source ones beyond a few fold away
+    main = [r for r in rows if r["status"] != "single_source"]
+    single = [r for r in rows if r["status"] == "single_source"]
+    keep = max(0, MATRIX_ROWS - len(main))
+    return {"columns": [{"id": d, "label": label[d], "title": full[d]} for d in order], "rows": rows,
+            "main": main + single[:keep], "more": single[keep:]}
 
 
 def _graph(data: dict[str, Any], docs: dict[str, dict[str, Any]], label: dict[str, str], letters: dict[str, str],
