@@ -65,7 +65,9 @@ def _split(key: str) -> str:
 
 
 def phrasings(split: str) -> tuple[list[str], list[str], list[str]]:
-    pick = (lambda xs: [x for x in xs if split == "all" or _split("phrase:" + x) == split])
+    def pick(xs: list[str]) -> list[str]:
+        return [x for x in xs if split == "all" or _split("phrase:" + x) == split]
+
     return pick(HEAD), pick(MIDDLE), pick(TAIL)
 
 

@@ -7,7 +7,6 @@ sentence removed, every body kept), never for its exact strings.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from pathlib import Path
 

@@ -11,7 +11,8 @@ from . import pipeline
 from .config import Config
 from .models import Models
 from .progress import Progress
-from .report import build as build_report, write as write_report
+from .report import build as build_report
+from .report import write as write_report
 from .store import Store
 
 

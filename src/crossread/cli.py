@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -21,17 +21,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 console = Console(stderr=True)
 
 DbOpt = Annotated[Path, typer.Option("--db", help="DuckDB store file (created if missing).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML file with a [crossread] table of "
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML file with a [crossread] table of "
                                                    "settings (see docs/configuration.md).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary; errors only.")]
-EngineOpt = Annotated[Optional[str], typer.Option("--engine", help="local (default) or ray.")]
+EngineOpt = Annotated[str | None, typer.Option("--engine", help="local (default) or ray.")]
 NoModelsOpt = Annotated[bool, typer.Option("--no-models", help="Use lexical fallbacks instead of the offline "
                                            "spaCy and sentence-embedding models (faster, less accurate).")]
 AllowPrivateOpt = Annotated[bool, typer.Option("--allow-private", help="Allow fetching URLs on private, "
                                                "loopback or link-local addresses (refused by default).")]
 
 
-def _config(config_file: Optional[Path], **overrides: object) -> Config:
+def _config(config_file: Path | None, **overrides: object) -> Config:
     try:
         return load_config(config_file, **overrides)
     except CrossreadError as exc:
@@ -81,14 +81,14 @@ def ingest(
 
 @app.command()
 def analyze(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Optional inputs to ingest first.")] = None,
+    paths: Annotated[list[str] | None, typer.Argument(help="Optional inputs to ingest first.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.json, report.md, report.html.")]
     = Path("crossread-report"),
     db: DbOpt = Path("crossread.duckdb"),
     config_file: ConfigOpt = None,
     engine: EngineOpt = None,
     no_models: NoModelsOpt = False,
-    disable: Annotated[Optional[list[str]], typer.Option("--disable", help=f"Skip a story stage ({', '.join(STAGES)})"
+    disable: Annotated[list[str] | None, typer.Option("--disable", help=f"Skip a story stage ({', '.join(STAGES)})"
                                                          "; repeatable.")] = None,
     allow_private: AllowPrivateOpt = False,
     quiet: QuietOpt = False,

@@ -6,7 +6,8 @@ never know which one runs them.
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from ..config import Config
 

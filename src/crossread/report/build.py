@@ -45,7 +45,7 @@ def assemble(store: Store, analyses: list[StoryAnalysis], models_used: dict[str,
     entities = _merge_entities(analyses)
     return {
         "schema_version": SCHEMA_VERSION,
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "models": models_used,
         "documents": documents,
         "stories": [to_dict(a.story) for a in analyses],

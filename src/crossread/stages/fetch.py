@@ -106,7 +106,7 @@ def fetch(url: str, config: Config, *, max_bytes: int | None = None, robots: boo
     with httpx.Client(follow_redirects=False, timeout=httpx.Timeout(min(timeout, 10.0)), trust_env=False,
                       headers={"User-Agent": user_agent(), "Accept": "text/html,application/xhtml+xml,"
                                "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/*;q=0.8"}) as client:
-        for hop in range(MAX_REDIRECTS + 1):
+        for _hop in range(MAX_REDIRECTS + 1):
             check_url(current, config)
             if robots and config.obey_robots:
                 _check_robots(current, config)
