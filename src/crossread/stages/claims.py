@@ -324,6 +324,44 @@ def _unit_speakers(all_units: list[Unit], quotes: Any, entities: Any = ()) -> di
     return out
 
 
+def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None = None,
+           speaker: str | None = None, quote: str | None = None,
+           unit_vecs: np.ndarray | None = None) -> dict[str, tuple[str, Unit | None, float]]:
+    """Each article's stance on one given claim: doc id -> (label, best unit or None, score).
+
+    The same retrieval and decision as :func:`align`, for a claim written by hand (benchmarks, "check this
+    statement" queries). ``speaker``/``quote`` enable the reported-speech rule of quote claims; ``unit_vecs``
+    are the units' embeddings when the caller already has them (many claims over one story).
+    """
+    from .figures import extract as extract_figures
+
+    th = thresholds(models)
+    seed = Unit("", -1, 0, len(text), text)
+    figures = dict(figures or {})
+    figures[("", -1)] = [f for f in extract_figures(Document(id="", source="claim", text=text))
+                         if f.kind != "date" or f.unit in ("weekday", "date", "month_day")]
+    if unit_vecs is None:
+        unit_vecs = models.embed([u.text for u in all_units])
+    scores = unit_vecs @ models.embed([text])[0] if all_units else np.zeros(0)
+    out: dict[str, tuple[str, Unit | None, float]] = {}
+    best: dict[str, int] = {}
+    for k, u in enumerate(all_units):
+        if u.doc_id not in best or scores[k] > scores[best[u.doc_id]]:
+            best[u.doc_id] = k
+    pairs = [(d, k) for d, k in best.items() if scores[k] >= th.candidate]
+    verdicts = dict(zip(pairs, _verify([(text, all_units[k].text) for _, k in pairs], models))) if pairs else {}
+    for d, k in best.items():
+        u, score = all_units[k], float(scores[k])
+        label = "silent"
+        if (d, k) in verdicts:
+            label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u)
+        if label != "contradicts" and quote and any(reports_speech(speaker, quote, x.text)
+                                                    for x in all_units if x.doc_id == d):
+            label = "supports"
+        out[d] = (label, u if label != "silent" else None, score)
+    return out
+
+
 def _quote_claims(all_units: list[Unit], quotes: Any, groups: Any) -> list[tuple[str, list[int], str | None, str]]:
     """(claim text, unit indexes quoting it, speaker, quote) per quote group quoted by two or more articles."""
     unit_at = {}
@@ -385,6 +423,8 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     fa, fb = figures.get((a.doc_id, a.sentence), []), figures.get((b.doc_id, b.sentence), [])
     if any(same_quantity(x, y) and values_conflict(x, y) for x in fa for y in fb):
         return "contradicts"
+    if score >= (th.candidate + th.support) / 2 and _dates_differ(fa, fb):
+        return "contradicts"
     if label == "contradicts":
         return "contradicts" if score >= th.candidate else "mentions"
     if label == "supports" or score >= th.support or (same_speaker and score >= th.candidate):
@@ -392,6 +432,16 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     if label == "silent" and score < (th.candidate + th.support) / 2:
         return "silent"
     return "mentions"
+
+
+def _dates_differ(fa: list[Figure], fb: list[Figure]) -> bool:
+    """Two close statements that date themselves differently ("on Monday" / "on Saturday")."""
+    for unit in ("weekday", "date", "month_day"):
+        va = {f.value for f in fa if f.kind == "date" and f.unit == unit}
+        vb = {f.value for f in fb if f.kind == "date" and f.unit == unit}
+        if va and vb and not va & vb:
+            return True
+    return False
 
 
 def _source(u: Unit, stance: str, score: float, origins: dict[str, str], outlets: Any) -> ClaimSource:
