@@ -261,12 +261,12 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         close = float(uvecs[members[0]] @ seed_vec[prior]) if prior is not None else 0.0
         if prior is not None and n >= len(qclaims) and (close >= th.support or
                                                          (shared.count(prior) >= 2 and close >= th.candidate)):
-            claims[prior] = _merge(claims[prior], sources)
+            claims[prior] = _merge(claims[prior], sources, origins)
             continue
         for k in support_units:
             owner.setdefault(k, len(claims))
         seed_vec.append(qvecs[n] if n < len(qclaims) else uvecs[members[0]])
-        claims.append(_claim(_claim_id(story_id, seed), text, sources, story_id))
+        claims.append(_claim(_claim_id(story_id, seed), text, sources, story_id, origins))
     return _rank(claims)
 
 
@@ -388,7 +388,7 @@ def _quote_claims(all_units: list[Unit], quotes: Any, groups: Any) -> list[tuple
 _RANK = {"supports": 0, "contradicts": 1, "mentions": 2, "silent": 3}
 
 
-def _merge(claim: Claim, sources: list[ClaimSource]) -> Claim:
+def _merge(claim: Claim, sources: list[ClaimSource], origins: dict[str, str] | None = None) -> Claim:
     """``claim`` with ``sources`` folded in: per article, the strongest stance wins."""
     by_doc = {s.doc_id: s for s in claim.sources}
     for s in sources:
@@ -397,7 +397,7 @@ def _merge(claim: Claim, sources: list[ClaimSource]) -> Claim:
             by_doc[s.doc_id] = s
     first = claim.sources[0]
     ordered = [by_doc.pop(first.doc_id)] + sorted(by_doc.values(), key=lambda s: (s.doc_id, s.start))
-    return _claim(claim.id, claim.text, ordered, claim.story_id)
+    return _claim(claim.id, claim.text, ordered, claim.story_id, origins)
 
 
 def _verify(pairs: list[tuple[str, str]], models: Any) -> list[tuple[str, float]]:
@@ -445,20 +445,46 @@ def _dates_differ(fa: list[Figure], fb: list[Figure]) -> bool:
 
 
 def _source(u: Unit, stance: str, score: float, origins: dict[str, str], outlets: Any) -> ClaimSource:
-    """A claim source with its origin: the reuse group, else the outlet the sentence attributes, else the article."""
+    """A claim source with its origin: the outlet the sentence attributes it to, else the article's reuse group.
+
+    An attributed outlet that is itself an article of the story ("according to Reuters" and a Reuters article)
+    resolves to that article's origin, so the two count once.
+    """
     origin = origins.get(u.doc_id, f"d:{u.doc_id}")
-    if not origin.startswith("o"):
-        via = attribution(u.text, outlets)
-        if via:
-            origin = origins.get(f"ext:{via}", f"ext:{via}")
+    via = attribution(u.text, outlets)
+    if via:
+        origin = origins.get(f"ext:{via}", f"ext:{via}")
     return ClaimSource(doc_id=u.doc_id, sentence=u.sentence, start=u.start, end=u.end, text=u.text,
                        stance=stance, score=score, origin=origin)  # type: ignore[arg-type]
 
 
-def _claim(claim_id: str, text: str, sources: list[ClaimSource], story_id: str | None) -> Claim:
+def count_origins(sources: list[ClaimSource], origins: dict[str, str] | None = None) -> int:
+    """Independent origins among ``sources``: a source's stated origin and its article's reuse group are one.
+
+    Union-find over (group, origin) pairs: a copy that keeps "according to Reuters" and one whose attribution
+    was dropped still share their reuse group, and both join the Reuters article if the story has one.
+    """
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for s in sources:
+        own = s.origin or f"d:{s.doc_id}"
+        group = (origins or {}).get(s.doc_id, own)
+        parent[find(own)] = find(group)
+    return len({find(x) for x in list(parent)})
+
+
+def _claim(claim_id: str, text: str, sources: list[ClaimSource], story_id: str | None,
+           origins: dict[str, str] | None = None) -> Claim:
     sup = [s for s in sources if s.stance == "supports"]
     con = [s for s in sources if s.stance == "contradicts"]
-    n_orig = len({s.origin for s in sup})
+    n_orig = count_origins(sup, origins)
     if sup and con:
         status = "disputed"
     elif n_orig >= 2:
