@@ -126,6 +126,8 @@ def mentions(doc: Document, parsed: Any | None) -> list[Mention]:
     else:
         out.extend(_lexical_mentions(doc.id, text))
     out = _fix_headline_names(text, out)
+    out = _retype_people(text, out)
+    out = _surname_mentions(doc.id, text, out)
     taken = [(m.start, m.end) for m in out]
     for m in _title_persons(doc.id, text):  # "Mr. Peskov" where NER missed the name
         if not any(s < m.end and m.start < e for s, e in taken):
@@ -166,7 +168,10 @@ def _fix_headline_names(text: str, found: list[Mention]) -> list[Mention]:
         return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
     out = []
     for m in found:
-        if m.label != "PERSON" or " " not in m.text or not is_title_line(m.start):
+        # names can be glued onto ("Rebuke Macron"); other names only in long runs ("Buy Weapons For Ukraine")
+        glued = m.label == "PERSON" and " " in m.text or len(m.text.split()) >= 3 and not \
+            {fold(w) for w in m.text.split()} & (_ORG_WORDS | _PLACE_WORDS)
+        if not glued or not is_title_line(m.start):
             out.append(m)
             continue
         elsewhere = {x.text for x in found if x is not m and not is_title_line(x.start)}
@@ -178,6 +183,56 @@ def _fix_headline_names(text: str, found: list[Mention]) -> list[Mention]:
                 s = m.start + word.start()
                 out.append(Mention(m.doc_id, s, s + len(word.group()), word.group(), m.label))
     return out
+
+
+_AGE_AFTER = re.compile(r",\s*\d{1,3},")  # "Leena Okafor, 14, won": an age apposition names a person
+_PERSON_BEFORE = re.compile(r"\b(?:counterpart|colleague|wife|husband|son|daughter|brother|sister|father|mother|"
+                            r"coach|deputy|aide|adviser|advisor|successor|predecessor|rival|opponent),\s*$")
+_SPEECH_AFTER = re.compile(r"\s+(?:said|says|told|added|warned|asked|replied|wrote)\b")
+_SPEECH_BEFORE = re.compile(r"\b(?:said|says|told|added|warned|asked|replied|wrote)\s+$")
+
+
+def _retype_people(text: str, found: list[Mention]) -> list[Mention]:
+    """Small NER models call an unfamiliar full name a place or an organisation ("Leena Okafor" as GPE). A
+    multi-word non-person mention without organisation or place words becomes PERSON when the article treats it
+    as a person: an age apposition right after it, or its last word standing alone as the subject of a speech
+    verb later in the article ("Okafor said")."""
+    out = []
+    for m in found:
+        words = m.text.split()
+        if m.label in ("PERSON", "ROLE") or not 2 <= len(words) <= 4 or m.text.isupper() or \
+                {fold(w).strip(".,") for w in words} & (_ORG_WORDS | _PLACE_WORDS) or \
+                not all(w[0].isupper() for w in words):
+            out.append(m)
+            continue
+        last = words[-1]
+        alone = re.compile(rf"(?<![\w’'-] )\b{re.escape(last)}\b(?! [A-Z])")  # not part of a longer name
+        speaks = any(_SPEECH_AFTER.match(text, a.end()) or _SPEECH_BEFORE.search(text[max(0, a.start() - 12):a.start()])
+                     for a in alone.finditer(text, m.end))
+        if _AGE_AFTER.match(text, m.end) or speaks or _PERSON_BEFORE.search(text[max(0, m.start - 30):m.start]):
+            m = replace(m, label="PERSON")
+        out.append(m)
+    return out
+
+
+def _surname_mentions(doc_id: str, text: str, found: list[Mention]) -> list[Mention]:
+    """Later bare-surname uses of a person named in full ("Leena Okafor" ... "Okafor said") that NER missed."""
+    surnames = {}
+    for m in found:
+        toks = m.text.split()
+        if m.label == "PERSON" and len(toks) >= 2 and toks[-1][0].isupper() and len(toks[-1]) > 2:
+            surnames.setdefault(toks[-1], m.end)
+    if not surnames:
+        return found
+    taken = [(m.start, m.end) for m in found]
+    out = list(found)
+    for surname, after in surnames.items():
+        for a in re.finditer(rf"\b{re.escape(surname)}\b", text[after:]):
+            s, e = after + a.start(), after + a.end()
+            if not any(x < e and s < y for x, y in taken):
+                out.append(Mention(doc_id, s, e, surname, "PERSON"))
+                taken.append((s, e))
+    return sorted(out, key=lambda m: (m.start, m.end))
 
 
 _TITLE_PERSON = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|President|Chancellor|Senator|Sen|Gov|Rep)\.?\s+"
@@ -294,6 +349,7 @@ def resolve(by_doc: dict[str, list[Mention]], docs: dict[str, Document] | None =
     persons = _person_clusters(by_doc, clusters)
     _attach_roles(by_doc, docs or {}, clusters, persons)
     _other_clusters(by_doc, clusters)
+    _fold_lone_names(clusters)
     entities = [_entity(c) for c in clusters if c]
     return sorted(entities, key=lambda e: (-len(e.mentions), e.name))
 
@@ -321,6 +377,8 @@ def _harmonise_types(by_doc: dict[str, list[Mention]]) -> dict[str, list[Mention
                 org_heads.add(tok.split()[-1])
             if m.label == "PERSON" and " " not in m.text and tok in org_heads and tok not in surnames:
                 m = replace(m, label="ORG")  # "the Gazette" after "The Harbor Gazette"
+            if m.label == "PERSON" and tok in DEMONYMS and tok not in surnames:
+                m = replace(m, label="NORP")  # "Slovak" is a nationality, not a person
             if m.label in ("ORG", "GPE", "NORP", "MISC") and " " not in m.text and not m.text.isupper():
                 close = [x for x in surnames if len(tok) >= 4 and tok[0] == x[0] and fuzz.ratio(tok, x) >= GARBLE_MIN]
                 if tok in surnames or (m.label in ("ORG", "MISC") and org_forms[tok] <= 1 and len(close) == 1):
@@ -469,25 +527,26 @@ def _other_clusters(by_doc: dict[str, list[Mention]], clusters: list[list[Mentio
     form it abbreviates, named earlier in the same article, or else the only such form in the story."""
     groups: dict[tuple[str, str], list[Mention]] = defaultdict(list)
     pending: list[tuple[str, str, Mention]] = []
+    label_of = _majority_labels(by_doc)
     for ms in by_doc.values():
         seen: list[tuple[str, str]] = []
         for m in ms:
             if m.label in ("PERSON", "ROLE"):
                 continue
-            label = "GPE" if m.label in ("GPE", "LOC") else m.label
             key = _org_key(m)
+            label = label_of[key]
             if " " in key:
                 seen.append((label, key))
                 groups[(label, key)].append(m)
                 continue
-            local = {k for lab, k in seen if (lab == label or "ORG" in (lab, label)) and _abbreviates(key, k)}
+            local = {k for lab, k in seen if lab == label and _abbreviates(key, k, lab == "ORG")}
             if len(local) == 1:
                 k = local.pop()
                 groups[next(lab for lab, kk in seen if kk == k), k].append(m)
             else:
                 pending.append((label, key, m))
     for label, key, m in pending:
-        longer = {k for lab, k in groups if lab == label and _abbreviates(key, k)}
+        longer = {k for lab, k in groups if lab == label and _abbreviates(key, k, lab == "ORG")}
         if (label, key) not in groups and len(longer) == 1:
             groups[(label, longer.pop())].append(m)
         else:
@@ -495,9 +554,41 @@ def _other_clusters(by_doc: dict[str, list[Mention]], clusters: list[list[Mentio
     clusters.extend(groups.values())
 
 
-def _abbreviates(short: str, full: str) -> bool:
-    """'times' abbreviates 'moscow times'; 'ap' abbreviates 'associated press'."""
-    return short != full and len(full.split()) > 1 and (full.split()[-1] == short or _initials(full) == short)
+def _majority_labels(by_doc: dict[str, list[Mention]]) -> dict[str, str]:
+    """One type per folded non-person name in the story: NER tags "Kremlin" ORG here and GPE there, and one
+    name is one entity. Places and locations count as one type."""
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for ms in by_doc.values():
+        for m in ms:
+            if m.label not in ("PERSON", "ROLE"):
+                votes[_org_key(m)]["GPE" if m.label in ("GPE", "LOC") else m.label] += 1
+    return defaultdict(lambda: "ORG", {k: v.most_common(1)[0][0] for k, v in votes.items()})
+
+
+def _fold_lone_names(clusters: list[list[Mention]]) -> None:
+    """A one-word "person" never named in full (NER reading "Kyiv" as a person) joins the organisation or place
+    of the same name when the story has one."""
+    others = {}
+    for ci, c in enumerate(clusters):
+        if c and all(m.label not in ("PERSON", "ROLE") for m in c):
+            others.setdefault(_org_key(c[0]), ci)
+    for ci, c in enumerate(clusters):
+        if not c or any(m.label == "ROLE" or len(name_tokens(m.text)) >= 2 for m in c):
+            continue
+        if not all(m.label == "PERSON" for m in c):
+            continue
+        target = next((others[k] for k in {_org_key(m) for m in c} if k in others), None)
+        if target is not None:
+            clusters[target].extend(c)
+            c.clear()
+
+
+def _abbreviates(short: str, full: str, head_word: bool = True) -> bool:
+    """'ap' abbreviates 'associated press'; with ``head_word`` (organisations: "the Times" for "The Moscow
+    Times") so does a last word, which for places would fold "Ukraine" into "Western Ukraine"."""
+    if short == full or len(full.split()) < 2:
+        return False
+    return _initials(full) == short or head_word and full.split()[-1] == short
 
 
 def _initials(key: str) -> str:
@@ -507,6 +598,8 @@ def _initials(key: str) -> str:
 def _entity(cluster: list[Mention]) -> Entity:
     named = [m for m in cluster if m.label != "ROLE"] or cluster
     types = Counter(m.label for m in named)
+    if not any(m.label == "PERSON" and len(name_tokens(m.text)) >= 2 for m in named) and len(types) > 1:
+        types.pop("PERSON", None)  # a lone word read as a person here, named as a place or body elsewhere
     etype = types.most_common(1)[0][0]
     name = canonical_name(named)
     aliases = sorted({m.text for m in cluster} - {name})

@@ -57,6 +57,7 @@ OPENERS = {"“": "”", "«": "»", "„": "“", "‹": "›", '"': '"', "''":
 _MARK = re.compile(r"''|[“”«»„‹›\"]")
 _WORD = re.compile(r"[\w’'-]+")
 SCARE_MAX_WORDS = 3  # a quoted phrase this short with no governing cue is a scare quote or a title
+UNCUED_MIN_WORDS = 6  # a quoted stretch this long is a quotation even when no cue names its speaker
 MAX_FRAME_WORDS = 22  # an attribution between two halves of a split quote is at most this long
 
 
@@ -240,12 +241,15 @@ def _attribute(ctx: _Ctx, unit: list[_Seg], last: tuple[str, int, int, int] | No
     sent_start = ctx.sents[si][0]
     at_sentence_start = text[sent_start:first.mark_start].strip(" \t\"'“‘«(—–-") == ""
     if found is None:
-        if n_words <= SCARE_MAX_WORDS or not at_sentence_start:
+        if n_words <= SCARE_MAX_WORDS or (not at_sentence_start and n_words < UNCUED_MIN_WORDS):
             return None
-        # a free-standing quoted sentence right after another speaker's quote continues it
-        if last is None or ctx.para_of(first.start) - last[3] > 1:
+        if at_sentence_start and last is not None and ctx.para_of(first.start) - last[3] <= 1:
+            # a free-standing quoted sentence right after another speaker's quote continues it
+            found = ("", last[0], (last[1], last[2]), None)
+        elif n_words >= UNCUED_MIN_WORDS:
+            found = ("", "", None, None)  # a quotation whose speaker the article does not give nearby
+        else:
             return None
-        found = ("", last[0], (last[1], last[2]), None)
     cue, speaker_text, span, kind_hint = found
     speaker, sspan = _resolve_speaker(ctx, speaker_text, span, last, first.start)
     if speaker is None and last is not None and last[3] == ctx.para_of(first.start) and \
@@ -697,6 +701,11 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
             entity_by_alias.setdefault((m.doc_id, m.text), e.name)
         for form in (e.name, *e.aliases):
             entity_by_alias.setdefault(("", form), e.name)
+    by_surname: dict[str, set[str]] = {}
+    for e in analysis.entities:
+        toks = ents.name_tokens(e.name) if e.type == "PERSON" else []
+        if len(toks) >= 2:
+            by_surname.setdefault(toks[-1], set()).add(e.name)
     quotes = []
     for d in ctx.docs:
         for q in ctx.annotations(d.id, "quotes", Quote):
@@ -705,6 +714,10 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
                 name = entity_by_span.get((d.id, q.speaker_span[0]))
             if name is None and q.speaker:
                 name = entity_by_alias.get((d.id, q.speaker)) or entity_by_alias.get(("", q.speaker))
+            if name is None and q.speaker:  # "Okafor" when only "Leena Okafor" is an entity: the one such person
+                toks = ents.name_tokens(q.speaker)
+                cands = by_surname.get(toks[-1], set()) if len(toks) == 1 else set()
+                name = next(iter(cands)) if len(cands) == 1 else None
             quotes.append(replace(q, speaker=name or q.speaker))
     quotes.sort(key=lambda q: (q.doc_id, q.start))
     outlets = {d.id: d.outlet or d.source for d in ctx.docs}
