@@ -1,0 +1,67 @@
+"""Build ``src/crossread/data/ngrams.json.gz``: the n-gram counts behind reference-free spin detection.
+
+Counts words, lower-cased bigrams (never across punctuation) and bigrams of capitalised words (names) in public
+news text from ``../shared/data``: all PolNeAR articles and the FNC-1 bodies of the *fit* split (Body ID % 4 != 0).
+ECB+ and the other FNC-1 bodies are never counted: the reuse/spin evaluation builds its articles from them.
+
+    .venv/bin/python benchmarks/build_ngrams.py [--data ../shared/data] [--min-count 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from crossread.stages.spin import NGRAM_PATH, tokens  # noqa: E402
+
+
+def fit_split_fnc(body_id: int) -> bool:
+    """FNC-1 bodies used for fitting (n-grams, classifier); the rest are held out for evaluation."""
+    return body_id % 4 != 0
+
+
+def corpus(data: Path) -> list[str]:
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted((data / "polnear-train" / "text").glob("*.txt"))]
+    csv.field_size_limit(1 << 24)
+    with open(data / "fnc1-train" / "train_bodies.csv", encoding="utf-8") as fh:
+        texts += [r["articleBody"] for r in csv.DictReader(fh) if fit_split_fnc(int(r["Body ID"]))]
+    return texts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--min-count", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=NGRAM_PATH)
+    args = ap.parse_args()
+    uni, bi, names = Counter(), Counter(), Counter()
+    texts = corpus(args.data)
+    for text in texts:
+        toks = tokens(text)
+        uni.update(t.low for t in toks)
+        for a, b in zip(toks, toks[1:]):
+            if a.joined:
+                bi[a.low + " " + b.low] += 1
+                if a.text[:1].isupper() and b.text[:1].isupper():
+                    names[a.low + " " + b.low] += 1
+    keep = lambda c: {k: v for k, v in c.items() if v >= args.min_count}  # noqa: E731
+    data = {"source": "PolNeAR (all) + FNC-1 bodies with Body ID % 4 != 0", "documents": len(texts),
+            "words": sum(uni.values()), "unigrams": keep(uni), "bigrams": keep(bi), "names": keep(names)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(args.out, "wt", encoding="utf-8", compresslevel=9) as fh:
+        json.dump(data, fh, separators=(",", ":"))
+    print(f"{len(texts)} documents, {data['words']} words -> {len(data['unigrams'])} words, "
+          f"{len(data['bigrams'])} bigrams, {len(data['names'])} names; {args.out} "
+          f"({args.out.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,358 @@
+"""Reuse and spin evaluation: precision / recall / F1 per relation and for spin detection, vs named baselines.
+
+The labelled set is a manifest (``benchmarks/reuse_set.json``: which real article, which transform, which seed)
+plus generators; the article texts are read from ``../shared/data`` at run time and never copied into the repo:
+
+- ``verbatim``: an article and a copy with other boilerplate around it.
+- ``near_copy``: sentences dropped, a few words edited, one sentence added.
+- ``spun``: ``benchmarks/spinner.py`` (hand-written thesaurus, independent of the detector).
+- ``paraphrase``: ``spinner.paraphrase`` (clause moves, reported-speech inversion, merges, function words).
+- ``shared_source``: two derivatives of one article, neither the original (spun + paraphrase, or two spins).
+- ``independent``: two different real articles about the same event (ECB+ gold events).
+
+Split: ECB+ topics 1-10 and FNC-1 bodies with Body ID % 4 != 0 are *fit* (classifier weights, thresholds);
+topics 11-20 and Body ID % 4 == 0 are *test* (all numbers reported). The n-gram table of the spin detector is
+built from PolNeAR and fit-split FNC-1 only.
+
+    .venv/bin/python benchmarks/reuse_eval.py                # report on the test split
+    .venv/bin/python benchmarks/reuse_eval.py --make-manifest  # rewrite reuse_set.json
+    .venv/bin/python benchmarks/reuse_eval.py --fit            # fit the relation classifier on the fit split
+    .venv/bin/python benchmarks/reuse_eval.py --no-models      # lexical fallbacks only
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import random
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from spinner import paraphrase, spin  # noqa: E402
+
+from crossread.config import Config  # noqa: E402
+from crossread.model import Document  # noqa: E402
+from crossread.models import Models  # noqa: E402
+from crossread.stages import provenance, reuse, segment  # noqa: E402
+from crossread.stages import spin as spin_stage  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+MANIFEST = ROOT / "benchmarks" / "reuse_set.json"
+RELATIONS = ("verbatim", "near_copy", "spun", "paraphrase", "shared_source", "independent")
+PER_RELATION = 40
+
+
+# ------------------------------------------------------------------------------------------------ sources
+
+
+def sources(data: Path = DATA) -> dict[str, dict[str, Any]]:
+    """Real articles by key (``ecb:<doc>`` / ``fnc:<body id>``) with their split and event (ECB+ only)."""
+    out: dict[str, dict[str, Any]] = {}
+    gold = json.loads((data / "ecbplus-dev" / "gold.json").read_text(encoding="utf-8"))
+    for path in sorted((data / "ecbplus-dev" / "docs").glob("*.txt")):
+        topic = int(path.stem.split("_")[0])
+        lines = path.read_text(encoding="utf-8").splitlines()
+        text = "\n".join(lines[1:] if lines and lines[0].startswith("http") else lines)  # drop the URL line
+        out["ecb:" + path.stem] = {"text": text, "split": "fit" if topic <= 10 else "test",
+                                   "event": gold.get(path.stem)}
+    csv.field_size_limit(1 << 24)
+    with open(data / "fnc1-train" / "train_bodies.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            bid = int(row["Body ID"])
+            out[f"fnc:{bid}"] = {"text": row["articleBody"], "split": "fit" if bid % 4 else "test", "event": None}
+    return out
+
+
+def make_manifest(src: dict[str, dict[str, Any]], per_relation: int = PER_RELATION, seed: int = 13) -> list[dict]:
+    """Which article gets which transform, per split: long enough articles only, each original used once."""
+    rng = random.Random(seed)
+    items = []
+    for split in ("fit", "test"):
+        pool = [k for k, v in src.items() if v["split"] == split and len(v["text"].split()) >= 150]
+        rng.shuffle(pool)
+        for rel in RELATIONS[:-1]:
+            for _ in range(per_relation):
+                items.append({"split": split, "relation": rel, "a": pool.pop(), "seed": rng.randrange(1 << 30)})
+        by_event: dict[str, list[str]] = {}
+        for k, v in src.items():
+            if v["split"] == split and v["event"] and len(v["text"].split()) >= 80:
+                by_event.setdefault(v["event"], []).append(k)
+        pairs = [(a, b) for docs in by_event.values() for i, a in enumerate(sorted(docs)) for b in sorted(docs)[i + 1:]]
+        rng.shuffle(pairs)
+        items += [{"split": split, "relation": "independent", "a": a, "b": b, "seed": 0}
+                  for a, b in pairs[:per_relation]]
+    return items
+
+
+def near_copy(text: str, rng: random.Random, other: str) -> str:
+    """Light editing: drop some sentences, edit a few words, add one sentence from elsewhere."""
+    sents = re.split(r"(?<=[.!?])\s+", text)
+    kept = [s for s in sents if rng.random() > 0.15] or sents[:1]
+    out = []
+    for s in kept:
+        words = s.split(" ")
+        if len(words) > 6 and rng.random() < 0.25:
+            j = rng.randrange(len(words))
+            words[j] = rng.choice(["recently", "officially", "reportedly", words[j].upper(), words[j] + "s"])
+        out.append(" ".join(words))
+    extra = re.split(r"(?<=[.!?])\s+", other)[:1]
+    out.insert(rng.randrange(len(out) + 1), extra[0] if extra else "")
+    return " ".join(out)
+
+
+def build(item: dict, src: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """The two texts of one manifest item."""
+    rng = random.Random(item["seed"])
+    a = src[item["a"]]["text"]
+    rel = item["relation"]
+    if rel == "verbatim":
+        return a, "Share this article\n\n" + a.strip() + "\n\nSource link"
+    if rel == "near_copy":
+        other = src[rng.choice(sorted(src))]["text"]
+        return a, near_copy(a, rng, other)
+    if rel == "spun":
+        return a, spin(a, rate=rng.uniform(0.4, 0.7), seed=item["seed"])
+    if rel == "paraphrase":
+        return a, paraphrase(a, seed=item["seed"])
+    if rel == "shared_source":
+        if rng.random() < 0.5:
+            return spin(a, rate=0.5, seed=item["seed"]), paraphrase(a, seed=item["seed"] + 1)
+        return spin(a, rate=0.5, seed=item["seed"]), spin(a, rate=0.5, seed=item["seed"] + 1)
+    return a, src[item["b"]]["text"]
+
+
+def document(text: str) -> Document:
+    doc = Document(id=hashlib.sha256(text.encode()).hexdigest()[:16], source="eval", text=text)
+    return segment.segment(doc)
+
+
+class CachedModels(Models):
+    """Models whose sentence embeddings are cached by text (the originals recur across items)."""
+
+    def __init__(self, use_models: bool = True) -> None:
+        super().__init__(use_models)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if todo:
+            for t, v in zip(todo, super().embed(todo, batch_size)):
+                self._cache[t] = v
+        return np.stack([self._cache[t] for t in texts]) if texts else super().embed([])
+
+
+# ---------------------------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class PairResult:
+    gold: str
+    predicted: str
+    raw: str  # the classifier's label before the shared-source rules
+    features: dict[str, float]
+    jaccard: float
+
+
+def evaluate_pair(a: Document, b: Document, config: Config, models: Any,
+                  spin_cache: dict[str, float]) -> tuple[str, str, dict[str, float]]:
+    """Run the reuse stage's own steps on one pair: candidates, alignment, classifier, provenance rules."""
+    docs = [a, b]
+    table = reuse.sentence_table(docs, models)
+    link, f = reuse.compare(a, b, table.sentences[0], table.sentences[1], table.rows(0), table.rows(1), config,
+                            reuse.is_lexical(models))
+    if (0, 1) not in reuse.candidate_pairs(docs, table, config):
+        return "independent", "independent", f
+    if link.relation == "independent":
+        return "independent", "independent", f
+    for d in docs:
+        if d.id not in spin_cache:
+            spin_cache[d.id] = spin_stage.detect(d, models)[0]
+    spun = {d.id for d in docs if spin_cache[d.id] >= spin_stage.THRESHOLD}
+    refined = provenance.refine([link], docs, spun, spin_cache)[0]
+    return refined.relation, link.relation, f
+
+
+def prf(gold: list[str], pred: list[str], label: str) -> tuple[float, float, float, int]:
+    tp = sum(g == label and p == label for g, p in zip(gold, pred))
+    fp = sum(g != label and p == label for g, p in zip(gold, pred))
+    fn = sum(g == label and p != label for g, p in zip(gold, pred))
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0), tp + fn
+
+
+def baseline(jaccard: float) -> str:
+    """Plain MinHash-Jaccard thresholds, as a dedup system would use them (it has no notion of spin)."""
+    if jaccard >= 0.8:
+        return "verbatim"
+    if jaccard >= 0.3:
+        return "near_copy"
+    if jaccard >= 0.05:
+        return "paraphrase"
+    return "independent"
+
+
+def run_pairs(items: list[dict], src: dict, models: Any, config: Config, log_every: int = 50) -> list[PairResult]:
+    out = []
+    spin_cache: dict[str, float] = {}
+    for n, item in enumerate(items):
+        ta, tb = build(item, src)
+        a, b = document(ta), document(tb)
+        pred, raw, f = evaluate_pair(a, b, config, models, spin_cache)
+        jac = reuse._minhash(a.text, config).jaccard(reuse._minhash(b.text, config))
+        out.append(PairResult(item["relation"], pred, raw, f, jac))
+        if log_every and (n + 1) % log_every == 0:
+            print(f"  {n + 1}/{len(items)} pairs", file=sys.stderr)
+    return out
+
+
+def spin_articles(items: list[dict], src: dict) -> list[tuple[Document, bool]]:
+    """Reference-free spin set: each spun item's original (negative) and spun copy (positive), plus the
+    independent items' real articles (negatives)."""
+    out, seen = [], set()
+    for item in items:
+        if item["relation"] == "spun":
+            a, b = build(item, src)
+            out += [(document(a), False), (document(b), True)]
+        elif item["relation"] == "independent":
+            for key in (item["a"], item["b"]):
+                if key not in seen:
+                    seen.add(key)
+                    out.append((document(src[key]["text"]), False))
+    return out
+
+
+def rare_rate(doc: Document) -> float:
+    """Baseline spin score: share of words rarer than Zipf 3 (spinners pick unusual synonyms)."""
+    from wordfreq import zipf_frequency
+
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", doc.text) if not w[:1].isupper()]
+    return sum(zipf_frequency(w, "en") < 3.0 for w in words) / max(1, len(words))
+
+
+def spin_metrics(arts: list[tuple[Document, bool]], models: Any, rare_threshold: float) -> dict[str, float]:
+    gold = ["spun" if s else "clean" for _, s in arts]
+    scores = [spin_stage.detect(d, models)[0] for d, _ in arts]
+    pred = ["spun" if s >= spin_stage.THRESHOLD else "clean" for s in scores]
+    base = ["spun" if rare_rate(d) >= rare_threshold else "clean" for d, _ in arts]
+    p, r, f, _ = prf(gold, pred, "spun")
+    bp, br, bf, _ = prf(gold, base, "spun")
+    return {"spin_p": p, "spin_r": r, "spin_f1": f, "base_spin_p": bp, "base_spin_r": br, "base_spin_f1": bf,
+            "spin_scores": scores}  # type: ignore[dict-item]
+
+
+def metrics(results: list[PairResult]) -> dict[str, float]:
+    gold = [r.gold for r in results]
+    pred = [r.predicted for r in results]
+    out: dict[str, float] = {}
+    for rel in RELATIONS:
+        p, r, f, n = prf(gold, pred, rel)
+        out |= {f"{rel}_p": p, f"{rel}_r": r, f"{rel}_f1": f, f"{rel}_n": n}
+    # "independent same-event reports called copies": any copy relation on an independent pair
+    ind = [r for r in results if r.gold == "independent"]
+    out["independent_called_copy"] = sum(r.predicted != "independent" for r in ind) / max(1, len(ind))
+    base = [baseline(r.jaccard) for r in results]
+    for rel in RELATIONS:
+        out[f"base_{rel}_f1"] = prf(gold, base, rel)[2]
+    # paraphrase vs independent, as a binary task on those two gold classes
+    two = [r for r in results if r.gold in ("paraphrase", "independent")]
+    out["para_vs_ind_f1"] = prf([r.gold for r in two], [r.predicted for r in two], "paraphrase")[2]
+    return out
+
+
+def fit(results: list[PairResult], lexical: bool, path: Path = reuse.MODEL_PATH) -> None:
+    """Multinomial logistic regression over the pair features, stored under ``lexical`` or ``encoder`` in the
+    model file (the other fit is kept). Shared-source items are left out (a rule over the classifier's output)."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [r for r in results if r.gold != "shared_source"]
+    x = np.array([[r.features[n] for n in reuse.FEATURES] for r in rows])
+    y = [r.gold for r in rows]
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    clf = LogisticRegression(C=3.0, max_iter=5000, class_weight="balanced").fit((x - mean) / scale, y)
+    weights = {"features": list(reuse.FEATURES), "classes": list(clf.classes_), "mean": mean.tolist(),
+               "scale": scale.tolist(), "coef": clf.coef_.tolist(), "intercept": clf.intercept_.tolist(),
+               "trained_on": f"benchmarks/reuse_eval.py --fit: {len(rows)} generated pairs of the fit split"}
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        model = {}
+    model = {k: v for k, v in model.items() if k in ("encoder", "lexical")}
+    model["lexical" if lexical else "encoder"] = weights
+    model["_doc"] = "relation classifier of crossread.stages.reuse; regenerate: benchmarks/reuse_eval.py --fit [--no-models]"
+    path.write_text(json.dumps(model, indent=1), encoding="utf-8")
+    reuse.load_model.cache_clear()
+    print(f"wrote {path} [{'lexical' if lexical else 'encoder'}] ({Counter(y)})")
+
+
+def fit_rare_threshold(arts: list[tuple[Document, bool]]) -> float:
+    """The baseline's threshold: the best F1 cut on the fit split."""
+    rates = [(rare_rate(d), s) for d, s in arts]
+    best = max(sorted({r for r, _ in rates}), key=lambda t: prf(["s" if s else "c" for _, s in rates],
+                                                               ["s" if r >= t else "c" for r, _ in rates], "s")[2])
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--make-manifest", action="store_true")
+    ap.add_argument("--fit", action="store_true", help="fit the relation classifier on the fit split first")
+    ap.add_argument("--no-models", action="store_true")
+    ap.add_argument("--limit", type=int, default=0, help="items per relation (0 = all)")
+    args = ap.parse_args()
+    if not args.data.is_dir():
+        sys.exit(f"shared data not found at {args.data}")
+    src = sources(args.data)
+    if args.make_manifest or not MANIFEST.exists():
+        MANIFEST.write_text(json.dumps(make_manifest(src), indent=0), encoding="utf-8")
+    items = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    models, config = CachedModels(use_models=not args.no_models), Config()
+    t0 = time.time()
+    if args.fit:
+        fit(run_pairs(select(items, "fit", args.limit), src, models, config), args.no_models)
+    test = select(items, "test", args.limit)
+    results = run_pairs(test, src, models, config)
+    m = metrics(results)
+    rare_t = fit_rare_threshold(spin_articles(select(items, "fit", args.limit or 15), src))
+    sm = spin_metrics(spin_articles(test, src), models, rare_t)
+    print(f"\nreuse relations, test split ({len(results)} pairs, encoder {models.encoder_name}, "
+          f"{time.time() - t0:.0f}s)")
+    print(f"{'relation':<15}{'n':>4}{'P':>7}{'R':>7}{'F1':>7}   baseline F1 (MinHash Jaccard thresholds)")
+    for rel in RELATIONS:
+        print(f"{rel:<15}{m[rel + '_n']:>4}{m[rel + '_p']:>7.3f}{m[rel + '_r']:>7.3f}{m[rel + '_f1']:>7.3f}"
+              f"   {m['base_' + rel + '_f1']:.3f}")
+    print(f"paraphrase vs independent F1: {m['para_vs_ind_f1']:.3f}")
+    print(f"independent same-event pairs called copies: {m['independent_called_copy']:.1%}")
+    print(f"spin with a reference (pair relation 'spun'): P {m['spun_p']:.3f} R {m['spun_r']:.3f} F1 {m['spun_f1']:.3f}")
+    print(f"spin without a reference (article level, threshold {spin_stage.THRESHOLD}): P {sm['spin_p']:.3f} "
+          f"R {sm['spin_r']:.3f} F1 {sm['spin_f1']:.3f}   baseline rare-word rate >= {rare_t:.3f}: "
+          f"P {sm['base_spin_p']:.3f} R {sm['base_spin_r']:.3f} F1 {sm['base_spin_f1']:.3f}")
+    confusion = Counter((r.gold, r.predicted) for r in results)
+    print("confusion (gold -> predicted):", {f"{g}->{p}": n for (g, p), n in sorted(confusion.items()) if g != p})
+
+
+def select(items: list[dict], split: str, limit: int = 0) -> list[dict]:
+    out, seen = [], Counter()
+    for it in items:
+        if it["split"] == split and (not limit or seen[it["relation"]] < limit):
+            seen[it["relation"]] += 1
+            out.append(it)
+    return out
+
+
+if __name__ == "__main__":
+    main()
