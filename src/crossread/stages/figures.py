@@ -47,7 +47,9 @@ WEEKDAYS = {d: i for i, d in enumerate("monday tuesday wednesday thursday friday
 HEDGES = ("about", "around", "roughly", "nearly", "almost", "some", "approximately", "an estimated", "estimated",
           "more than", "over", "at least", "less than", "fewer than", "under", "up to", "upwards of", "close to")
 _STOP = frozenset("""a an the of in on for to from by with and or at as its their his her this that these those
-is are was were be been has have had will would could than more less about some which who""".split())
+is are was were be been has have had will would could than more less about some which who near into onto over
+under after before during since across between amid among against per via until through toward towards
+last next""".split())  # prepositions end a measure ("23 protesters near the embassy" measures protesters)
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _WORDNUM = "|".join(sorted((w for w in NUMBER_WORDS if len(w) > 2), key=len, reverse=True))
@@ -75,6 +77,7 @@ _YEAR = re.compile(r"(?<![\d$€£.,])\b(?P<year>(?:19|20)\d\d)\b(?![\d%,.]\d)(?
 _COUNT = re.compile(rf"(?i)(?<![\w.,]){_HEDGE}(?P<num>(?:tens|hundreds) of (?:thousands|millions)|dozens|hundreds|thousands|"
                     rf"millions|billions|{_NUM}|{_WORDNUM})(?:\s?-?(?P<scale>{_SCALE}))?(?=[ \t]+[A-Za-z])")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
+_RANGE_LOW = re.compile(rf"(?<![\w.,])(?P<num>{_NUM})\s*(?:to|-|–|and)\s*$")
 CONFLICT_KINDS = ("money", "count", "percent")
 CONTEXT_MODEL, CONTEXT_LEXICAL = 0.5, 0.25  # sentence cosine two conflicting figures' statements need
 
@@ -137,6 +140,9 @@ def extract(doc: Document, parsed: Any | None = None) -> list[Figure]:
         add(m.start(), m.end(), None if n is None else n * scale, CURRENCY_WORDS[m.group("cur").lower()], "money")
     for m in _PERCENT.finditer(text):
         unit = "percentage_point" if "point" in m.group("unit").lower() else "percent"
+        low = _RANGE_LOW.search(text, 0, m.start())  # "5.25 to 5.5 percent": the low end is a percent too
+        if low:
+            add(low.start("num"), low.end("num"), _number(low.group("num")), unit, "percent")
         add(m.start(), m.end(), _number(m.group("num")), unit, "percent")
     _dates(doc, add)
     for m in _DURATION.finditer(text):
@@ -256,7 +262,8 @@ def _chunk_text(chunk: Any) -> str | None:
     toks = [chunk] if not hasattr(chunk, "root") else list(chunk)
     words = [t.lower_ for t in toks if t.pos_ in ("NOUN", "PROPN", "ADJ") and not t.like_num
              and t.lower_ not in SCALES and t.lower_ not in CURRENCY_WORDS
-             and t.lower_ not in APPROX_PLURALS and t.lower_ not in ("tens", "estimated")]
+             and t.lower_ not in APPROX_PLURALS and t.lower_ not in ("tens", "estimated")
+             and t.lower_ not in _STOP]  # "more than 300 people": the hedge is not what is counted
     return " ".join(words[-3:]) or None
 
 
