@@ -1,0 +1,31 @@
+"""Quality gate for quotes: direct-quote detection and speaker attribution on held-out PolNeAR articles.
+
+The articles are the first ``GATE_ARTICLES`` of the held-out split of benchmarks/quotes_polnear.py (ids hashed into
+buckets 0-2; the rules were developed on the other buckets), so the gate runs in about a minute on two cores.
+The full held-out numbers come from ``.venv/bin/python benchmarks/quotes_polnear.py --split heldout``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eval_gate import check
+
+GATE_ARTICLES = 70
+
+
+def test_quotes_quality_gate(shared_data: Path) -> None:
+    import quotes_polnear as bench
+
+    data = shared_data / "polnear-train"
+    if not data.is_dir():
+        pytest.skip(f"{data} not found")
+    res = bench.evaluate("heldout", limit=GATE_ARTICLES, data=data)
+    ours, base = res["crossread"], res["baseline"]
+    assert res["articles"] == GATE_ARTICLES and ours["gold_quotes"] > 100
+    # the attribution rules must clearly beat "nearest capitalised name", or they are not earning their keep
+    assert ours["attribution_accuracy"] > base["attribution_accuracy"] + 0.2
+    check("quotes", {"direct_precision": ours["precision"], "direct_recall": ours["recall"],
+                     "direct_f1": ours["f1"], "attribution_accuracy": ours["attribution_accuracy"]})
