@@ -92,13 +92,14 @@ def numeric(analysis: StoryAnalysis, docs: dict[str, Document]) -> list[dict[str
 
 
 def dates(claims: list[Claim], figures: dict, docs: dict[str, Document]) -> list[dict[str, Any]]:
-    """Aligned statements of one claim that carry different dates of the same precision."""
+    """Aligned statements of one claim that carry different dates of the same precision (whether the claims stage
+    already counted the date as contradicting or the sentences were close enough to count as support)."""
     out = []
     for c in claims:
         seed = c.sources[0]
         fa = [f for f in figures.get((seed.doc_id, seed.sentence), []) if f.unit in DATE_UNITS]
         for s in c.sources[1:]:
-            if s.stance != "supports" or s.doc_id == seed.doc_id:
+            if s.stance not in ("supports", "contradicts") or s.doc_id == seed.doc_id:
                 continue
             fb = [f for f in figures.get((s.doc_id, s.sentence), []) if f.unit in DATE_UNITS]
             for unit in {f.unit for f in fa} & {f.unit for f in fb}:

@@ -274,7 +274,7 @@ def _measure_lexical(text: str, e: int) -> str | None:
     for i, m in enumerate(_WORD.finditer(tail)):
         w = m.group().lower()
         before = tail[:m.start()]
-        if re.search(r"[.;:!?()\"“”]", before) or (words and "," in tail[len(before) - 2:m.start()]):
+        if re.search(r"[.;:!?()\"“”,]", before):  # "$3 million, he said": the measure is not after a comma
             break
         if w in _STOP:
             if words or i > 1:
