@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import pickle
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from crossread.stages import clean, reuse, segment, stories
 from crossread.store import Store
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecbplus-dev"
+CACHE = Path(tempfile.gettempdir()) / "crossread-ecb-cache"
 FOLDS = ((tuple(range(1, 11)), tuple(range(11, 21))), (tuple(range(11, 21)), tuple(range(1, 11))))
 
 
@@ -81,15 +84,32 @@ def mentions_payload(docs: list[Document], models: Models) -> list[dict[str, Any
                           for e in sp.ents] if sp is not None else []} for sp in parsed]
 
 
-def load_corpus(models: Models, config: Config, data: Path = DATA, topics: Sequence[int] | None = None) -> Corpus:
+def load_corpus(models: Models, config: Config, data: Path = DATA, topics: Sequence[int] | None = None,
+                cache: Path | None = None) -> Corpus:
+    """The ECB+ corpus (optionally only ``topics``) with its per-document features.
+
+    ``cache``: a directory where the features are kept between runs (keyed by the texts and the encoder), so
+    refitting does not re-run spaCy and the encoder; ``None`` computes them every time.
+    """
     docs, gold, topic = load_docs(data)
     if topics is not None:
         docs = [d for d in docs if topic[d.id] in topics]
-    feats: dict[str, dict[str, tuple[bytes | None, Any]]] = {
-        "minhash": {d.id: (reuse.signature(d, config), None) for d in docs},
-        "embedding": {d.id: (b, None) for d, b in zip(docs, stories.embed(docs, models))},
-        "annotations": {d.id: (None, p) for d, p in zip(docs, mentions_payload(docs, models))},
-    }
+    variant = f"{models.encoder_name}-{'ner' if models.nlp is not None else 'caps'}-{config.minhash_perm}"
+    path = cache / f"ecb-features-{variant}.pkl" if cache is not None else None
+    cached: dict[str, dict[str, tuple[bytes | None, Any]]] = {"minhash": {}, "embedding": {}, "annotations": {}}
+    if path is not None and path.is_file():
+        with path.open("rb") as fh:
+            cached = pickle.load(fh)
+    todo = [d for d in docs if d.id not in cached["annotations"]]  # documents are keyed by content hash
+    if todo:
+        cached["minhash"].update({d.id: (reuse.signature(d, config), None) for d in todo})
+        cached["embedding"].update({d.id: (b, None) for d, b in zip(todo, stories.embed(todo, models))})
+        cached["annotations"].update({d.id: (None, p) for d, p in zip(todo, mentions_payload(todo, models))})
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fh:
+                pickle.dump(cached, fh)
+    feats = {name: {d.id: rows[d.id] for d in docs} for name, rows in cached.items()}
     return Corpus(docs, gold, topic, feats)
 
 
@@ -171,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--no-models", action="store_true", help="lexical fallbacks (hashed embedding, no spaCy NER)")
     ap.add_argument("--seeds", type=int, default=3, help="stream orders averaged per fold")
+    ap.add_argument("--cache", type=Path, default=CACHE, help="feature cache directory")
     args = ap.parse_args(argv)
     if not (args.data / "gold.json").is_file():
         print(f"ECB+ data not found at {args.data}; nothing to measure")
@@ -180,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config, models = Config(use_models=not args.no_models), Models(use_models=not args.no_models)
     t0 = time.perf_counter()
-    corpus = load_corpus(models, config, args.data)
+    corpus = load_corpus(models, config, args.data, cache=args.cache)
     print(f"{len(corpus.docs)} articles, {len(set(corpus.gold.values()))} events; features in "
           f"{time.perf_counter() - t0:.1f}s (encoder {models.encoder_name}, spaCy {'on' if models.nlp else 'off'})")
     rows = []

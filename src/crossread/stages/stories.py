@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import json
 import logging
 import math
@@ -44,7 +45,7 @@ DOCS_KEY = -1  # term_df row holding the number of documents counted
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
 
 _HASHER = HashingVectorizer(n_features=N_TERMS, alternate_sign=False, norm=None, stop_words="english",
-                            token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b", dtype=np.float32)
+                            token_pattern=r"(?u)\b\w[\w'-]+\b", dtype=np.float32)
 _CAPS = re.compile(r"\b[A-Z][\w'’.-]*[\w](?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’.-]*[\w])*")
 _COMMON_CAPS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
@@ -82,20 +83,35 @@ class StoryModel:
     trained_on: str = "untrained defaults"
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> StoryModel:
-        """The fitted model (``data/story_model.json`` by default); built-in defaults when the file is absent."""
+    def load(cls, path: str | Path | None = None, variant: str | None = None) -> StoryModel:
+        """The fitted model for ``variant`` (the encoder name: the dense feature differs by encoder).
+
+        Reads ``data/story_model.json`` by default; ``variant=None`` takes the first fitted variant. Falls back
+        to the built-in defaults, with a warning, when the file or the variant is absent.
+        """
         path = Path(path) if path is not None else MODEL_PATH
         if not path.is_file():
             log.warning("story model %s not found; using untrained defaults", path)
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        variants = data.get("variants", {"": data})
+        if variant is None:
+            variant = next(iter(variants), "")
+        if variant not in variants:
+            log.warning("story model %s has no fit for %r (has %s); using untrained defaults", path, variant,
+                        ", ".join(variants))
+            return cls()
+        known = {k: v for k, v in variants[variant].items() if k in cls.__dataclass_fields__}
         known["weights"] = tuple(float(w) for w in known.get("weights", cls.weights))
         return cls(**known)
 
-    def save(self, path: str | Path, **meta: Any) -> None:
-        data = asdict(self) | {"features": list(FEATURES)} | meta
-        Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    def save(self, path: str | Path, variant: str, **meta: Any) -> None:
+        """Write (or replace) this model as ``variant`` in the JSON at ``path``, keeping the other variants."""
+        path = Path(path)
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        data.setdefault("features", list(FEATURES))
+        data.setdefault("variants", {})[variant] = asdict(self) | meta
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
     def score(self, feats: np.ndarray) -> np.ndarray:
         return feats @ np.asarray(self.weights, dtype=np.float64) + self.bias
@@ -133,10 +149,28 @@ class StoryState:
     central_id: str = ""
     central_title: str = ""
     central_emb: np.ndarray | None = None
+    norms: dict[str, float] = field(default_factory=dict, repr=False, compare=False)  # centroid norms, cached
+
+    def norm(self, name: str) -> float:
+        """The L2 norm of centroid ``name`` (``emb``, ``terms``, ``title_terms``, ``ents``), computed once per add."""
+        value = self.norms.get(name)
+        if value is None:
+            vec = getattr(self, name)
+            if isinstance(vec, dict):
+                value = math.sqrt(sum(v * v for v in vec.values()))
+            else:
+                value = float(np.linalg.norm(vec)) if vec is not None else 0.0
+            self.norms[name] = value
+        return value
 
     def add(self, a: Article, keep_terms: int) -> None:
-        """Fold an article into the centroids; keep the member closest to the centroid as the central one."""
+        """Fold an article into the centroids; keep the member closest to the centroid as the central one.
+
+        Centroids are pruned to their heaviest terms once they grow past 1.5x the budget (amortised, so an add
+        does not sort the centroid every time).
+        """
         self.n += 1
+        self.norms.clear()
         self.emb = a.emb.astype(np.float64) if self.emb is None or self.emb.shape != a.emb.shape \
             else self.emb + a.emb
         for mine, theirs in ((self.terms, a.terms), (self.title_terms, a.title_terms), (self.ents, a.ents)):
@@ -191,9 +225,10 @@ def pair_features(a: Article, s: StoryState) -> np.ndarray:
     """The similarities of an article to a story centroid, in ``FEATURES`` order."""
     dense = 0.0
     if s.emb is not None and s.emb.shape == a.emb.shape:
-        dense = float(a.emb @ s.emb) / (float(np.linalg.norm(s.emb)) or 1.0)
-    return np.array([dense, _sparse_cos(a.terms, s.terms), _sparse_cos(a.ents, s.ents),
-                     _sparse_cos(a.title_terms, s.title_terms)], dtype=np.float64)
+        dense = float(a.emb @ s.emb) / (s.norm("emb") or 1.0)
+    return np.array([dense, _sparse_cos(a.terms, s.terms, s.norm("terms")),
+                     _sparse_cos(a.ents, s.ents, s.norm("ents")),
+                     _sparse_cos(a.title_terms, s.title_terms, s.norm("title_terms"))], dtype=np.float64)
 
 
 def in_window(a: Article, s: StoryState, days: int) -> bool:
@@ -216,7 +251,7 @@ def assign(store: Any, config: Config, models: Models, progress: Any = None,
 def assign_ids(store: Any, config: Config, models: Models, new: list[str], progress: Any = None,
                model: StoryModel | None = None, batch_size: int = 256) -> list[str]:
     """Assign the articles ``new`` (unassigned, in this order) to stories; returns the ids of stories changed."""
-    model = model or StoryModel.load()
+    model = model or StoryModel.load(variant=models.encoder_name)
     if not new:
         return []
     task = progress.task("stories", total=len(new)) if progress is not None else None
@@ -390,21 +425,20 @@ def _normalise(vec: dict[int, float]) -> dict[int, float]:
     return {k: v / norm for k, v in vec.items()} if norm else {}
 
 
-def _sparse_cos(a: dict[int, float], centroid: dict[int, float]) -> float:
-    """Cosine of a unit vector with a (summed, unnormalised) centroid."""
-    if not a or not centroid:
+def _sparse_cos(a: dict[int, float], centroid: dict[int, float], centroid_norm: float) -> float:
+    """Cosine of a unit vector with a (summed, unnormalised) centroid of norm ``centroid_norm``."""
+    if not a or not centroid or not centroid_norm:
         return 0.0
-    if len(a) > len(centroid):
-        dot = sum(v * a.get(k, 0.0) for k, v in centroid.items())
-    else:
-        dot = sum(v * centroid.get(k, 0.0) for k, v in a.items())
-    return dot / (math.sqrt(sum(v * v for v in centroid.values())) or 1.0)
+    small, big = (centroid, a) if len(a) > len(centroid) else (a, centroid)
+    dot = sum(v * big[k] for k, v in small.items() if k in big)
+    return dot / centroid_norm
 
 
 def _prune(vec: dict[int, float], keep: int) -> dict[int, float]:
-    if len(vec) <= keep:
+    """The ``keep`` heaviest entries, once ``vec`` holds more than 1.5x that (amortised pruning)."""
+    if len(vec) <= keep + keep // 2:
         return vec
-    return dict(sorted(vec.items(), key=lambda kv: -kv[1])[:keep])
+    return dict(heapq.nlargest(keep, vec.items(), key=lambda kv: kv[1]))
 
 
 def _title_lead(doc: Document, n_sentences: int) -> str:

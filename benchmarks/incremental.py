@@ -1,0 +1,100 @@
+"""Incremental ingest: adding 1,000 articles to a large store vs the same 1,000 alone vs a full recompute.
+
+A synthetic corpus (``synth_corpus.py``) of BASE + 1,000 articles is split: 1,000 random articles are held back as
+the increment (so many of them belong to stories already in the store, as tomorrow's news does). Timed, each on
+the cheap path (ingest, signatures, embeddings, story assignment; ``throughput.cheap_path``):
+
+1. the base corpus into an empty store (setup, also timed);
+2. the increment into that store: how long, how many stories touched, and a check that every story the stories
+   stage did not report as touched kept its stored state byte for byte;
+3. the increment alone into an empty store (what 1,000 articles cost on their own);
+4. a full recompute of the story assignment over BASE + 1,000 (what incremental avoids).
+
+    .venv/bin/python benchmarks/incremental.py [--base 10000] [--add 1000]
+
+Wall and driver CPU seconds are printed (this machine is shared; CPU seconds are the steadier figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from throughput import CORPORA, cheap_path, corpus
+
+from crossread.config import Config
+from crossread.engines.local import LocalEngine
+from crossread.models import Models
+from crossread.stages import stories
+from crossread.store import Store
+
+
+def split(size: int, add: int, seed: int = 0) -> tuple[Path, Path]:
+    """The corpus of ``size + add`` articles as a base folder and an increment folder (made once)."""
+    src = corpus(size + add, seed)
+    base, inc = CORPORA / f"inc-{size}+{add}-s{seed}" / "base", CORPORA / f"inc-{size}+{add}-s{seed}" / "add"
+    if not (inc / "part.jsonl").is_file():
+        lines = [ln for p in sorted(src.glob("part-*.jsonl")) for ln in p.read_text(encoding="utf-8").splitlines()]
+        held = set(random.Random(seed).sample(range(len(lines)), add))
+        base.mkdir(parents=True, exist_ok=True)
+        inc.mkdir(parents=True, exist_ok=True)
+        for i in range(0, len(lines), 1000):
+            (base / f"part-{i // 1000:05d}.jsonl").write_text(
+                "".join(ln + "\n" for j, ln in enumerate(lines[i:i + 1000], i) if j not in held), encoding="utf-8")
+        (inc / "part.jsonl").write_text("".join(lines[j] + "\n" for j in sorted(held)), encoding="utf-8")
+    return base, inc
+
+
+def _run(store: Store, paths: list[Path], config: Config, models: Models) -> tuple[float, float, int]:
+    times: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    cheap_path(store, paths, config, models, LocalEngine(), times, cpu)
+    stage_keys = ("ingest", "minhash", "embedding", "stories")
+    return sum(times[k] for k in stage_keys), sum(cpu[k] for k in stage_keys), int(times["touched"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--base", type=int, default=10_000)
+    ap.add_argument("--add", type=int, default=1_000)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    base, inc = split(args.base, args.add)
+    config, models = Config(use_models=False), Models(use_models=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "big.duckdb")
+        wall, cpu, _ = _run(store, [base], config, models)
+        n_base = len(store.document_ids())
+        n_stories = len(store.stories())
+        print(f"setup: {n_base} articles -> {n_stories} stories in {wall:.1f}s wall, {cpu:.1f}s CPU")
+        before = store.story_states()
+        wall_inc, cpu_inc, touched = _run(store, [inc], config, models)
+        after = store.story_states()
+        changed = {s for s in after if json.dumps(after[s], sort_keys=True) != json.dumps(before.get(s),
+                                                                                          sort_keys=True)}
+        new = set(after) - set(before)
+        print(f"add {args.add} to the {n_base}-article store: {wall_inc:.1f}s wall, {cpu_inc:.1f}s CPU; "
+              f"{touched} stories touched ({len(new)} new, {touched - len(new)} existing grown) of {len(after)}; "
+              f"states changed outside the touched set: {len(changed) - touched}")
+        alone = Store(Path(tmp) / "alone.duckdb")
+        wall_alone, cpu_alone, _ = _run(alone, [inc], config, models)
+        print(f"the same {args.add} alone into an empty store: {wall_alone:.1f}s wall, {cpu_alone:.1f}s CPU "
+              f"(incremental / alone: {wall_inc / wall_alone:.2f}x wall, {cpu_inc / cpu_alone:.2f}x CPU)")
+        t, c = time.perf_counter(), time.process_time()
+        store.reset_stories()
+        stories.assign(store, config, models)
+        wall_full, cpu_full = time.perf_counter() - t, time.process_time() - c
+        print(f"full recompute of story assignment over {n_base + args.add}: {wall_full:.1f}s wall, "
+              f"{cpu_full:.1f}s CPU (incremental is {wall_full / wall_inc:.1f}x faster, and its stories stage "
+              f"alone avoids re-reading {n_base} articles)")
+    return 0 if len(changed) == touched else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Throughput and peak memory of the cheap path (ingest, clean, near-duplicate signatures, story assignment) at
+growing corpus sizes, for the local engine and Ray Data side by side.
+
+Each (size, engine) runs in a fresh subprocess on a synthetic corpus from ``synth_corpus.py`` (real sentences, real
+story structure) into a fresh DuckDB file, so peak RSS is that run's own. Stages timed separately:
+
+- ingest: read JSONL, clean, segment, store (``pipeline.ingest_paths``)
+- minhash: MinHash signatures of every article (mapped by the engine)
+- embedding: the document vector (the lexical hashed bag of words by default; ``--models`` for all-MiniLM-L6-v2)
+- stories: streaming story assignment (``stories.assign``) with its candidate index
+- ner (``--ner``): spaCy NER alone over the same text, the reference cost of the full analysis
+
+    .venv/bin/python benchmarks/throughput.py --sizes 1000,3000,10000 [--engines local,ray] [--models] [--ner]
+
+Prints articles/s per stage, peak RSS, and B-cubed F1 of the stories against the synthetic gold, then the growth
+of time per article from the smallest to the largest size (1.0 = linear).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CORPORA = Path(tempfile.gettempdir()) / "crossread-synth"
+
+
+def corpus(size: int, seed: int = 0) -> Path:
+    """The synthetic corpus of ``size`` articles (generated once, then reused)."""
+    from synth_corpus import write
+
+    out = CORPORA / f"n{size}-s{seed}"
+    if not (out / "gold.json").is_file():
+        write(out, size, seed)
+    return out
+
+
+def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any, times: dict[str, float],
+               cpu: dict[str, float]) -> Any:
+    """Ingest ``paths``, compute signatures and embeddings of the new articles, assign them to stories.
+
+    Adds wall and CPU seconds per stage to ``times`` and ``cpu``; returns the ingest result.
+    """
+    from crossread.pipeline import _feature_fn, ingest_paths
+    from crossread.stages import stories
+
+    t, c = time.perf_counter(), time.process_time()
+    result = ingest_paths(paths, store, config)
+    times["ingest"], cpu["ingest"] = time.perf_counter() - t, time.process_time() - c
+    for name in ("minhash", "embedding"):
+        ids = store.missing_features(name)
+        fn = _feature_fn(name, config, models)
+        t, c = time.perf_counter(), time.process_time()
+        for i in range(0, len(ids), 2000):
+            docs = store.documents(ids[i:i + 2000])
+            store.put_features(name, eng.map_batches(fn, docs, batch_size=200))
+        times[name], cpu[name] = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
+    touched = stories.assign(store, config, models)
+    times["stories"], cpu["stories"] = time.perf_counter() - t, time.process_time() - c
+    times["touched"] = len(touched)
+    return result
+
+
+def run_one(size: int, engine: str, use_models: bool, ner: bool) -> dict[str, Any]:
+    """Run every stage once over the corpus of ``size`` in this process; seconds per stage and peak RSS."""
+    from stories_ecb import bcubed
+
+    from crossread.config import Config
+    from crossread.engines import get_engine
+    from crossread.models import Models
+    from crossread.store import Store
+
+    logging.basicConfig(level=logging.WARNING)
+    src = corpus(size)
+    config = Config(use_models=use_models, engine=engine)
+    models = Models(use_models=use_models)
+    eng = get_engine(config)
+    times: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.duckdb")
+        result = cheap_path(store, [src], config, models, eng, times, cpu)
+        if ner and models.nlp is not None:
+            t, c = time.perf_counter(), time.process_time()
+            words = 0
+            for batch in store.iter_documents(batch_size=500, with_sentences=False):
+                texts = [d.text for d in batch]
+                words += sum(len(x.split()) for x in texts)
+                with models.nlp.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in models.nlp.pipe_names]):
+                    for _ in models.nlp.pipe(texts, batch_size=64):
+                        pass
+            times["ner"], cpu["ner"] = time.perf_counter() - t, time.process_time() - c
+            times["ner_words"] = words
+        gold = json.loads((src / "gold.json").read_text(encoding="utf-8"))
+        url_of = {d.id: d.url for batch in store.iter_documents(batch_size=5000, with_sentences=False)
+                  for d in batch}
+        pred = store.story_of(url_of)
+        quality = bcubed({url_of[d]: s for d, s in pred.items()}, gold)
+        n_stories = len(set(pred.values()))
+        store.close()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"size": size, "engine": engine, "articles": result.articles, "times": times, "cpu": cpu,
+            "load": os.getloadavg()[0], "peak_rss_mb": peak_mb,
+            "stories": n_stories, "gold_stories": len(set(gold.values())), "bcubed": quality}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1000,3000,10000")
+    ap.add_argument("--engines", default="local")
+    ap.add_argument("--models", action="store_true", help="all-MiniLM-L6-v2 embeddings (default: lexical)")
+    ap.add_argument("--ner", action="store_true", help="also time spaCy NER alone over the same text")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--engine", default="local", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        print(json.dumps(run_one(args.one, args.engine, args.models, args.ner)))
+        return 0
+    rows = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        corpus(size)
+        for engine in args.engines.split(","):
+            cmd = [sys.executable, __file__, "--one", str(size), "--engine", engine]
+            cmd += ["--models"] * args.models + ["--ner"] * args.ner
+            env = os.environ | {"PYTHONPATH": str(HERE)}
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+            if out.returncode != 0:
+                print(out.stderr[-3000:], file=sys.stderr)
+                return 1
+            row = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            t = row["times"]
+            cheap = sum(t[k] for k in ("ingest", "minhash", "embedding", "stories"))
+            print(f"n={size:>7} {engine:5} " + " ".join(f"{k}={row['articles'] / t[k]:7.0f}/s" for k in
+                                                         ("ingest", "minhash", "embedding", "stories") if t[k])
+                  + f" | cheap path {row['articles'] / cheap:6.0f} art/s ({cheap:6.1f}s)"
+                  + (f" | NER alone {row['articles'] / t['ner']:5.1f} art/s "
+                     f"({t['ner_words'] / t['ner']:.0f} words/s)" if "ner" in t else "")
+                  + f" | driver CPU {sum(row['cpu'].get(k, 0) for k in ('ingest', 'minhash', 'embedding', 'stories')):.1f}s"
+                  + " (" + " ".join(f"{k} {row['articles'] / v:.0f}/s" for k, v in row["cpu"].items() if v) + ")"
+                  + f" | load {row['load']:.1f}"
+                  + f" | peak RSS {row['peak_rss_mb']:6.0f} MB | stories {row['stories']} "
+                  f"(gold {row['gold_stories']}) B3 P={row['bcubed']['precision']:.3f} "
+                  f"R={row['bcubed']['recall']:.3f} F1={row['bcubed']['f1']:.3f}", flush=True)
+    for engine in args.engines.split(","):
+        mine = [r for r in rows if r["engine"] == engine]
+        if len(mine) > 1:
+            lo, hi = mine[0], mine[-1]
+            growth = {k: (hi["times"][k] / hi["articles"]) / (lo["times"][k] / lo["articles"])
+                      for k in ("ingest", "minhash", "embedding", "stories") if lo["times"][k]}
+            print(f"{engine}: time per article at n={hi['size']} / at n={lo['size']} (1.0 = linear): "
+                  + " ".join(f"{k}={v:.2f}" for k, v in growth.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Stories stage on crafted articles: events kept apart, incremental joins, time window, lexical fallback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from crossread.config import Config
+from crossread.model import Document
+from crossread.models import Models
+from crossread.stages import reuse, segment, stories
+from crossread.store import Store
+
+DATA = json.loads((Path(__file__).with_name("data") / "stories" / "articles.json").read_text(encoding="utf-8"))
+
+
+def _doc(item: dict[str, Any]) -> Document:
+    return segment.segment(Document(id=item["id"], source=f"{item['id']}.txt", text=item["text"],
+                                    title=item["title"], published=item["published"]))
+
+
+def _store(items: list[dict[str, Any]], config: Config) -> Store:
+    store = Store(":memory:")
+    _add(store, items, config)
+    return store
+
+
+def _add(store: Store, items: list[dict[str, Any]], config: Config) -> list[Document]:
+    docs = [_doc(it) for it in items]
+    store.write_batch(docs, [])
+    store.put_features("minhash", [(d.id, reuse.signature(d, config), None) for d in docs])
+    return docs
+
+
+def _groups(store: Store) -> set[frozenset[str]]:
+    return {frozenset(s.doc_ids) for s in store.stories()}
+
+
+def _gold(items: list[dict[str, Any]]) -> set[frozenset[str]]:
+    by: dict[str, set[str]] = {}
+    for it in items:
+        by.setdefault(it["event"], set()).add(it["id"])
+    return {frozenset(v) for v in by.values()}
+
+
+def _item(doc_id: str) -> dict[str, Any]:
+    return next(it for it in DATA["articles"] + DATA["follow_ups"] if it["id"] == doc_id)
+
+
+@pytest.fixture(scope="module")
+def lexical() -> tuple[Config, Models]:
+    return Config(use_models=False), Models(use_models=False)
+
+
+@pytest.fixture(scope="module")
+def lexical_model(lexical: tuple[Config, Models]) -> stories.StoryModel:
+    return stories.StoryModel.load(variant=lexical[1].encoder_name)
+
+
+def test_shipped_model_is_fitted_for_both_encoders(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        for variant in ("all-MiniLM-L6-v2", Models(use_models=False).encoder_name):
+            model = stories.StoryModel.load(variant=variant)
+            assert model.trained_on.startswith("ECB+"), model.trained_on
+            assert len(model.weights) == len(stories.FEATURES)
+    assert "not found" not in caplog.text
+
+
+def test_missing_model_file_falls_back_to_defaults(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        model = stories.StoryModel.load(tmp_path / "absent.json")
+    assert model == stories.StoryModel()
+    assert "not found" in caplog.text
+
+
+def test_model_round_trips_through_json(tmp_path: Path) -> None:
+    model = stories.StoryModel(weights=(1.0, 2.0, 3.0, 4.0), bias=-1.5, threshold=0.25, trained_on="test")
+    path = tmp_path / "m.json"
+    model.save(path, variant="x")
+    assert stories.StoryModel.load(path, variant="x") == model
+    other = stories.StoryModel(weights=(0.5, 0.5, 0.5, 0.5), trained_on="other")
+    other.save(path, variant="y")  # a second variant is added beside the first, not over it
+    assert stories.StoryModel.load(path, variant="x") == model
+    assert stories.StoryModel.load(path, variant="y") == other
+
+
+def test_two_events_of_the_same_kind_stay_apart(lexical: tuple[Config, Models],
+                                                 lexical_model: stories.StoryModel) -> None:
+    config, models = lexical
+    items = DATA["articles"]
+    store = _store(items, config)
+    touched = stories.assign(store, config, models, model=lexical_model)
+    assert _groups(store) == _gold(items)
+    assert sorted(touched) == sorted(s.id for s in store.stories())
+
+
+def test_stories_get_title_span_and_key_entities(lexical: tuple[Config, Models],
+                                                 lexical_model: stories.StoryModel) -> None:
+    config, models = lexical
+    items = DATA["articles"]
+    store = _store(items, config)
+    stories.assign(store, config, models, model=lexical_model)
+    titles = {it["id"]: it["title"] for it in items}
+    for story in store.stories():
+        members = [_item(d) for d in story.doc_ids]
+        assert story.title in {titles[d] for d in story.doc_ids}
+        assert story.start == min(m["published"] for m in members)
+        assert story.end == max(m["published"] for m in members)
+        assert story.key_entities, story
+        text = " ".join(m["title"] + " " + m["text"] for m in members)
+        assert all(e in text for e in story.key_entities)
+    quake_a = next(s for s in store.stories() if "quake_a1" in s.doc_ids)
+    assert any("Valparaiso" in e for e in quake_a.key_entities)
+
+
+def test_new_article_joins_the_right_story_and_leaves_others_untouched(
+        lexical: tuple[Config, Models], lexical_model: stories.StoryModel) -> None:
+    config, models = lexical
+    store = _store(DATA["articles"], config)
+    stories.assign(store, config, models, model=lexical_model)
+    before_states = store.story_states()
+    before = {s.id: s for s in store.stories()}
+    _add(store, [_item("quake_a4")], config)
+    touched = stories.assign(store, config, models, model=lexical_model)
+    target = store.story_of(["quake_a1"])["quake_a1"]
+    assert touched == [target]
+    assert store.story_of(["quake_a4"]) == {"quake_a4": target}
+    after_states = store.story_states()
+    for sid, state in before_states.items():
+        if sid != target:
+            assert after_states[sid] == state  # untouched stories are not rewritten
+            assert store.stories([sid]) == [before[sid]]
+    assert after_states[target]["n"] == before_states[target]["n"] + 1
+    assert stories.assign(store, config, models, model=lexical_model) == []  # nothing new, nothing touched
+
+
+def test_incremental_equals_one_pass(lexical: tuple[Config, Models], lexical_model: stories.StoryModel) -> None:
+    config, models = lexical
+    items = DATA["articles"] + [_item("quake_a4")]
+    one = _store(items, config)
+    stories.assign(one, config, models, model=lexical_model)
+    two = _store(items[:4], config)
+    stories.assign(two, config, models, model=lexical_model)
+    _add(two, items[4:], config)
+    stories.assign(two, config, models, model=lexical_model)
+    assert _groups(one) == _groups(two) == _gold(items)
+
+
+def test_time_window_opens_a_new_story_for_a_late_article(lexical: tuple[Config, Models],
+                                                          lexical_model: stories.StoryModel) -> None:
+    config, models = lexical
+    late = _item("quake_a_late")
+    store = _store(DATA["articles"], config)
+    stories.assign(store, config, models, model=lexical_model)
+    _add(store, [late], config)
+    stories.assign(store, config, models, model=lexical_model)
+    assert store.story_of(["quake_a_late"])["quake_a_late"] != store.story_of(["quake_a1"])["quake_a1"]
+    # the same article inside a wide window joins the Valparaiso story: the window, not the text, kept it out
+    wide = config.with_(story_window_days=180)
+    store = _store(DATA["articles"], wide)
+    stories.assign(store, wide, models, model=lexical_model)
+    _add(store, [late], wide)
+    stories.assign(store, wide, models, model=lexical_model)
+    assert store.story_of(["quake_a_late"])["quake_a_late"] == store.story_of(["quake_a1"])["quake_a1"]
+
+
+def test_in_window_bounds_and_unknown_dates() -> None:
+    from datetime import date
+
+    state = stories.StoryState(id="s", start=date(2025, 3, 3), end=date(2025, 3, 5))
+
+    def art(d: date | None) -> stories.Article:
+        return stories.Article(id="a", title="", date=d, emb=np.zeros(2, dtype=np.float32), terms={},
+                               title_terms={}, ents={}, names={}, keys=[], bands=[])
+
+    assert stories.in_window(art(date(2025, 3, 12)), state, 7)
+    assert not stories.in_window(art(date(2025, 3, 13)), state, 7)
+    assert stories.in_window(art(date(2025, 2, 24)), state, 7)
+    assert not stories.in_window(art(date(2025, 2, 23)), state, 7)
+    assert stories.in_window(art(None), state, 7)
+
+
+def test_near_duplicate_joins_its_original(lexical: tuple[Config, Models], lexical_model: stories.StoryModel) -> None:
+    config, models = lexical
+    store = _store(DATA["articles"], config)
+    stories.assign(store, config, models, model=lexical_model)
+    orig = _item("vote_c1")
+    copy = dict(orig, id="vote_copy", title="Council tax to rise 4.99% in Leeds",
+                text=orig["text"].replace("Wednesday", "Wednesday evening"))
+    _add(store, [copy], config)
+    stories.assign(store, config, models, model=lexical_model)
+    assert store.story_of(["vote_copy"])["vote_copy"] == store.story_of(["vote_c1"])["vote_c1"]
+
+
+def _filler(n: int) -> list[dict[str, Any]]:
+    """``n`` unrelated one-article stories, each about its own made-up place."""
+    return [{"id": f"filler{i}", "event": f"filler{i}", "published": "2025-03-04",
+             "title": f"Festival returns to Zorbia{i}x with record crowds",
+             "text": f"The annual lantern festival in Zorbia{i}x drew record crowds, organiser Quentin Vell{i}ard "
+                     f"said. Stalls from Kambrel{i}o and Oxtrin{i}u sold food and crafts along the canal."}
+            for i in range(n)]
+
+
+def test_candidates_come_from_the_index_not_all_stories(lexical: tuple[Config, Models],
+                                                        lexical_model: stories.StoryModel,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An article reads only the states of stories sharing index keys with it, never the whole store."""
+    config, models = lexical
+    store = _store(DATA["articles"] + _filler(40), config)
+    stories.assign(store, config, models, model=lexical_model)
+    n_stories = len(store.stories())
+    read: list[set[str]] = []
+    real = store.story_states
+
+    def spy(ids: Any = None) -> dict[str, Any]:
+        assert ids is not None, "stories stage read every story state"
+        read.append(set(ids))
+        return real(ids)
+
+    monkeypatch.setattr(store, "story_states", spy)
+    _add(store, [_item("quake_a4")], config)
+    stories.assign(store, config, models, model=lexical_model)
+    target = store.story_of(["quake_a1"])["quake_a1"]
+    assert len(read) == 1 and target in read[0]
+    assert len(read[0]) <= n_stories // 4, (len(read[0]), n_stories)
+
+
+def test_stream_order_does_not_change_crafted_grouping(lexical: tuple[Config, Models],
+                                                       lexical_model: stories.StoryModel) -> None:
+    config, models = lexical
+    items = list(reversed(DATA["articles"]))
+    store = _store(items, config)
+    stories.assign_ids(store, config, models, [it["id"] for it in items], model=lexical_model)
+    assert _groups(store) == _gold(items)
+
+
+@pytest.mark.slow
+def test_two_events_stay_apart_with_models() -> None:
+    models = Models(use_models=True)
+    if models.encoder is None:
+        pytest.skip("sentence encoder not installed")
+    config = Config(use_models=True)
+    items = DATA["articles"]
+    store = _store(items, config)
+    docs = store.documents([it["id"] for it in items], with_sentences=True)
+    from crossread.pipeline import annotate_batch
+
+    store.put_features("annotations", [(d.id, None, p) for d, p in zip(docs, annotate_batch(docs, models))])
+    stories.assign(store, config, models)
+    assert _groups(store) == _gold(items)
