@@ -28,23 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from crossread.model import (  # noqa: E402
-    AlignedPair,
-    Brief,
-    BriefSentence,
-    Citation,
-    Claim,
-    ClaimSource,
-    Document,
-    Entity,
-    Figure,
-    Mention,
-    Quote,
-    QuoteGroup,
-    ReuseLink,
-    Story,
-    StoryAnalysis,
-)
+from crossread import model as m  # noqa: E402
 from crossread.stages import segment  # noqa: E402
 from crossread.stages.clean import content_id  # noqa: E402
 from crossread.store import Store  # noqa: E402
@@ -63,7 +47,7 @@ def real_texts() -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples" / "nato-troops-2024").glob("*.txt"))]
 
 
-def synth_docs(n: int, rng: random.Random) -> list[Document]:
+def synth_docs(n: int, rng: random.Random) -> list[m.Document]:
     texts = real_texts()
     docs = []
     for i in range(n):
@@ -71,14 +55,14 @@ def synth_docs(n: int, rng: random.Random) -> list[Document]:
         paras = [p for p in body.split("\n") if p.strip()]
         k = (i // len(texts)) % max(1, len(paras))
         text = "\n".join(paras[k:] + paras[:k]) + f"\nReporting by staff {i}."
-        doc = Document(id=content_id(text), source=f"synthetic/{i}.txt", text=text, outlet=rng.choice(OUTLETS),
+        doc = m.Document(id=content_id(text), source=f"synthetic/{i}.txt", text=text, outlet=rng.choice(OUTLETS),
                        title=" ".join(text.split()[:9]), published=f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
                        url=f"https://news.example/{i}")
         docs.append(segment.segment(doc))
     return docs
 
 
-def synth_analysis(story: Story, docs: list[Document], rng: random.Random) -> StoryAnalysis:
+def synth_analysis(story: m.Story, docs: list[m.Document], rng: random.Random) -> m.StoryAnalysis:
     """An analysis shaped like the stages' output, sized by the story: ~12 claims, a reuse link per copy."""
     sents = {d.id: [s for s in d.sentences if s.end - s.start > 30] or list(d.sentences) for d in docs}
     pick = {d: (lambda ss=ss: rng.choice(ss)) for d, ss in sents.items() if ss}
@@ -89,9 +73,9 @@ def synth_analysis(story: Story, docs: list[Document], rng: random.Random) -> St
         for d in docs:
             if d.id in pick and rng.random() < 0.7:
                 s = pick[d.id]()
-                sources.append(ClaimSource(d.id, s.index, s.start, s.end, s.text,
+                sources.append(m.ClaimSource(d.id, s.index, s.start, s.end, s.text,
                                            rng.choice(["supports", "supports", "mentions", "contradicts"])))
-        claims.append(Claim(f"{story.id}-c{c}", sources[0].text if sources else "claim", tuple(sources), story.id,
+        claims.append(m.Claim(f"{story.id}-c{c}", sources[0].text if sources else "claim", tuple(sources), story.id,
                             len(sources), rng.randint(1, 3), rng.choice(["corroborated", "single_source", "disputed"])))
     reuse = []
     for a, b in itertools.pairwise(docs):
@@ -99,24 +83,24 @@ def synth_analysis(story: Story, docs: list[Document], rng: random.Random) -> St
             pairs = []
             for _ in range(3):
                 sa, sb = pick[a.id](), pick[b.id]()
-                pairs.append(AlignedPair(sa.index, sb.index, sa.start, sa.end, sb.start, sb.end, sa.text, sb.text, 0.9))
+                pairs.append(m.AlignedPair(sa.index, sb.index, sa.start, sa.end, sb.start, sb.end, sa.text, sb.text, 0.9))
             x, y = sorted((a.id, b.id))
-            reuse.append(ReuseLink(x, y, rng.choice(["near_copy", "paraphrase", "spun"]), 0.8, 0.4, 0.5,
+            reuse.append(m.ReuseLink(x, y, rng.choice(["near_copy", "paraphrase", "spun"]), 0.8, 0.4, 0.5,
                                    copied_from=x, attributed=rng.random() < 0.5, pairs=tuple(pairs)))
     quotes, figures, mentions = [], [], []
     for d in docs:
         if d.id not in pick:
             continue
         s = pick[d.id]()
-        quotes.append(Quote(f"{d.id}-q", d.id, s.text[:120], s.start, min(s.end, s.start + 120), speaker="A Speaker"))
-        figures.append(Figure(f"{d.id}-f", d.id, s.text[:5], 1.0, None, "count", s.start, s.start + 5, "things"))
-        mentions.append(Mention(d.id, s.start, s.start + 6, s.text[:6], "PERSON"))
-    groups = (QuoteGroup(f"{story.id}-g", "A Speaker", tuple(q.id for q in quotes), quotes[0].text, story.id),) \
+        quotes.append(m.Quote(f"{d.id}-q", d.id, s.text[:120], s.start, min(s.end, s.start + 120), speaker="A Speaker"))
+        figures.append(m.Figure(f"{d.id}-f", d.id, s.text[:5], 1.0, None, "count", s.start, s.start + 5, "things"))
+        mentions.append(m.Mention(d.id, s.start, s.start + 6, s.text[:6], "PERSON"))
+    groups = (m.QuoteGroup(f"{story.id}-g", "A Speaker", tuple(q.id for q in quotes), quotes[0].text, story.id),) \
         if quotes else ()
-    brief = Brief(story.id, tuple(BriefSentence(c.text, tuple(Citation(s.doc_id, s.start, s.end)
+    brief = m.Brief(story.id, tuple(m.BriefSentence(c.text, tuple(m.Citation(s.doc_id, s.start, s.end)
                                                               for s in c.sources[:3])) for c in claims[:5]))
-    return StoryAnalysis(story=story, reuse=tuple(reuse), origins=tuple(tuple(o) for o in origins),
-                         entities=(Entity(f"{story.id}-e", "A Speaker", "PERSON", (), tuple(d.id for d in docs),
+    return m.StoryAnalysis(story=story, reuse=tuple(reuse), origins=tuple(tuple(o) for o in origins),
+                         entities=(m.Entity(f"{story.id}-e", "A Speaker", "PERSON", (), tuple(d.id for d in docs),
                                           tuple(mentions)),),
                          quotes=tuple(quotes), quote_groups=groups, figures=tuple(figures), claims=tuple(claims),
                          brief=brief)
@@ -134,7 +118,7 @@ def build_store(path: Path, n: int, seed: int = 0) -> None:
         while i < len(docs):
             size = min(len(docs) - i, rng.choice([2, 3, 4, 5, 6, 8, 10, 12, 16, 24]))
             members = docs[i:i + size]
-            stories.append((Story(f"s{len(stories):05d}", members[0].title or "", tuple(d.id for d in members),
+            stories.append((m.Story(f"s{len(stories):05d}", members[0].title or "", tuple(d.id for d in members),
                                   members[0].published, members[-1].published, ("A Speaker",)), members))
             i += size
         store.put_stories([(s, None) for s, _ in stories])
