@@ -65,14 +65,13 @@ def prepare(story: str, models: Any, shared: Path = SHARED) -> dict[str, Any] | 
         return None
     docs = make_docs(texts)
     origins_given = DEMO_ORIGINS if story == "demo" else []
-    analysis, ctx = run_story(docs, models, origins_given, until="figures")
+    analysis, ctx = run_story(docs, models, origins_given, until="figures", skip=("entities", "quotes"))
     figures: dict = defaultdict(list)
     for f in analysis.figures:
         figures[(f.doc_id, f.sentence)].append(f)
     units = [u for d in docs for u in claims.units(d)]
-    return {"docs": docs, "units": units, "vecs": models.embed([u.text for u in units]), "figures": figures, "origins": claims._origins(analysis, ctx,
-                                                                                         {d.id: d for d in docs}),
-            "outlets": ctx.outlets}
+    return {"docs": docs, "units": units, "vecs": models.embed([u.text for u in units]), "figures": figures,
+            "origins": claims._origins(analysis, ctx, {d.id: d for d in docs}), "outlets": ctx.outlets}
 
 
 def predict(row: dict[str, Any], prep: dict[str, Any], models: Any) -> tuple[dict[str, str], dict[str, float], Any]:

@@ -32,8 +32,9 @@ def make_docs(texts: Sequence[tuple[str, str]], outlets: dict[str, str] | None =
 
 
 def story(docs: list[Document], models: Models, origins: Sequence[Sequence[str]] = (), until: str = "brief",
-          outlet_table: Any = "default") -> tuple[StoryAnalysis, StoryContext]:
-    """Annotate ``docs`` and run the story stages entities, quotes, figures, claims, brief (up to ``until``)."""
+          outlet_table: Any = "default", skip: Sequence[str] = ()) -> tuple[StoryAnalysis, StoryContext]:
+    """Annotate ``docs`` and run the story stages entities, quotes, figures, claims, brief (up to ``until``),
+    leaving out those named in ``skip`` (a benchmark that needs only figures skips entities and quotes)."""
     ann = {d.id: p for d, p in zip(docs, annotate_batch(docs, models))}
     table = load_outlets() if outlet_table == "default" else outlet_table
     ctx = StoryContext(docs=docs, features={"annotations": ann}, config=Config(use_models=models.use_models),
@@ -43,7 +44,8 @@ def story(docs: list[Document], models: Models, origins: Sequence[Sequence[str]]
                              origins=tuple(tuple(g) for g in origins))
     for name, stage in (("entities", entities.run), ("quotes", quotes.run), ("figures", figures.run),
                         ("claims", claims.run), ("brief", brief.run)):
-        analysis = stage(analysis, ctx)
+        if name not in skip:
+            analysis = stage(analysis, ctx)
         if name == until:
             break
     return analysis, ctx
