@@ -115,3 +115,31 @@ def test_demo_people_are_one_entity_each(demo_dir: Path, models: Models) -> None
         assert name in people
         assert not [e for e in ents if e is not people[name] and name.split()[-1] in e.name]
     assert "Marcone" in people["Emmanuel Macron"].aliases
+
+
+def test_person_evidence_retypes_unfamiliar_names() -> None:
+    """An age apposition or the surname speaking later makes a place-tagged full name a person; a surname of
+    a person named in full, typed as an organisation, becomes a person; later bare surnames become mentions."""
+    text = "Leena Okafor, 14, won the title. Tobi Arslan met her. \"Good,\" Arslan said. Okafor smiled."
+    def m(form: str, label: str, nth: int = 0) -> Mention:
+        start = -1
+        for _ in range(nth + 1):
+            start = text.index(form, start + 1)
+        return Mention("a", start, start + len(form), form, label)
+    found = [m("Leena Okafor", "GPE"), m("Tobi Arslan", "ORG"), m("Arslan", "ORG", 1)]
+    fixed = entities._retype_people(text, found)
+    assert [x.label for x in fixed] == ["PERSON", "PERSON", "ORG"]
+    out = entities._surname_mentions("a", text, fixed)
+    assert [(x.text, x.label) for x in out if " " not in x.text] == [("Arslan", "PERSON"), ("Okafor", "PERSON")]
+    # a place name with no person evidence keeps its type
+    assert entities._retype_people("Port Elling flooded.", [Mention("a", 0, 10, "Port Elling", "GPE")])[0].label == "GPE"
+
+
+def test_one_entity_per_non_person_name_and_lone_person_words_fold() -> None:
+    by_doc = {"a": [_m("a", 0, "Kremlin", "ORG"), _m("a", 20, "Kyiv", "GPE")],
+              "b": [_m("b", 0, "Kremlin", "GPE"), _m("b", 20, "Kyiv", "PERSON"), _m("b", 40, "Western Ukraine", "GPE"),
+                    _m("b", 60, "Ukraine", "GPE")]}
+    ents = {e.name: e for e in entities.resolve(by_doc)}
+    assert len(ents["Kremlin"].mentions) == 2 and len(ents["Kyiv"].mentions) == 2
+    assert ents["Kyiv"].type == "GPE"
+    assert "Ukraine" in ents and "Ukraine" not in ents["Western Ukraine"].aliases  # a place is not its region

@@ -216,12 +216,18 @@ def _retype_people(text: str, found: list[Mention]) -> list[Mention]:
 
 
 def _surname_mentions(doc_id: str, text: str, found: list[Mention]) -> list[Mention]:
-    """Later bare-surname uses of a person named in full ("Leena Okafor" ... "Okafor said") that NER missed."""
+    """Later bare-surname uses of a person named in full ("Leena Okafor" ... "Okafor said") that NER missed, and
+    single words NER typed as an organisation or place that are the surname of a person the article names in
+    full or with a title ("Tim Canova" / "Mr. Canova" ... "Canova" tagged ORG)."""
     surnames = {}
     for m in found:
         toks = m.text.split()
         if m.label == "PERSON" and len(toks) >= 2 and toks[-1][0].isupper() and len(toks[-1]) > 2:
             surnames.setdefault(toks[-1], m.end)
+    titled = {m.text.split()[-1] for m in _title_persons(doc_id, text)}
+    people = set(surnames) | titled
+    found = [replace(m, label="PERSON") if m.label in ("ORG", "GPE", "MISC") and " " not in m.text
+             and m.text in people and fold(m.text) not in DEMONYMS else m for m in found]
     if not surnames:
         return found
     taken = [(m.start, m.end) for m in found]

@@ -46,7 +46,7 @@ alleges anticipated pondered believes believed thinks thought hopes hoped fears 
 recounts accused accuses praised praises criticized criticised dubbed labeled labelled branded termed deemed
 pledged pledges pledging threatened proclaimed proclaims bragged touted tweeting posting telling conceding
 acknowledges admits admitting announcing expressed expresses predicting warn urges urging thanked groused
-lamented insists""".split())
+lamented insists labeling labelling labels branding terming""".split())
 CUE_PHRASES = re.compile(r"\b(?:according to|quoted as saying|in a statement|put it|in an interview)\b", re.I)
 PRONOUNS = {"he": "PERSON", "she": "PERSON", "him": "PERSON", "her": "PERSON", "they": "ANY", "it": "ORG"}
 FIRST_PERSON = frozenset({"i", "we"})
@@ -532,6 +532,13 @@ def _resolve_speaker(ctx: _Ctx, surface: str, span: tuple[int, int] | None,
     if low in PRONOUNS:
         return _antecedent(ctx, PRONOUNS[low], span[0], last)
     m = _mention_covering(ctx, *span)
+    if m is not None and m.label == "ROLE" and ents.role_key(m.text) not in ctx.roles and \
+            re.match(r"[Tt]he\s", m.text):
+        # "the Florida senator said": a definite description no apposition here binds points back to the
+        # person the article is talking about; the role text stays the answer when there is no such person
+        found = _antecedent(ctx, "PERSON", span[0], last)
+        if found[0] is not None:
+            return found
     if m is not None and not (m.label == "ROLE" and _anaphoric(m.text) and ents.role_key(m.text) not in ctx.roles):
         return _named(ctx, m)
     if _anaphoric(surface):  # "the businessman replied": the latest named subject
