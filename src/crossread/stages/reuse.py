@@ -44,6 +44,7 @@ MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "reuse_model.json"
 FEATURES = ("jaccard", "containment", "share_min", "share_max", "exact", "lex", "emb", "swap", "restructure",
             "same_len", "order")
 RELATIONS = ("verbatim", "near_copy", "spun", "paraphrase", "independent")
+SCHEME = "affine32"  # datasketch's permutation scheme, named so stored signatures are read back with it
 MIN_WORDS = 5  # sentences shorter than this ("Share this:") are never aligned
 ALIGN_MIN = 0.6  # combined sentence score from which two sentences count as aligned
 NEIGHBOUR_MIN = 0.72  # sentence cosine that makes two documents candidates
@@ -62,15 +63,21 @@ def signature(doc: Document, config: Config) -> bytes:
     return _minhash(doc.text, config).hashvalues.astype("uint64").tobytes()
 
 
+@lru_cache(maxsize=4)
+def _permutations(num_perm: int) -> Any:
+    """datasketch's permutation parameters, drawn once per size (drawing them costs more than hashing an article)."""
+    return MinHash(num_perm=num_perm, seed=1, scheme=SCHEME).permutations
+
+
 def _minhash(text: str, config: Config) -> MinHash:
-    m = MinHash(num_perm=config.minhash_perm, seed=1)
+    m = MinHash(num_perm=config.minhash_perm, seed=1, scheme=SCHEME, permutations=_permutations(config.minhash_perm))
     m.update_batch(list(shingles(text, config.shingle_size)))
     return m
 
 
 def minhash_from_signature(blob: bytes, config: Config) -> MinHash:
     """Rebuild a datasketch MinHash from a stored ``minhash`` feature."""
-    return MinHash(num_perm=config.minhash_perm, seed=1, hashvalues=np.frombuffer(blob, dtype=np.uint64))
+    return MinHash(num_perm=config.minhash_perm, seed=1, scheme=SCHEME, hashvalues=np.frombuffer(blob, dtype=np.uint64))
 
 
 # ----------------------------------------------------------------------------------------------- sentences
@@ -209,12 +216,15 @@ def _quote_only(p: AlignedPair) -> bool:
     """True when two aligned sentences share a direct quotation and little else.
 
     Independent reporters quote the same speaker word for word, so a shared quotation is no evidence of reuse;
-    the rest of the sentence (who said it, how it is framed) decides.
+    the rest of the sentence (who said it, where, how it is framed) decides.
     """
-    ra, rb = _QUOTED.sub(" ", p.a_text), _QUOTED.sub(" ", p.b_text)
-    if len(ra) > 0.5 * len(p.a_text) or len(rb) > 0.5 * len(p.b_text):
-        return False  # mostly reporter's prose: an ordinary pair
-    return fuzz.token_sort_ratio(_norm(ra), _norm(rb)) < 70
+    qa, qb = _QUOTED.findall(p.a_text), _QUOTED.findall(p.b_text)
+    if not qa or not qb:
+        return False
+    if fuzz.ratio(_norm(" ".join(qa)), _norm(" ".join(qb))) < 80:
+        return False  # different quotations: an ordinary pair
+    ra, rb = _norm(_QUOTED.sub(" ", p.a_text)), _norm(_QUOTED.sub(" ", p.b_text))
+    return fuzz.token_sort_ratio(ra, rb) < 60
 
 
 def features(a: Document, b: Document, sa: Sequence[Sentence], sb: Sequence[Sentence],
