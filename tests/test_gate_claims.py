@@ -15,7 +15,7 @@ from eval_gate import check
 
 from crossread.models import Models
 
-BASELINE_THRESHOLD = 0.64  # the embedding-threshold baseline's cosine cut, fit on the dev split with MiniLM
+BASELINE_THRESHOLD = 0.30  # the embedding-threshold baseline's cosine cut, fit on the dev split (hashed vectors)
 
 
 def test_gate_claims(shared_data) -> None:
