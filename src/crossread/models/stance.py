@@ -1,26 +1,70 @@
 """Stance verifier: does ``text`` support, contradict, merely mention, or say nothing about ``claim``?
 
-FIRST VERSION (lexical heuristic; the trained FNC-1 model replaces it). The interface is final.
+A gradient-boosted tree model over FNC-1-style features (Riedel et al. 2017, "A simple but tough-to-beat baseline
+for the Fake News Challenge stance detection task"; Hanselowski et al. 2018, "A Retrospective Analysis of the
+Fake News Challenge Stance-Detection Task"): TF-IDF and embedding similarity between the claim and the text's
+sentences, word/number overlap, refuting/hedging/negation cue counts around the best-matching sentences. Labels
+map to FNC-1: supports = agree, contradicts = disagree, mentions = discuss, silent = unrelated.
+
+After the model, a rule layer (:mod:`crossread.models.stance_rules`) compares the claim with the best-matching
+sentence and turns "supports" into "contradicts" on a polarity flip ("ruled out" / "not ruled out") or a
+substituted number or name in the same slot ("32 members" / "30 members", "to Russia" / "to Ukraine"), and into
+"mentions" when the sentence only hedges what the claim asserts ("could send" / "sent").
+
+Two models ship in ``models/weights/`` (trained by ``benchmarks/train_stance.py``): ``full`` uses all-MiniLM-L6-v2
+sentence embeddings; ``lexical`` is trained the same way without them and is used when the encoder is missing or
+``Models(use_models=False)``. Trees are stored as plain numpy arrays (no pickle) and evaluated here. Without
+any weights, a logged warning and a word-overlap heuristic (still refined by the rule layer) take over.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from . import Models
+import numpy as np
+
+from ..errors import ModelUnavailable
 from ..stages.segment import paragraphs, sentence_spans
+from . import Models
+from .stance_rules import adjust
+
+log = logging.getLogger(__name__)
 
 Label = Literal["supports", "contradicts", "mentions", "silent"]
 LABELS: tuple[Label, ...] = ("supports", "contradicts", "mentions", "silent")
+WEIGHTS = Path(__file__).with_name("weights")
+MAX_SENTENCES = 60  # sentences of a long text that are read (news leads carry the claim)
+TOP_K = 3  # best-matching sentences whose cue words are counted
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_STOP = frozenset("""a an the of to in on at for by with from and or but as is are was were be been being it its this
-that these those he she they we you i his her their our your has have had do does did will would can could may might
-shall should not no said says say""".split())
-_REFUTE = frozenset("fake hoax fraud false deny denies denied debunk debunked untrue fabricated bogus rumor rumour "
-                    "misleading myth refute refuted".split())
+_TOKEN = re.compile(r"\w+(?:'\w+)?", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+STOP = frozenset("""a an the of to in on at for by with from and or but as is are was were be been being it its
+this that these those he she they we you i his her their our your has have had do does did will would can could
+may might shall should said says say after over about into than then there here who whom which what when where
+why how also just more most up out new one two""".split())
+LEXICONS: dict[str, frozenset[str]] = {
+    "refute": frozenset("""fake fakes faked fraud hoax hoaxes false falsely deny denies denied denial denying
+        nope doubt doubts doubted bogus debunk debunked debunks debunking prank pranks retract retracted retraction
+        untrue fabricated fabrication misleading myth satire satirical spoof parody rumor rumors rumour rumours
+        rejected rejects dismissed dismisses refuted refutes baseless unfounded photoshopped""".split()),
+    "hedge": frozenset("""reportedly allegedly alleged alleges purportedly purported apparently supposedly
+        seemingly unconfirmed unverified claim claims claimed claiming may might could possibly possible perhaps
+        appears appear appeared suggest suggests suggested according sources source believed speculation
+        speculated report reports reported rumored rumoured if whether""".split()),
+    "support": frozenset("""confirmed confirms confirm confirming official officially announced announces
+        verified revealed reveals true indeed proof proved proven shows showed evidence definitely""".split()),
+    "negation": frozenset("""not no never none nobody nothing neither nor without cannot n't isn't wasn't aren't
+        weren't don't doesn't didn't won't wouldn't can't couldn't shouldn't hasn't haven't hadn't""".split()),
+}
+EMBED_FEATURES = ("emb_max", "emb_top3", "emb_mean", "emb_lead", "emb_centroid", "emb_best_pos")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -28,27 +72,286 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e] for ps, pe in paragraphs(text) for s, e in sentence_spans(text, ps, pe)]
 
 
-def _content(text: str) -> set[str]:
-    return {w for w in (t.lower() for t in _WORD.findall(text)) if w not in _STOP}
+def tokens(text: str) -> list[str]:
+    return [t.lower().replace("’", "'") for t in _TOKEN.findall(text.replace("’", "'"))]
+
+
+def content(toks: list[str]) -> set[str]:
+    return {t for t in toks if t not in STOP}
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def _cues(toks: list[str], lex: frozenset[str]) -> int:
+    return sum(t in lex for t in toks)
+
+
+# --- text representation ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextVocab:
+    """The TF-IDF vocabulary and idf fitted on the training split, and the learnt cue words."""
+
+    index: dict[str, int]
+    idf: np.ndarray
+    cue_words: tuple[str, ...]
+
+    def tfidf(self, toks_list: list[list[str]]) -> np.ndarray:
+        """Dense L2-normalised sublinear TF-IDF rows (vocabularies are small enough for dense rows per text)."""
+        out = np.zeros((len(toks_list), len(self.idf)), dtype=np.float32)
+        for i, toks in enumerate(toks_list):
+            counts: dict[int, int] = {}
+            for t in toks:
+                j = self.index.get(t)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            for j, c in counts.items():
+                out[i, j] = (1.0 + math.log(c)) * self.idf[j]
+            n = np.linalg.norm(out[i])
+            if n:
+                out[i] /= n
+        return out
+
+
+@dataclass
+class Evidence:
+    """A text prepared once for all the claims it is compared with: sentences, tokens, TF-IDF, embeddings."""
+
+    sentences: list[str]
+    toks: list[list[str]]
+    tfidf: np.ndarray  # one row per sentence
+    tfidf_all: np.ndarray  # the whole text (read part)
+    words: set[str]
+    bigrams: set[tuple[str, str]]
+    nums: set[str]
+    vecs: np.ndarray | None  # sentence embeddings, or None without the encoder
+
+
+def prepare(text: str, vocab: TextVocab, vecs: np.ndarray | None = None) -> Evidence:
+    sents = split_sentences(text)[:MAX_SENTENCES] or [text.strip() or "."]
+    toks = [tokens(s) for s in sents]
+    flat = [t for ts in toks for t in ts]
+    return Evidence(sents, toks, vocab.tfidf(toks), vocab.tfidf([flat])[0], set(flat),
+                    set(zip(flat, flat[1:])), set().union(*(numbers(s) for s in sents)), vecs)
+
+
+def feature_names(vocab: TextVocab) -> list[str]:
+    names = ["tfidf_all", "tfidf_lead", "tfidf_max", "tfidf_top3", "tfidf_best_pos", "overlap_all", "overlap_best",
+             "overlap_lead", "jaccard_best", "bigram_cov", "claim_len", "n_sent", "claim_nums", "nums_found",
+             "nums_found_best", "best_other_nums", "claim_question", "polarity_flip"]
+    for lex in LEXICONS:
+        names += [f"{lex}_claim", f"{lex}_best", f"{lex}_top", f"{lex}_lead", f"{lex}_rate"]
+    names += list(EMBED_FEATURES)
+    names += [f"cue_top:{w}" for w in vocab.cue_words] + [f"cue_claim:{w}" for w in vocab.cue_words]
+    return names
+
+
+def features(claim: str, cvec: np.ndarray, claim_vec: np.ndarray | None, ev: Evidence,
+             vocab: TextVocab) -> tuple[list[float], int]:
+    """Feature row of one (claim, evidence) pair and the index of the best-matching sentence.
+
+    ``cvec`` is the claim's TF-IDF row, ``claim_vec`` its sentence embedding (None without the encoder).
+    """
+    ctoks = tokens(claim)
+    cwords = content(ctoks)
+    sims = ev.tfidf @ cvec
+    n = len(ev.sentences)
+    if claim_vec is not None and ev.vecs is not None:
+        esims = ev.vecs @ claim_vec
+        order = np.argsort(-(esims + sims))
+    else:
+        esims = None
+        order = np.argsort(-sims)
+    best = int(order[0])
+    top = [int(i) for i in order[:TOP_K]]
+    lead = list(range(min(3, n)))
+    btoks = ev.toks[best]
+    top_toks = [t for i in top for t in ev.toks[i]]
+    lead_toks = [t for i in lead for t in ev.toks[i]]
+    all_toks = [t for ts in ev.toks for t in ts]
+    nc = max(len(cwords), 1)
+    bwords = set(btoks)
+    cnums = numbers(claim)
+    bnums = numbers(ev.sentences[best])
+    cbig = set(zip(ctoks, ctoks[1:]))
+    neg_c = _cues(ctoks, LEXICONS["negation"])
+    neg_b = _cues(btoks, LEXICONS["negation"])
+    row = [float(cvec @ ev.tfidf_all), float(sims[lead].max()), float(sims.max()), float(np.sort(sims)[-3:].mean()),
+           best / n, len(cwords & ev.words) / nc, len(cwords & bwords) / nc,
+           len(cwords & set(lead_toks)) / nc, len(cwords & bwords) / max(len(cwords | content(btoks)), 1),
+           len(cbig & ev.bigrams) / max(len(cbig), 1), float(len(ctoks)), math.log1p(n), float(len(cnums)),
+           len(cnums & ev.nums) / len(cnums) if cnums else -1.0,
+           len(cnums & bnums) / len(cnums) if cnums else -1.0, float(len(bnums - cnums)),
+           float("?" in claim), float((neg_c % 2) != (neg_b % 2))]
+    for lex in LEXICONS.values():
+        row += [_cues(ctoks, lex), _cues(btoks, lex), _cues(top_toks, lex), _cues(lead_toks, lex),
+                _cues(all_toks, lex) / n]
+    if esims is not None:
+        centroid = ev.vecs.mean(axis=0)
+        row += [float(esims.max()), float(np.sort(esims)[-3:].mean()), float(esims.mean()), float(esims[lead].max()),
+                float(centroid @ claim_vec / (np.linalg.norm(centroid) or 1.0)), float(np.argmax(esims)) / n]
+    else:
+        row += [float("nan")] * len(EMBED_FEATURES)
+    top_set = {}
+    for t in top_toks:
+        top_set[t] = top_set.get(t, 0) + 1
+    row += [float(top_set.get(w, 0)) for w in vocab.cue_words]
+    cset = set(ctoks)
+    row += [float(w in cset) for w in vocab.cue_words]
+    return row, best
+
+
+# --- tree ensemble stored as numpy arrays ---------------------------------------------------------------------
+
+
+class TreeEnsemble:
+    """A multiclass gradient-boosted tree ensemble (exported from sklearn's HistGradientBoostingClassifier).
+
+    Arrays: ``feature``, ``threshold``, ``left``, ``right`` (absolute node indices), ``is_leaf``, ``value``,
+    ``missing_left`` over all nodes; ``roots`` (first node of each tree), ``tree_class`` (the class a tree adds
+    to) and ``baseline`` (initial raw score per class). Prediction is softmax(baseline + sum of leaf values).
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.a = arrays
+        self.depth = int(arrays["max_depth"])
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        a = self.a
+        node = np.broadcast_to(a["roots"], (len(X), len(a["roots"]))).copy()
+        rows = np.arange(len(X))[:, None]
+        for _ in range(self.depth):
+            leaf = a["is_leaf"][node].astype(bool)
+            if leaf.all():
+                break
+            x = X[rows, a["feature"][node]]
+            go_left = np.where(np.isnan(x), a["missing_left"][node].astype(bool), x <= a["threshold"][node])
+            node = np.where(leaf, node, np.where(go_left, a["left"][node], a["right"][node]))
+        raw = np.tile(a["baseline"], (len(X), 1)).astype(np.float64)
+        vals = a["value"][node]
+        for c in range(raw.shape[1]):
+            raw[:, c] += vals[:, a["tree_class"] == c].sum(axis=1)
+        raw -= raw.max(axis=1, keepdims=True)
+        p = np.exp(raw)
+        return p / p.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class StanceModel:
+    vocab: TextVocab
+    trees: TreeEnsemble
+    labels: tuple[Label, ...]
+    uses_embeddings: bool
+
+
+def load_vocab(path: Path | None = None) -> TextVocab:
+    """The shipped TF-IDF vocabulary and cue words."""
+    data = json.loads((path or WEIGHTS / "stance_text.json").read_text(encoding="utf-8"))
+    return TextVocab({w: i for i, w in enumerate(data["vocab"])}, np.asarray(data["idf"], dtype=np.float32),
+                     tuple(data["cue_words"]))
+
+
+@lru_cache(maxsize=2)
+def load(kind: Literal["full", "lexical"]) -> StanceModel:
+    """The shipped model (loaded once per process); raises ModelUnavailable when its weights are missing."""
+    path = WEIGHTS / f"stance_{kind}.npz"
+    if not path.exists() or not (WEIGHTS / "stance_text.json").exists():
+        raise ModelUnavailable(f"stance weights {path} are missing; train them with "
+                               "`python benchmarks/train_stance.py` (needs ../shared/data/fnc1-train)")
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    labels = tuple(str(x) for x in arrays.pop("labels"))
+    vocab = load_vocab()
+    if int(arrays["feature"].max()) >= len(feature_names(vocab)) or set(labels) != set(LABELS):
+        raise ModelUnavailable(f"stance weights {path} do not match this version's features; retrain them with "
+                               "`python benchmarks/train_stance.py`")
+    return StanceModel(vocab, TreeEnsemble(arrays), labels, kind == "full")  # type: ignore[arg-type]
+
+
+# --- public API -----------------------------------------------------------------------------------------------
 
 
 def stance(claim: str, text: str, models: Models | None = None) -> tuple[Label, float]:
-    """Stance of ``text`` (a sentence or a whole article) towards ``claim``, with the probability of the label."""
+    """Stance of ``text`` (one sentence or a whole article body) towards ``claim``, with the label's probability."""
     return stance_batch([(claim, text)], models)[0]
 
 
-def stance_batch(pairs: Sequence[tuple[str, str]], models: Models | None = None) -> list[tuple[Label, float]]:
-    """:func:`stance` for many pairs at once."""
-    out: list[tuple[Label, float]] = []
+def stance_batch(pairs: Sequence[tuple[str, str]], models: Models | None = None, *,
+                 rules: bool = True) -> list[tuple[Label, float]]:
+    """:func:`stance` for many pairs: each distinct text is split, vectorised and embedded once.
+
+    ``rules=False`` skips the claim-vs-sentence rule layer (benchmarks use it to measure the layer's effect).
+    """
+    if not pairs:
+        return []
+    models = models if models is not None else _default_models()
+    use_enc = models.use_models and models.encoder is not None
+    model = _available("full" if use_enc else "lexical")
+    if model is None:
+        return [adjust(c, s, lab, p) if rules else (lab, p) for (c, _), (lab, p, s) in
+                zip(pairs, (_overlap_stance(c, t) for c, t in pairs))]
+    use_enc = use_enc and model.uses_embeddings
+    texts = list(dict.fromkeys(t for _, t in pairs))
+    claims = list(dict.fromkeys(c for c, _ in pairs))
+    evidence = {t: prepare(t, model.vocab) for t in texts}
+    ctf = dict(zip(claims, model.vocab.tfidf([tokens(c) for c in claims])))
+    cvecs: dict[str, np.ndarray] = {}
+    if use_enc:
+        sents = list(dict.fromkeys(s for ev in evidence.values() for s in ev.sentences))
+        svecs = dict(zip(sents, models.embed(sents)))
+        for ev in evidence.values():
+            ev.vecs = np.stack([svecs[s] for s in ev.sentences])
+        cvecs = dict(zip(claims, models.embed(claims)))
+    rows, bests = [], []
     for claim, text in pairs:
-        c = _content(claim)
-        best = max((len(c & _content(s)) / max(len(c), 1) for s in split_sentences(text)), default=0.0)
-        if best < 0.3:
-            out.append(("silent", 0.6))
-        elif _REFUTE & {w.lower() for w in _WORD.findall(text)}:
-            out.append(("contradicts", 0.5))
-        elif best > 0.7:
-            out.append(("supports", 0.5))
-        else:
-            out.append(("mentions", 0.5))
+        row, best = features(claim, ctf[claim], cvecs.get(claim), evidence[text], model.vocab)
+        rows.append(row)
+        bests.append(best)
+    proba = model.trees.predict_proba(np.asarray(rows, dtype=np.float64))
+    out: list[tuple[Label, float]] = []
+    for (claim, text), p, best in zip(pairs, proba, bests):
+        k = int(np.argmax(p))
+        label, score = model.labels[k], float(p[k])
+        out.append(adjust(claim, evidence[text].sentences[best], label, score) if rules else (label, score))
     return out
+
+
+@lru_cache(maxsize=1)
+def _default_models() -> Models:
+    return Models()
+
+
+def _available(kind: Literal["full", "lexical"]) -> StanceModel | None:
+    """The wanted model, else the lexical one, else None; each missing model is logged once per process."""
+    for k in (kind, "lexical") if kind == "full" else (kind,):
+        try:
+            return load(k)
+        except ModelUnavailable as exc:
+            if k not in _WARNED:
+                _WARNED.add(k)
+                log.warning("%s; falling back to %s", exc, "the lexical model" if k == "full" else "word overlap")
+    return None
+
+
+_WARNED: set[str] = set()
+
+
+def _overlap_stance(claim: str, text: str) -> tuple[Label, float, str]:
+    """Last-resort stance without any weights: word overlap with the best sentence and refuting cue words.
+
+    Returns (label, score, best sentence) so the rule layer can still refine the label.
+    """
+    cwords = content(tokens(claim))
+    best, best_sent = 0.0, ""
+    for sent in split_sentences(text)[:MAX_SENTENCES] or [text]:
+        share = len(cwords & set(tokens(sent))) / max(len(cwords), 1)
+        if share > best:
+            best, best_sent = share, sent
+    if best < 0.3:
+        return "silent", 0.5, best_sent
+    if _cues(tokens(text), LEXICONS["refute"]):
+        return "contradicts", 0.4, best_sent
+    return ("supports" if best > 0.7 else "mentions"), 0.4, best_sent

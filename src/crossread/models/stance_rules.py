@@ -1,0 +1,152 @@
+"""Rule layer of the stance verifier: compare a claim with its best-matching sentence, word by word.
+
+The FNC-1 model judges a whole text and is blind to details a reader cares about in a single claim: a dropped
+negation ("should not be ruled out" / "ruled out"), a changed number ("32 members" / "30 members"), a swapped name
+or date in the same slot ("sent troops to Russia" / "to Ukraine", "on Monday" / "on Tuesday"), or a hedge that
+turns an assertion into a possibility ("will send" / "could send"). These rules only run when the sentence is
+clearly about the claim (most of the claim's content words are in it), so they refine a label, never invent one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Label = Literal["supports", "contradicts", "mentions", "silent"]
+
+_TOKEN = re.compile(r"\w+(?:[.,]\d+)*(?:'\w+)?", re.UNICODE)
+MIN_OVERLAP = 0.5  # share of the claim's content words the sentence must contain before a rule may fire
+NEGATION = frozenset("""not no never none nobody nothing neither nor without cannot n't isn't wasn't aren't weren't
+    don't doesn't didn't won't wouldn't can't couldn't shouldn't hasn't haven't hadn't deny denies denied
+    refuse refuses refused reject rejects rejected""".split())
+HEDGES = frozenset("""may might could would possibly perhaps reportedly allegedly apparently considering consider
+    considers possible possibility likely unlikely if whether rumoured rumored unconfirmed""".split())
+NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
+    hundreds thousand thousands dozen dozens""".split())  # "one" is left out: it is a pronoun as often as a number
+FUNCTION = frozenset("""a an the of to in on at for by with from and or but as is are was were be been being it its
+    this that these those he she they we you i his her their our has have had do does did will said says say than
+    about over after before into""".split())
+
+
+_VALUES = {w: str(i) for i, w in enumerate("""zero one two three four five six seven eight nine ten eleven twelve
+    thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty""".split())}
+_VALUES.update({w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)})
+
+
+def _norm(tok: str) -> str:
+    """Lower-cased token without possessive; digits without thousands commas; small number words as digits."""
+    t = tok.lower().replace("’", "'")
+    t = t[:-2] if t.endswith("'s") else t
+    if t[:1].isdigit():
+        return t.replace(",", "")
+    return _VALUES.get(t, t) if t != "one" else t
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.replace("’", "'"))
+
+
+def _kind(tok: str, first: bool) -> str | None:
+    """'num' for numbers (digits or number words), 'name' for capitalised words (not a sentence-initial function
+    word), else None."""
+    if tok[:1].isdigit() or tok.lower() in NUMBER_WORDS:
+        return "num"
+    if tok[:1].isupper() and not (first and tok.lower() in FUNCTION):
+        return "name"
+    return None
+
+
+def _title_case(toks: list[str]) -> bool:
+    """True for headline-style capitalisation ("Batman Set To Play Steve Jobs"): capitals then mark no names."""
+    words = [t for t in toks[1:] if t[:1].isalpha() and len(t) > 3]
+    return len(words) >= 3 and sum(t[:1].isupper() for t in words) / len(words) > 0.6
+
+
+def _variant(a: str, b: str) -> bool:
+    """Spelling variants of one name ("Christian"/"Cristian", "Kurds"/"Kurdish"), not two different names."""
+    from rapidfuzz.fuzz import ratio
+
+    return ratio(a, b) >= 70 or (len(a) >= 4 and a[:4] == b[:4])
+
+
+def _slots(toks: list[str]) -> list[tuple[str, str, str, str]]:
+    """(normalised token, kind, previous word, next word) for every number and name.
+
+    Names are left out of headline-case text and at the start of a sentence, where a capital proves nothing.
+    """
+    low = [_norm(t) for t in toks]
+    names = not _title_case(toks)
+    out = []
+    for i, tok in enumerate(toks):
+        kind = _kind(tok, i == 0)
+        if kind == "name" and (i == 0 or not names):
+            continue
+        if kind:
+            out.append((low[i], kind, low[i - 1] if i else "", low[i + 1] if i + 1 < len(toks) else ""))
+    return out
+
+
+def substitutions(claim: str, sentence: str) -> list[tuple[str, str]]:
+    """Numbers/names of the claim that the sentence replaces by another of the same kind in the same slot.
+
+    A slot is the neighbouring word: "to Russia" / "to Ukraine" share "to"; "32 members" / "30 members" share
+    "members". Only tokens absent from the other text count, so reordered or repeated names do not fire.
+    """
+    ct, st = _tokens(claim), _tokens(sentence)
+    cset, sset = {_norm(t) for t in ct}, {_norm(t) for t in st}
+    theirs = [s for s in _slots(st) if s[0] not in cset]
+    found = []
+    for tok, kind, prev, nxt in _slots(ct):
+        if tok in sset:
+            continue
+        for otok, okind, oprev, onxt in theirs:
+            if okind == kind and ((prev and prev == oprev and prev not in {"and", "or", ","})
+                                  or (nxt and nxt == onxt and nxt not in {"and", "or"})) \
+                    and not (kind == "name" and _variant(tok, otok)):
+                found.append((tok, otok))
+                break
+    return found
+
+
+def overlap(claim: str, sentence: str) -> float:
+    cw = {_norm(t) for t in _tokens(claim)} - FUNCTION
+    sw = {_norm(t) for t in _tokens(sentence)}
+    return len(cw & sw) / max(len(cw), 1)
+
+
+def _negations(toks: list[str]) -> int:
+    return sum(_norm(t) in NEGATION or _norm(t).endswith("n't") for t in toks)
+
+
+def polarity_flip(claim: str, sentence: str) -> bool:
+    """True when exactly one of the two is negated (an odd number of negations apart).
+
+    Only the part of the sentence that matches the claim counts (from its first to its last shared content word,
+    a word or two of margin), so a negation in an unrelated clause ("who asked not to be named") does not flip it.
+    """
+    ct, st = _tokens(claim), _tokens(sentence)
+    cw = {_norm(t) for t in ct} - FUNCTION
+    hits = [i for i, t in enumerate(st) if _norm(t) in cw]
+    window = st[max(hits[0] - 2, 0):hits[-1] + 2] if hits else st
+    return _negations(ct) % 2 != _negations(window) % 2
+
+
+def hedged(claim: str, sentence: str) -> bool:
+    """True when the sentence hedges (may, could, reportedly, ...) what the claim states flatly."""
+    h = lambda text: any(_norm(t) in HEDGES for t in _tokens(text))  # noqa: E731
+    return h(sentence) and not h(claim)
+
+
+def adjust(claim: str, sentence: str, label: Label, score: float) -> tuple[Label, float]:
+    """Refine the model's label with the claim-vs-best-sentence rules (score kept: how sure the model is that
+    the text takes a position on this claim)."""
+    if label not in ("supports", "mentions") or overlap(claim, sentence) < MIN_OVERLAP:
+        return label, score
+    if substitutions(claim, sentence):
+        return "contradicts", score
+    if label == "supports" and polarity_flip(claim, sentence):
+        return "contradicts", score
+    if label == "supports" and hedged(claim, sentence):
+        return "mentions", score
+    return label, score

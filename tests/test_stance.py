@@ -1,0 +1,174 @@
+"""Stance verifier: interface, label set, the rule layer on crafted pairs, the lexical fallback, the tree format."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import crossread
+from crossread.errors import ModelUnavailable
+from crossread.models import Models
+from crossread.models import stance as st
+from crossread.models.stance_rules import adjust, hedged, polarity_flip, substitutions
+
+LEXICAL = Models(use_models=False)
+
+ARTICLE = """Officials in the coastal town of Marlow said on Tuesday that the harbour bridge will close for repairs.
+
+The council voted 7 to 2 to close the bridge for six weeks starting in March, a spokeswoman said.
+
+Local shop owners said the closure would hurt business during the spring season. "We were not consulted,"
+one owner said. Repairs are expected to cost about 4 million pounds, according to the council."""
+
+UNRELATED = """The national football team won its qualifying match 3-1 on Saturday evening.
+
+The coach praised the defence and said the squad would travel to the next game on Monday."""
+
+
+@pytest.fixture(scope="module")
+def full() -> Models:
+    models = Models()
+    if models.encoder is None:
+        pytest.skip("sentence encoder not installed")
+    return models
+
+
+def test_public_api_is_exported() -> None:
+    assert crossread.stance is st.stance
+    assert "stance" in crossread.__all__
+
+
+@pytest.mark.parametrize("models_kind", ["lexical", "full"])
+def test_interface_labels_and_scores(models_kind: str, request: pytest.FixtureRequest) -> None:
+    models = LEXICAL if models_kind == "lexical" else request.getfixturevalue("full")
+    pairs = [("Marlow's harbour bridge will close for repairs", ARTICLE),
+             ("Marlow's harbour bridge will close for repairs", UNRELATED),
+             ("The council voted to close the bridge", "The council voted 7 to 2 to close the bridge.")]
+    out = st.stance_batch(pairs, models)
+    assert len(out) == len(pairs)
+    for label, score in out:
+        assert label in st.LABELS
+        assert 0.0 <= score <= 1.0
+    # one pair at a time gives the same answers as the batch (scores up to float rounding of batched BLAS)
+    single = [st.stance(c, t, models) for c, t in pairs]
+    assert [lab for lab, _ in single] == [lab for lab, _ in out]
+    assert [p for _, p in single] == pytest.approx([p for _, p in out], abs=1e-5)
+    assert st.stance_batch([], models) == []
+
+
+@pytest.mark.parametrize("models_kind", ["lexical", "full"])
+def test_related_vs_unrelated(models_kind: str, request: pytest.FixtureRequest) -> None:
+    models = LEXICAL if models_kind == "lexical" else request.getfixturevalue("full")
+    claim = "Marlow council votes to close harbour bridge for six weeks of repairs"
+    assert st.stance(claim, UNRELATED, models)[0] == "silent"
+    assert st.stance(claim, ARTICLE, models)[0] != "silent"
+
+
+def test_refuting_article_is_not_support() -> None:
+    claim = "Photo shows a shark swimming on a flooded highway after the hurricane"
+    text = ("A viral photo of a shark swimming on a flooded highway after the hurricane is a hoax.\n"
+            "The image is fake: it was photoshopped from a 2005 picture, experts said, debunking the claim.\n"
+            "Officials denied that any shark had been seen on the highway.")
+    label, _ = st.stance(claim, text, LEXICAL)
+    assert label == "contradicts"
+
+
+# --- rule layer on crafted pairs ------------------------------------------------------------------------------
+
+def test_polarity_flip() -> None:
+    assert polarity_flip("Sending troops should not be ruled out, the minister said",
+                         "Sending troops was ruled out, the minister said")
+    assert polarity_flip("The company did not confirm the merger", "The company confirmed the merger")
+    assert not polarity_flip("The company did not confirm the merger", "The company refused to confirm the merger")
+    assert not polarity_flip("The company confirmed the merger", "The company confirmed the merger on Monday")
+
+
+def test_number_and_name_substitutions() -> None:
+    assert substitutions("The alliance now has 32 members", "The alliance now has 30 members") == [("32", "30")]
+    assert substitutions("He said the country sent troops to Russia",
+                         "He said the country sent troops to Ukraine") == [("russia", "ukraine")]
+    assert substitutions("The vote is on Monday", "The vote is on Tuesday") == [("monday", "tuesday")]
+    # same facts in another order or with extra details: no substitution
+    assert substitutions("The alliance has 32 members", "With 32 members, the alliance met in Brussels") == []
+    assert substitutions("Troops were sent to Ukraine", "Ukraine received troops sent by France") == []
+    assert substitutions("The company hired 1,200 people", "The company hired 1200 people last year") == []
+
+
+def test_hedge() -> None:
+    assert hedged("France will send troops to the region", "France could send troops to the region")
+    assert not hedged("France could send troops", "France could send troops, officials said")
+
+
+@pytest.mark.parametrize(("claim", "sentence", "expected"), [
+    ("Sending ground troops should not be ruled out, Macron said", "Sending ground troops was ruled out, Macron said",
+     "contradicts"),
+    ("The alliance now has 32 member states", "The alliance now has 30 member states", "contradicts"),
+    ("The president said France sent troops to Russia", "The president said France sent troops to Ukraine",
+     "contradicts"),
+    ("France will send troops to the region", "France may send troops to the region", "mentions"),
+    ("The alliance now has 32 member states", "The alliance now has 32 member states, officials said", "supports"),
+])
+def test_adjust_on_crafted_pairs(claim: str, sentence: str, expected: str) -> None:
+    assert adjust(claim, sentence, "supports", 0.8) == (expected, 0.8)
+
+
+def test_adjust_leaves_unrelated_and_contradictions_alone() -> None:
+    assert adjust("The alliance has 32 members", "It rained in Paris on 3 May", "supports", 0.6)[0] == "supports"
+    assert adjust("The alliance has 32 members", "The alliance has 30 members", "silent", 0.9) == ("silent", 0.9)
+    assert adjust("The alliance has 32 members", "The alliance has 30 members", "contradicts", 0.7)[0] == "contradicts"
+
+
+@pytest.mark.parametrize("models_kind", ["lexical", "full"])
+def test_flips_end_to_end(models_kind: str, request: pytest.FixtureRequest) -> None:
+    """Through the whole verifier: the same sentence supports its claim and contradicts the altered claims."""
+    models = LEXICAL if models_kind == "lexical" else request.getfixturevalue("full")
+    text = ARTICLE.replace("voted 7 to 2 to close", "voted 7 to 2 on Tuesday to close")
+    base = "The council voted 7 to 2 on Tuesday to close the bridge for six weeks"
+    labels = dict(zip(["base", "number", "day", "negated"], (lab for lab, _ in st.stance_batch([
+        (base, text), (base.replace("six weeks", "nine weeks"), text), (base.replace("Tuesday", "Friday"), text),
+        (base.replace("voted 7 to 2", "did not vote"), text)], models))))
+    assert labels["base"] in ("supports", "mentions")
+    assert labels["number"] == labels["day"] == "contradicts"
+    assert labels["negated"] != "supports"
+
+
+# --- weights and the tree format ------------------------------------------------------------------------------
+
+def test_tree_export_matches_sklearn() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from train_stance import export_trees
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 5))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (X[:, 0] > 0).astype(int) + (np.nan_to_num(X[:, 1]) > 0.5).astype(int) * 2
+    model = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, y)
+    arrays = export_trees(model, ["a", "b", "c", "d"])
+    arrays.pop("labels")
+    np.testing.assert_allclose(st.TreeEnsemble(arrays).predict_proba(X), model.predict_proba(X), atol=1e-6)
+
+
+def test_missing_weights_raise_a_clear_error_and_degrade(monkeypatch: pytest.MonkeyPatch, tmp_path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Without weights, load() names the training script; stance() still answers (word overlap + rules) and warns."""
+    monkeypatch.setattr(st, "WEIGHTS", tmp_path)
+    monkeypatch.setattr(st, "_WARNED", set())
+    st.load.cache_clear()
+    try:
+        with pytest.raises(ModelUnavailable, match="train_stance.py"):
+            st.load("lexical")
+        with caplog.at_level("WARNING", logger=st.__name__):
+            out = st.stance_batch([("Marlow council votes to close harbour bridge", UNRELATED),
+                                   ("The council voted 7 to 2 to close the bridge for six weeks", ARTICLE),
+                                   ("The council voted 7 to 2 to close the bridge for nine weeks", ARTICLE)], LEXICAL)
+        assert "train_stance.py" in caplog.text
+        assert [lab for lab, _ in out] == ["silent", "supports", "contradicts"]
+    finally:
+        st.load.cache_clear()
+
+
+def test_long_text_is_read_up_to_its_limit() -> None:
+    text = "\n".join(f"Filler sentence number {i} about the weather today." for i in range(200))
+    ev = st.prepare(text, st.load("lexical").vocab)
+    assert len(ev.sentences) == st.MAX_SENTENCES
+    assert st.stance("The weather today", text, LEXICAL)[0] in st.LABELS
