@@ -29,3 +29,14 @@ def test_quotes_quality_gate(shared_data: Path) -> None:
     assert ours["attribution_accuracy"] > base["attribution_accuracy"] + 0.2
     check("quotes", {"direct_precision": ours["precision"], "direct_recall": ours["recall"],
                      "direct_f1": ours["f1"], "attribution_accuracy": ours["attribution_accuracy"]})
+
+
+def test_quote_variant_grouping_gate() -> None:
+    """Same-utterance grouping on the held-out crafted variant sets (tests/data/quotes/variants.json)."""
+    import quote_variants_eval as bench
+
+    res = bench.evaluate("heldout")
+    ours = res["crossread"]
+    assert ours["f1"] >= res["lexical"]["f1"] and ours["f1"] > res["exact"]["f1"]
+    check("quote_variants", {"pair_precision": ours["precision"], "pair_recall": ours["recall"],
+                             "pair_f1": ours["f1"]})
