@@ -318,6 +318,8 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
                 return ("according to", sp.text, (sp.start, sp.end), None)
         return None
     cue = words[cue_i]
+    if cue_i == 0 and cue.group().lower().endswith("ing"):
+        return None  # '“…,” noting that Europe …': the participle's subject is the speaker before the quote
     if cue_i == 0:  # '…," said Mr. X' / 'said economist Dana Roe'
         lead = re.match(r"(?:\s+[a-z][\w-]*){0,3}?\s+(?=[A-Z])", text[cue.end():cue.end() + 40])
         near = cue.end() + (lead.end() if lead else 1) + 1
