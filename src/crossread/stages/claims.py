@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 MIN_WORDS, MAX_WORDS = 6, 90
 SAME_SPEECH_OVERLAP = 0.35  # content-word overlap two reports of one speaker need to count as one statement
 SPEECH_OVERLAP = 0.6  # share of a quote's content words a paraphrase naming the speaker must keep
+SURE_SUPPORT = 0.8  # verifier probability a loosely related sentence needs to count as support
 MAX_CLAIMS_PER_DOC = 6  # single-source claims kept per article (ranked); multi-source claims are all kept
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 _BOILERPLATE = re.compile(r"(?i)\b(share this|leave a (reply|comment)|related articles|source link|back to top|"
@@ -240,7 +241,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         speech = qclaims[n] if n < len(qclaims) else None
         for d, j, score, (label, p) in results:
             label = _decide(label, score, th, figures, seed, all_units[j],
-                            same_speaker=_same_speech(speakers, members[0], j, all_units))
+                            same_speaker=_same_speech(speakers, members[0], j, all_units), p=p)
             if speech is not None and label != "contradicts" and reports_speech(speech[2], speech[3], all_units[j].text):
                 label = "supports"
             if label == "silent":
@@ -354,7 +355,7 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
         u, score = all_units[k], float(scores[k])
         label = "silent"
         if (d, k) in verdicts:
-            label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u)
+            label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u, p=verdicts[(d, k)][1])
         if label != "contradicts" and quote and any(reports_speech(speaker, quote, x.text)
                                                     for x in all_units if x.doc_id == d):
             label = "supports"
@@ -418,8 +419,10 @@ _VERIFIER_BROKEN = False
 
 
 def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b: Unit,
-            same_speaker: bool = False) -> str:
-    """Combine the verifier's label with the retrieval score, the speakers both report, and their figures."""
+            same_speaker: bool = False, p: float = 1.0) -> str:
+    """Combine the verifier's label (with its probability ``p``) with the retrieval score, the speakers both
+    report, and their figures. A sentence only loosely related to the claim (below the midpoint of the
+    thresholds) counts as support only when the verifier is sure of it; else it merely mentions the topic."""
     fa, fb = figures.get((a.doc_id, a.sentence), []), figures.get((b.doc_id, b.sentence), [])
     if any(same_quantity(x, y) and values_conflict(x, y) for x in fa for y in fb):
         return "contradicts"
@@ -427,9 +430,12 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
         return "contradicts"
     if label == "contradicts":
         return "contradicts" if score >= th.candidate else "mentions"
+    mid = (th.candidate + th.support) / 2
+    if label == "supports" and score < mid and p < SURE_SUPPORT and not same_speaker:
+        return "mentions"
     if label == "supports" or score >= th.support or (same_speaker and score >= th.candidate):
         return "supports"
-    if label == "silent" and score < (th.candidate + th.support) / 2:
+    if label == "silent" and score < mid:
         return "silent"
     return "mentions"
 
