@@ -56,7 +56,8 @@ def story_texts(story: str, shared: Path = SHARED) -> list[tuple[str, str]] | No
 
 def prepare(story: str, models: Any, shared: Path = SHARED) -> dict[str, Any] | None:
     """Units, figures and origins of one story (annotated once, shared by every claim on it)."""
-    from story_support import make_docs, story as run_story
+    from story_support import make_docs
+    from story_support import story as run_story
 
     from crossread.stages import claims
 

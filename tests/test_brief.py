@@ -73,7 +73,7 @@ def test_single_source_lines_quote_the_article(dam) -> None:
 
 def test_rendered_report_escapes_article_text(tmp_path) -> None:
     hostile = "<script>alert('x')</script>"
-    for i, outlet in enumerate(("One", "Two")):
+    for i in range(2):
         (tmp_path / f"{i}.txt").write_text(
             f"Storm Closes Harbor {hostile}\n\nThe harbor of Linden was closed on Sunday after a storm damaged "
             f"{i + 3} piers {hostile}, port officials said. \"We will reopen soon {hostile},\" harbor master Ian "

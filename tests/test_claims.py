@@ -15,8 +15,7 @@ from story_support import make_docs, story
 from crossread.model import ClaimSource, Document
 from crossread.models import Models
 from crossread.outlets import load_outlets
-from crossread.stages import claims
-from crossread.stages import segment
+from crossread.stages import claims, segment
 
 DATA = Path(__file__).with_name("data") / "claims"
 COPY_GROUP = [["b", "c"]]  # c is a verbatim copy of b: one origin, as the reuse stage would say

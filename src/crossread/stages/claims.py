@@ -239,7 +239,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         sources = [_source(all_units[k], "supports", 1.0, origins, outlets) for k in members]
         support_units = list(members)
         speech = qclaims[n] if n < len(qclaims) else None
-        for d, j, score, (label, p) in results:
+        for _, j, score, (label, p) in results:
             label = _decide(label, score, th, figures, seed, all_units[j],
                             same_speaker=_same_speech(speakers, members[0], j, all_units), p=p)
             if speech is not None and label != "contradicts" and reports_speech(speech[2], speech[3], all_units[j].text):
