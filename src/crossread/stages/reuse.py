@@ -45,6 +45,9 @@ FEATURES = ("jaccard", "containment", "share_min", "share_max", "exact", "lex", 
             "same_len", "order")
 RELATIONS = ("verbatim", "near_copy", "spun", "paraphrase", "independent")
 SCHEME = "affine32"  # datasketch's permutation scheme, named so stored signatures are read back with it
+SENTENCE_FOR_SENTENCE = 0.5  # aligned share of both articles, in order, from which a pair is never independent
+PASSAGE_PAIR = 0.75  # sentence score from which a pair can be part of a reused passage
+PASSAGE_MIN = 3  # sentences in a reused passage (partial reuse inside otherwise different articles)
 MIN_WORDS = 5  # sentences shorter than this ("Share this:") are never aligned
 ALIGN_MIN = 0.6  # combined sentence score from which two sentences count as aligned
 NEIGHBOUR_MIN = 0.72  # sentence cosine that makes two documents candidates
@@ -298,8 +301,11 @@ def classify(f: dict[str, float], model: dict[str, Any] | None = None, lexical: 
     logits = np.array(weights["coef"]) @ x + np.array(weights["intercept"])
     p = np.exp(logits - logits.max())
     p /= p.sum()
+    classes = list(weights["classes"])
+    if "independent" in classes and f["share_min"] >= SENTENCE_FOR_SENTENCE and f["order"] >= 0.8:
+        p[classes.index("independent")] = 0.0  # most of both articles matched in order: reuse by definition
     best = int(np.argmax(p))
-    return weights["classes"][best], float(p[best])
+    return classes[best], float(p[best] / p.sum())
 
 
 def _rules(f: dict[str, float]) -> tuple[str, float]:
@@ -329,6 +335,17 @@ def compare(a: Document, b: Document, sa: Sequence[Sentence], sb: Sequence[Sente
     pairs = [p for p in align(sa, sb, ea, eb) if not _quote_only(p)]
     f = features(a, b, sa, sb, pairs, ea, eb, config.shingle_size)
     relation, prob = classify(f, lexical=lexical)
+    passage = [p for p in pairs if p.score >= PASSAGE_PAIR]
+    if relation == "independent" and len(passage) >= PASSAGE_MIN and _order([p.b_sentence for p in passage]) >= 0.8:
+        # Reuse in part: a run of closely matching sentences inside otherwise different articles. The kind of
+        # reuse is decided on that passage alone (its sentences, its pairs).
+        keep_a, keep_b = {p.a_sentence for p in passage}, {p.b_sentence for p in passage}
+        rows_a = [n for n, s in enumerate(sa) if s.index in keep_a]
+        rows_b = [n for n, s in enumerate(sb) if s.index in keep_b]
+        fp = features(a, b, [sa[n] for n in rows_a], [sb[n] for n in rows_b], passage, ea[rows_a], eb[rows_b],
+                      config.shingle_size)
+        relation, prob = classify(fp, lexical=lexical)
+        pairs = passage
     link = ReuseLink(a=a.id, b=b.id, relation=relation, score=round(prob, 4),  # type: ignore[arg-type]
                      share_a=round(len(pairs) / max(1, len(sa)), 4), share_b=round(len(pairs) / max(1, len(sb)), 4),
                      pairs=tuple(pairs))
