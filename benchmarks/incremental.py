@@ -51,12 +51,15 @@ def split(size: int, add: int, seed: int = 0) -> tuple[Path, Path]:
     return base, inc
 
 
+STAGES = ("ingest", "minhash", "embedding", "stories")
+
+
 def _run(store: Store, paths: list[Path], config: Config, models: Models) -> tuple[float, float, int]:
     times: dict[str, float] = {}
     cpu: dict[str, float] = {}
     cheap_path(store, paths, config, models, LocalEngine(), times, cpu)
-    stage_keys = ("ingest", "minhash", "embedding", "stories")
-    return sum(times[k] for k in stage_keys), sum(cpu[k] for k in stage_keys), int(times["touched"])
+    print("    CPU s per stage: " + " ".join(f"{k} {cpu[k]:.1f}" for k in STAGES))
+    return sum(times[k] for k in STAGES), sum(cpu[k] for k in STAGES), int(times["touched"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -195,7 +195,7 @@ class StoryState:
                      if e in self.names)
 
     def to_json(self) -> dict[str, Any]:
-        return {"v": 1, "n": self.n, "emb": _b64(self.emb), "terms": _pairs(self.terms),
+        return {"v": 2, "n": self.n, "emb": _b64(self.emb), "terms": _pairs(self.terms),
                 "title_terms": _pairs(self.title_terms), "ents": _pairs(self.ents),
                 "names": {str(k): v for k, v in self.names.items()},
                 "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
@@ -472,9 +472,17 @@ def _unb64(s: str | None, dtype: Any) -> np.ndarray | None:
     return None if s is None else np.frombuffer(base64.b64decode(s), dtype=np.float32).astype(dtype)
 
 
-def _pairs(vec: dict[int, float]) -> list[list[float]]:
-    return [[k, round(v, 6)] for k, v in vec.items()]
+def _pairs(vec: dict[int, float]) -> dict[str, str]:
+    """A sparse vector as base64 int64 keys and float32 values (compact, and ~10x faster to load than JSON pairs)."""
+    keys = np.fromiter(vec.keys(), dtype=np.int64, count=len(vec))
+    values = np.fromiter(vec.values(), dtype=np.float32, count=len(vec))
+    return {"k": base64.b64encode(keys.tobytes()).decode("ascii"),
+            "v": base64.b64encode(values.tobytes()).decode("ascii")}
 
 
-def _unpairs(pairs: list[list[float]]) -> dict[int, float]:
-    return {int(k): float(v) for k, v in pairs}
+def _unpairs(packed: Any) -> dict[int, float]:
+    if isinstance(packed, list):  # state version 1: [[key, value], ...]
+        return {int(k): float(v) for k, v in packed}
+    keys = np.frombuffer(base64.b64decode(packed["k"]), dtype=np.int64)
+    values = np.frombuffer(base64.b64decode(packed["v"]), dtype=np.float32).astype(np.float64)
+    return dict(zip(keys.tolist(), values.tolist()))
