@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from eval_gate import check
 
 GATE_ARTICLES = 70

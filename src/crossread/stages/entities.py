@@ -578,10 +578,8 @@ def _fold_lone_names(clusters: list[list[Mention]]) -> None:
     for ci, c in enumerate(clusters):
         if c and all(m.label not in ("PERSON", "ROLE") for m in c):
             others.setdefault(_org_key(c[0]), ci)
-    for ci, c in enumerate(clusters):
-        if not c or any(m.label == "ROLE" or len(name_tokens(m.text)) >= 2 for m in c):
-            continue
-        if not all(m.label == "PERSON" for m in c):
+    for c in clusters:
+        if not c or any(m.label != "PERSON" or len(name_tokens(m.text)) >= 2 for m in c):
             continue
         target = next((others[k] for k in {_org_key(m) for m in c} if k in others), None)
         if target is not None:

@@ -532,7 +532,7 @@ def _resolve_speaker(ctx: _Ctx, surface: str, span: tuple[int, int] | None,
     if low in FIRST_PERSON:
         return None, None
     if low in PRONOUNS:
-        return _antecedent(ctx, PRONOUNS[low], span[0], last)
+        return _antecedent(ctx, PRONOUNS[low], span[0], last, {"he": "m", "she": "f"}.get(low))
     m = _mention_covering(ctx, *span)
     if m is not None and m.label == "ROLE" and ents.role_key(m.text) not in ctx.roles and \
             re.match(r"[Tt]he\s", m.text):
@@ -558,24 +558,39 @@ def _anaphoric(np: str) -> bool:
     return key is None or not key[0] or key[0] in ents.DEMONYMS.values() and len(words) > 3
 
 
-def _antecedent(ctx: _Ctx, want: str, pos: int, last: tuple[str, int, int, int] | None
+def _antecedent(ctx: _Ctx, want: str, pos: int, last: tuple[str, int, int, int] | None, gender: str | None = None
                 ) -> tuple[str | None, tuple[int, int] | None]:
     """The named speaker a pronoun points to: the latest compatible mention in subject position within three
     paragraphs (nsubj in the parse; lexically, not a possessive or the object of a preposition), else the last
-    quoted speaker, else the latest compatible mention."""
-    text = ctx.doc.text
+    quoted speaker, else the latest compatible mention. "he"/"she" skip people the article titles otherwise."""
     labels = {"PERSON": ("PERSON", "ROLE"), "ORG": ("ORG", "GPE"), "ANY": ("PERSON", "ORG", "GPE", "ROLE")}[want]
     floor = ctx.paras[max(0, ctx.para_of(pos) - 3)][0]
     fallback = None
     for m in reversed([m for m in ctx.mentions if floor <= m.start and m.end <= pos and m.label in labels]):
         if m.label == "ROLE" and ents.role_key(m.text) not in ctx.roles:
             continue
+        if gender and _gender(ctx, m.text) not in (None, gender):
+            continue
         fallback = fallback or m
         if _is_subject(ctx, m):
             return _named(ctx, m)
-    if last is not None and ctx.para_of(pos) - last[3] <= 2:
+    if last is not None and ctx.para_of(pos) - last[3] <= 2 and \
+            not (gender and _gender(ctx, last[0]) not in (None, gender)):
         return last[0], (last[1], last[2])
     return _named(ctx, fallback) if fallback else (None, None)
+
+
+_TITLE_GENDER = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "dame": "f", "lord": "m", "lady": "f"}
+
+
+def _gender(ctx: _Ctx, name: str) -> str | None:
+    """'m' or 'f' when the article titles this surname one way only ("Mr. Rubio", "Ms. Sarandon"), else None."""
+    toks = ents.name_tokens(name)
+    if not toks:
+        return None
+    seen = {_TITLE_GENDER[t.lower()] for t in re.findall(rf"\b(Mr|Mrs|Ms|Miss|Sir|Dame|Lord|Lady)\.?\s+(?:[A-Z][\w.'’-]*\s+)?"
+                                                        rf"{re.escape(name.split()[-1])}\b", ctx.doc.text)}
+    return seen.pop() if len(seen) == 1 else None
 
 
 def _is_subject(ctx: _Ctx, m: Mention) -> bool:
