@@ -42,7 +42,8 @@ MIN_SIM = 0.5  # word-embedding cosine for two words to count as near-synonyms
 MIN_SIM_CONTEXT = 0.25  # same, with the context-vector fallback (no models)
 STRONG = 5  # the expected collocation must be seen at least this often, on every side
 GAIN = math.log(30.0)  # and make the slot this many times likelier than the word as written
-FOLLOWERS = 60  # candidate words kept per context word
+FOLLOWERS = 60
+NAME_WORD = 10  # a word seen this often inside capitalised names is a name word, not a common word turned name  # candidate words kept per context word
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
 _CONNECT = frozenset({"of", "for", "and", "the", "de", "on"})
 STOPWORDS = frozenset("""a an the of to in on at by for with from and or but as is are was were be been being it its
@@ -90,8 +91,11 @@ class NgramTable:
                 self.before[b].append(a)
         self.name_after: dict[str, list[str]] = defaultdict(list)
         self.name_before: dict[str, list[str]] = defaultdict(list)
-        for key, _ in sorted(self.names.items(), key=lambda kv: -kv[1]):
+        self.name_words: dict[str, int] = defaultdict(int)  # how often a word occurs inside capitalised names
+        for key, n in sorted(self.names.items(), key=lambda kv: -kv[1]):
             a, b = key.split(" ")
+            self.name_words[a] += n
+            self.name_words[b] += n
             self.name_after[a].append(b)
             self.name_before[b].append(a)
 
@@ -195,6 +199,8 @@ def _collocation_candidates(toks: list[Token], i: int, ng: NgramTable) -> list[t
 def _name_candidates(toks: list[Token], i: int, ng: NgramTable) -> list[tuple[str, float, float]]:
     """In a capitalised name, words ``x`` that make a known name where token ``i``'s common word makes none."""
     w = toks[i].low
+    if ng.name_words.get(w, 0) >= NAME_WORD:
+        return []  # the word is itself a usual part of names ("Robert", "House"): nothing turned common here
     out = []
     for j, is_left in ((i - 1, True), (i + 1, False)):
         if not (0 <= j < len(toks)) or not toks[j].text[:1].isupper() or toks[j].low in STOPWORDS:
