@@ -94,6 +94,28 @@ def test_number_and_name_substitutions() -> None:
     assert substitutions("The company hired 1,200 people", "The company hired 1200 people last year") == []
 
 
+def test_lists_and_articles_are_not_slots() -> None:
+    # names side by side in a list, or after "the", do not stand in each other's slot
+    assert substitutions("Members including Britain, Germany and Spain ruled it out",
+                         "Members such as the US, Germany and the UK ruled it out") == []
+    assert substitutions("The German government confirmed the position",
+                         "The Dutch government confirmed the position") == [("german", "dutch")]
+    assert substitutions("the Chancellor said so", "the Premier said so") == [("chancellor", "premier")]
+
+
+@pytest.mark.parametrize("models_kind", ["lexical", "full"])
+def test_single_sentence_needs_grounds_to_contradict(models_kind: str, request: pytest.FixtureRequest) -> None:
+    """A lone sentence sharing only a topic and a negation with the claim does not contradict it."""
+    models = LEXICAL if models_kind == "lexical" else request.getfixturevalue("full")
+    claim = "The harbour authority said the ferry service will not resume before the summer"
+    out = st.stance_batch([
+        (claim, "The bridge is not part of the harbour authority's network, though the council wants it to be."),
+        (claim, "The harbour authority denied reports that the ferry service would stop for the summer."),
+        (claim, "The harbour authority said the ferry service will resume before the summer.")], models)
+    assert out[0][0] != "contradicts"
+    assert out[2][0] == "contradicts"
+
+
 def test_hedge() -> None:
     assert hedged("France will send troops to the region", "France could send troops to the region")
     assert not hedged("France could send troops", "France could send troops, officials said")

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import ModelUnavailable
 from ..stages.segment import paragraphs, sentence_spans
 from . import Models
-from .stance_rules import adjust
+from .stance_rules import MIN_OVERLAP, adjust, overlap
 
 log = logging.getLogger(__name__)
 
@@ -315,13 +315,30 @@ def stance_batch(pairs: Sequence[tuple[str, str]], models: Models | None = None,
     for (claim, text), p, best in zip(pairs, proba, bests):
         k = int(np.argmax(p))
         label, score = model.labels[k], float(p[k])
-        out.append(adjust(claim, evidence[text].sentences[best], label, score) if rules else (label, score))
+        if rules:
+            label, score = adjust(claim, evidence[text].sentences[best], label, score)
+            label = _grounded(claim, evidence[text], label)
+        out.append((label, score))
     return out
 
 
 @lru_cache(maxsize=1)
 def _default_models() -> Models:
     return Models()
+
+
+def _grounded(claim: str, ev: Evidence, label: Label) -> Label:
+    """``contradicts`` on a single sentence needs grounds: the sentence is about the claim (the rule layer's
+    overlap) or says "false", "denied", ... Otherwise it is ``mentions``.
+
+    The model learnt "disagree" from whole articles (FNC-1); on a lone sentence that shares a topic and a
+    negation with the claim ("NATO does not plan ..." / "Ukraine is not a NATO member") it over-fires.
+    """
+    if label != "contradicts" or len(ev.sentences) > 1:
+        return label
+    if overlap(claim, ev.sentences[0]) >= MIN_OVERLAP or _cues(ev.toks[0], LEXICONS["refute"]):
+        return label
+    return "mentions"
 
 
 def _available(kind: Literal["full", "lexical"]) -> StanceModel | None:

@@ -24,6 +24,7 @@ HEDGES = frozenset("""may might could would possibly perhaps reportedly allegedl
 NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
     sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
     hundreds thousand thousands dozen dozens""".split())  # "one" is left out: it is a pronoun as often as a number
+WEAK_SLOT = frozenset({"and", "or", ",", "the", "a", "an"})  # neighbours too common to pin a slot
 FUNCTION = frozenset("""a an the of to in on at for by with from and or but as is are was were be been being it its
     this that these those he she they we you i his her their our has have had do does did will said says say than
     about over after before into""".split())
@@ -75,15 +76,16 @@ def _slots(toks: list[str]) -> list[tuple[str, str, str, str]]:
 
     Names are left out of headline-case text and at the start of a sentence, where a capital proves nothing.
     """
-    low = [_norm(t) for t in toks]
     names = not _title_case(toks)
+    kinds = [_kind(tok, i == 0) for i, tok in enumerate(toks)]
+    # a neighbour that is itself a name or number is no slot: "Britain, Germany" / "the US, Germany" is a list
+    low = [_norm(t) if k is None else "" for t, k in zip(toks, kinds)]
     out = []
-    for i, tok in enumerate(toks):
-        kind = _kind(tok, i == 0)
-        if kind == "name" and (i == 0 or not names):
-            continue
+    for i, (tok, kind) in enumerate(zip(toks, kinds)):
+        if kind == "name" and (i == 0 or not names or kinds[i - 1] == "name" or low[i - 1] in ("and", "or")):
+            continue  # no name at the start, in headline case, or as a list member ("Germany and Spain")
         if kind:
-            out.append((low[i], kind, low[i - 1] if i else "", low[i + 1] if i + 1 < len(toks) else ""))
+            out.append((_norm(tok), kind, low[i - 1] if i else "", low[i + 1] if i + 1 < len(toks) else ""))
     return out
 
 
@@ -101,8 +103,8 @@ def substitutions(claim: str, sentence: str) -> list[tuple[str, str]]:
         if tok in sset:
             continue
         for otok, okind, oprev, onxt in theirs:
-            if okind == kind and ((prev and prev == oprev and prev not in {"and", "or", ","})
-                                  or (nxt and nxt == onxt and nxt not in {"and", "or"})) \
+            if okind == kind and ((prev and prev == oprev and prev not in WEAK_SLOT)
+                                  or (nxt and nxt == onxt and nxt not in WEAK_SLOT)) \
                     and not (kind == "name" and _variant(tok, otok)):
                 found.append((tok, otok))
                 break
