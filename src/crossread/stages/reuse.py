@@ -176,11 +176,14 @@ def _neighbours_lsh(vectors: np.ndarray, owner: np.ndarray, bits: int = 12, band
         for bucket in np.split(order, bounds):
             if len(bucket) < 2 or len(bucket) > max_bucket:
                 continue
+            ob = owner[bucket]
+            if (ob == ob[0]).all():
+                continue  # sentences of one document only
             sims = vectors[bucket] @ vectors[bucket].T
-            rows, cols = np.nonzero(np.triu(sims >= NEIGHBOUR_MIN, 1))
-            for r, c in zip(owner[bucket[rows]], owner[bucket[cols]]):
-                if r != c:
-                    pairs.add((int(min(r, c)), int(max(r, c))))
+            rows, cols = np.nonzero(sims >= NEIGHBOUR_MIN)
+            for r, c in zip(ob[rows], ob[cols]):
+                if r < c:
+                    pairs.add((int(r), int(c)))
     return pairs
 
 
