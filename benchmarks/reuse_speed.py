@@ -19,13 +19,12 @@ so the peak is its own; it includes the interpreter and libraries), candidate pa
 from __future__ import annotations
 
 import argparse
-import random
-import sys
-import time
 import json
+import random
 import resource
 import subprocess
-from collections.abc import Callable
+import sys
+import time
 from pathlib import Path
 from typing import Any
 

@@ -152,7 +152,7 @@ def spin(text: str, rate: float = 0.5, seed: int = 0) -> str:
     rng = random.Random(seed)
     for phrase, subs in PHRASES.items():
         pattern = re.compile(r"\b" + re.escape(phrase) + r"\b", re.IGNORECASE)
-        text = pattern.sub(lambda m: _match_case(m.group(0), rng.choice(subs)) if rng.random() < rate
+        text = pattern.sub(lambda m, subs=subs: _match_case(m.group(0), rng.choice(subs)) if rng.random() < rate
                            else m.group(0), text)
     out = []
     for tok in _TOKEN.findall(text):
