@@ -162,10 +162,15 @@ def _neighbours_exact(vectors: np.ndarray, owner: np.ndarray, block: int = 2048)
 
 def _neighbours_lsh(vectors: np.ndarray, owner: np.ndarray, bits: int = 12, bands: int = 16,
                     max_bucket: int = 200) -> set[tuple[int, int]]:
-    """Random-hyperplane LSH: sentences sharing a band of sign bits are candidates (verified by cosine)."""
+    """Random-hyperplane LSH: sentences sharing a band of sign bits are candidates (verified by cosine).
+
+    Bits per band grow with log2 of the sentence count (at least ``bits``), so the expected bucket stays small
+    and the verification cost stays linear in the corpus.
+    """
     pairs: set[tuple[int, int]] = set()
     if len(vectors) == 0:
         return pairs
+    bits = max(bits, int(np.ceil(np.log2(max(1, len(vectors)) / 8))))
     rng = np.random.default_rng(7)
     planes = rng.standard_normal((vectors.shape[1], bits * bands)).astype(np.float32)
     weights = (1 << np.arange(bits)).astype(np.int64)
