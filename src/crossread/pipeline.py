@@ -190,7 +190,8 @@ def update_stories(store: Store, config: Config, models: Models, progress: Progr
     stories.assign(store, config, models, progress)
     all_stories = store.stories()
     store.delete_analyses_except(s.id for s in all_stories)
-    todo = [s for s in all_stories if store.analysis_key(s.id) != _input_key(s.doc_ids, config)]
+    keys = store.analysis_keys()
+    todo = [s for s in all_stories if keys.get(s.id) != _input_key(s.doc_ids, config)]
     task = progress.task("analyze stories", total=len(todo))
     for story in todo:
         docs = store.documents(story.doc_ids)

@@ -342,9 +342,9 @@ class Store:
         return dict(rows)
 
     # -- story analyses --------------------------------------------------------------------------------------
-    def analysis_key(self, story_id: str) -> str | None:
-        row = self.con.execute("SELECT input_key FROM analyses WHERE story_id = ?", [story_id]).fetchone()
-        return None if row is None else row[0]
+    def analysis_keys(self) -> dict[str, str]:
+        """story id -> input key of its stored analysis, in one query (not one per story)."""
+        return dict(self.con.execute("SELECT story_id, input_key FROM analyses").fetchall())
 
     def put_analysis(self, analysis: StoryAnalysis, input_key: str) -> None:
         with self.transaction() as con:
