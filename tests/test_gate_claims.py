@@ -18,9 +18,9 @@ from crossread.models import Models
 BASELINE_THRESHOLD = 0.30  # the embedding-threshold baseline's cosine cut, fit on the dev split (hashed vectors)
 
 
-def test_gate_claims(shared_data) -> None:
-    logging.getLogger("crossread").setLevel(logging.ERROR)
-    res = claims_eval.evaluate("test", Models(use_models=False), BASELINE_THRESHOLD, shared=shared_data)
+def test_gate_claims(shared_data, caplog) -> None:
+    with caplog.at_level(logging.ERROR, logger="crossread"):  # restored afterwards: other tests read warnings
+        res = claims_eval.evaluate("test", Models(use_models=False), BASELINE_THRESHOLD, shared=shared_data)
     assert res["n_pairs"] >= 100
     ours = res["crossread"]
     check("claims", {f"lexical_{k}": ours[k] for k in ("accuracy", "macro_f1", "support_precision", "support_f1")})
