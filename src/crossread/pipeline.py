@@ -29,7 +29,7 @@ from .errors import InputError
 from .model import Document, IngestError, StoryAnalysis, from_dict, to_dict
 from .models import Models
 from .progress import Progress
-from .stages import brief, claims, clean, entities, figures, ingest, quotes, reuse, segment, stories
+from .stages import brief, claims, clean, entities, figures, ingest, quotes, reuse, segment, spin, stories
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,8 @@ def _feature_fn(name: str, config: Config, models: Models) -> Callable[[list[Doc
 
 
 def annotate_batch(docs: list[Document], models: Models) -> list[dict[str, Any]]:
-    """Per-document extraction: entity mentions, quotes and figures, from one spaCy pass (or lexical fallbacks)."""
+    """Per-document extraction: entity mentions, quotes and figures from one spaCy pass (or lexical fallbacks),
+    and the reference-free spin score with its evidence."""
     parsed = models.parse([d.text for d in docs])  # list of spaCy Docs, or Nones when spaCy is unavailable
     out = []
     for doc, sp in zip(docs, parsed):
@@ -179,6 +180,7 @@ def annotate_batch(docs: list[Document], models: Models) -> list[dict[str, Any]]
             "mentions": mentions,
             "quotes": quotes.extract(doc, sp, mentions),
             "figures": figures.extract(doc, sp),
+            "spin": dict(zip(("score", "evidence"), spin.detect(doc, models))),
         }))
     return out
 

@@ -35,7 +35,7 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 
 from ..config import Config
-from ..model import AlignedPair, Document, ReuseLink, Sentence, StoryAnalysis
+from ..model import AlignedPair, Document, ReuseLink, Sentence, SpinEvidence, StoryAnalysis, from_dict
 from . import provenance, spin
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,8 @@ def candidate_pairs(docs: Sequence[Document], table: SentenceTable, config: Conf
         signatures: stored ``minhash`` features, when at hand (else computed).
     """
     pairs: set[tuple[int, int]] = set()
-    lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=config.minhash_perm)
+    lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=config.minhash_perm,
+                     params=_lsh_params(config.lsh_threshold, config.minhash_perm))
     for i, doc in enumerate(docs):
         m = (minhash_from_signature(signatures[i], config) if signatures is not None else _minhash(doc.text, config))
         for j in lsh.query(m):
@@ -147,6 +148,14 @@ def candidate_pairs(docs: Sequence[Document], table: SentenceTable, config: Conf
     else:
         pairs |= _neighbours_lsh(table.vectors, owner)
     return pairs
+
+
+@lru_cache(maxsize=8)
+def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """LSH bands and rows for a threshold, computed once: datasketch integrates for them on every new index,
+    which cost more than the rest of the reuse stage on small stories."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
 
 
 def _neighbours_exact(vectors: np.ndarray, owner: np.ndarray, block: int = 2048) -> set[tuple[int, int]]:
@@ -382,7 +391,7 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
     """Story stage: reuse links (directed where the evidence allows), spin evidence, provenance and origins."""
     docs = list(ctx.docs)
     found = links(docs, ctx.config, ctx.models)
-    scores, evidence = spin.detect_many(docs, ctx.models)
+    scores, evidence = _spin(docs, ctx)
     spun_docs = {d for d, s in scores.items() if s >= spin.THRESHOLD}
     found = provenance.refine(found, docs, spun_docs, scores, getattr(ctx, "outlets", None))
     flags: dict[str, list[str]] = {d.id: sorted(set(d.flags) | ({"spun"} if d.id in spun_docs else set()))
@@ -396,3 +405,18 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
                                spin=tuple(e for d in docs if d.id in spun_docs for e in evidence.get(d.id, ())),
                                extra=extra)
 
+
+def _spin(docs: Sequence[Document], ctx: Any) -> tuple[dict[str, float], dict[str, list[SpinEvidence]]]:
+    """Spin scores and evidence per article: cached by the annotate phase (once per article, not per story
+    re-analysis), computed here for articles annotated before that cache existed."""
+    cache = (getattr(ctx, "features", None) or {}).get("annotations", {})
+    scores: dict[str, float] = {}
+    evidence: dict[str, list[SpinEvidence]] = {}
+    for d in docs:
+        cached = (cache.get(d.id) or {}).get("spin")
+        if cached is None:
+            scores[d.id], evidence[d.id] = spin.detect(d, ctx.models)
+        else:
+            scores[d.id] = float(cached["score"])
+            evidence[d.id] = [from_dict(SpinEvidence, e) for e in cached["evidence"]]
+    return scores, evidence

@@ -24,7 +24,6 @@ import logging
 import math
 import re
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -272,11 +271,3 @@ def _original(text: str, toks: list[Token], i: int, x: str) -> str:
     t = toks[i]
     repl = x[:1].upper() + x[1:] if t.text[:1].isupper() else x
     return text[s:t.start] + repl + text[t.end:e]
-
-
-def detect_many(docs: Sequence[Document], models: Any = None) -> tuple[dict[str, float], dict[str, list[SpinEvidence]]]:
-    """Spin scores and evidence of several articles."""
-    scores, evidence = {}, {}
-    for d in docs:
-        scores[d.id], evidence[d.id] = detect(d, models)
-    return scores, evidence
