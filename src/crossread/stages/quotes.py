@@ -339,7 +339,7 @@ def _frame_before(ctx: _Ctx, start: int, end: int) -> tuple | None:
     """'He added: "…' / 'X said that "…' / 'According to X, "…': the latest cue in the sentence before the quote."""
     text = ctx.doc.text
     phrase = None
-    for phrase in CUE_PHRASES.finditer(text, start, end):
+    for phrase in CUE_PHRASES.finditer(text, start, end):  # noqa: B007 - keeps the last cue phrase
         pass
     words = list(_WORD.finditer(text, start, end))
     cues = [w for w in reversed(words) if w.group().lower() in CUE_WORDS]
