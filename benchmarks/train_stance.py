@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.cluster.hierarchy import DisjointSet
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -92,22 +93,13 @@ def components(pairs: list[Pair]) -> dict[str, str]:
     Unrelated pairs are random pairings in FNC-1, so they do not link. Returns node -> component root, with
     nodes named ``h:<headline>`` and ``b:<body id>``.
     """
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets: DisjointSet = DisjointSet()
     for p in pairs:
-        find("h:" + p.claim), find("b:" + p.body_id)
+        sets.add("h:" + p.claim), sets.add("b:" + p.body_id)
         if p.label != "silent":
-            a, b = find("h:" + p.claim), find("b:" + p.body_id)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    return {x: find(x) for x in parent}
+            sets.merge("h:" + p.claim, "b:" + p.body_id)
+    # the root is the component's smallest node name, so the split does not depend on the order of merges
+    return {x: min(group) for group in sets.subsets() for x in group}
 
 
 def split(pairs: list[Pair], fraction: float = HOLDOUT_FRACTION) -> tuple[list[Pair], list[Pair]]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy.cluster.hierarchy import DisjointSet
 
 from ..model import Claim, ClaimSource, Document, Figure, Quote, StoryAnalysis
 from . import contradictions as contra
@@ -470,20 +471,13 @@ def count_origins(sources: list[ClaimSource], origins: dict[str, str] | None = N
     Union-find over (group, origin) pairs: a copy that keeps "according to Reuters" and one whose attribution
     was dropped still share their reuse group, and both join the Reuters article if the story has one.
     """
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets: DisjointSet = DisjointSet()
     for s in sources:
         own = s.origin or f"d:{s.doc_id}"
         group = (origins or {}).get(s.doc_id, own)
-        parent[find(own)] = find(group)
-    return len({find(x) for x in list(parent)})
+        sets.add(own), sets.add(group)
+        sets.merge(own, group)
+    return sets.n_subsets
 
 
 def _claim(claim_id: str, text: str, sources: list[ClaimSource], story_id: str | None,

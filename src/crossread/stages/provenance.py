@@ -19,6 +19,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from scipy.cluster.hierarchy import DisjointSet
+
 from ..model import Document, ReuseLink
 
 COPY_RELATIONS = frozenset({"verbatim", "near_copy", "spun", "paraphrase"})
@@ -169,18 +171,8 @@ def graph(links: Sequence[ReuseLink], docs: Sequence[Document], outlets: Any = N
 
 def origins(links: Sequence[ReuseLink], docs: Sequence[Document]) -> tuple[tuple[str, ...], ...]:
     """Origin groups: union-find over non-independent links; every article is in exactly one group."""
-    parent = {d.id: d.id for d in docs}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets = DisjointSet(d.id for d in docs)
     for link in links:
-        if link.relation != "independent" and link.a in parent and link.b in parent:
-            parent[find(link.a)] = find(link.b)
-    groups: dict[str, list[str]] = {}
-    for d in docs:
-        groups.setdefault(find(d.id), []).append(d.id)
-    return tuple(sorted(tuple(sorted(g)) for g in groups.values()))
+        if link.relation != "independent" and link.a in sets and link.b in sets:
+            sets.merge(link.a, link.b)
+    return tuple(sorted(tuple(sorted(g)) for g in sets.subsets()))
