@@ -25,6 +25,8 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from report_table import print_systems
+
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "data" / "entities" / "stories.json"
 
@@ -109,11 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     res = evaluate(not args.lexical, args.split)
     print(f"entity alias merging on {GOLD.relative_to(ROOT)} [{args.split}] "
           f"({'lexical' if args.lexical else 'spaCy'})")
-    print(f"{'system':<12}{'precision':>10}{'recall':>8}{'F1':>8}{'wrong':>7}{'canonical':>11}{'unfound':>9}")
-    for name in ("baseline", "crossread"):
-        m = res[name]
-        print(f"{name:<12}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['wrong_merges']:>7}"
-              f"{m['canonical_accuracy']:>11.3f}{m['unfound_forms']:>9}")
+    print_systems(res, [("precision", "precision"), ("recall", "recall"), ("F1", "f1"), ("wrong", "wrong_merges"),
+                        ("canonical", "canonical_accuracy"), ("unfound", "unfound_forms")])
     return 0
 
 

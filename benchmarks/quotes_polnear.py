@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from report_table import print_systems
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "polnear-train"
 FIRST_PERSON = {"i", "we", "me", "us", "my", "our", "let's"}
@@ -245,11 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res, indent=2))
         return 0
     print(f"PolNeAR {args.split}: {res['articles']} articles ({time.time() - t0:.0f}s)")
-    print(f"{'system':<12}{'precision':>10}{'recall':>8}{'F1':>8}{'attribution':>13}{'gold':>7}{'found':>7}")
-    for name in ("baseline", "crossread"):
-        m = res[name]
-        print(f"{name:<12}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}"
-              f"{m['attribution_accuracy']:>13.3f}{m['gold_quotes']:>7}{m['system_quotes']:>7}")
+    print_systems(res, [("precision", "precision"), ("recall", "recall"), ("F1", "f1"),
+                        ("attribution", "attribution_accuracy"), ("gold", "gold_quotes"), ("found", "system_quotes")])
     return 0
 
 
