@@ -104,28 +104,32 @@ def measured(results: list[tuple[str, int, float, float]], name: str, n: int) ->
         results.append((name, n, elapsed, max(peak[0], proc.memory_info().rss) / 2**20))
 
 
-def run(n: int, use_models: bool, work: Path) -> list[tuple[str, int, float, float]]:
+def run(n: int, use_models: bool, work: Path) -> Iterator[tuple[str, int, float, float]]:
+    """Yield (phase, articles, seconds, peak RSS MiB) as each phase finishes, so long runs show progress."""
     corpus = build_corpus(n, work)
     results: list[tuple[str, int, float, float]] = []
     with measured(results, "baseline: read + parse JSONL", n):
         sum(len(json.loads(line)["text"]) for line in corpus.open(encoding="utf-8"))
+    yield results[-1]
     config = Config(db=work / f"bench-{n}.duckdb", use_models=use_models)
     models = Models(use_models=use_models)
     with Store(config.db) as store:
         with measured(results, "ingest (read, clean, segment, store)", n):
             pipeline.ingest_paths([corpus], store, config)
+        yield results[-1]
         for name in pipeline.DOC_FEATURES:
             missing = store.missing_features(name)
             fn = pipeline._feature_fn(name, config, models)
             with measured(results, f"annotate: {name}", len(missing)):
                 for i in range(0, len(missing), config.batch_size):
                     store.put_features(name, fn(store.documents(missing[i:i + config.batch_size])))
+            yield results[-1]
         with measured(results, "stories: assign", n):
             pipeline.stories.assign(store, config, models, pipeline.Progress(quiet=True))
+        yield results[-1]
         timings = time_story_stages(store, config, models)
     for name, (secs, peak) in timings.items():
-        results.append((f"story stage: {name}", n, secs, peak))
-    return results
+        yield f"story stage: {name}", n, secs, peak
 
 
 def time_story_stages(store: Store, config: Config, models: Models) -> dict[str, tuple[float, float]]:
