@@ -137,9 +137,7 @@ def time_story_stages(store: Store, config: Config, models: Models) -> dict[str,
     totals = {name: [0.0, 0.0] for name, _ in pipeline.STORY_STAGES}
     proc = psutil.Process()
     for story in store.stories():
-        docs = store.documents(story.doc_ids)
-        ann = {d: p for d, (_, p) in store.features("annotations", story.doc_ids).items()}
-        ctx = pipeline.StoryContext(docs=docs, features={"annotations": ann}, config=config, models=models)
+        ctx = pipeline.story_context(store, story, config, models)
         analysis = pipeline.StoryAnalysis(story=story)
         for name, stage in pipeline.STORY_STAGES:
             start = time.perf_counter()

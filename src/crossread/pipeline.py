@@ -196,14 +196,17 @@ def update_stories(store: Store, config: Config, models: Models, progress: Progr
     todo = [s for s in all_stories if keys.get(s.id) != _input_key(s.doc_ids, config)]
     task = progress.task("analyze stories", total=len(todo))
     for story in todo:
-        docs = store.documents(story.doc_ids)
-        feats = {name: {d: p for d, (_, p) in store.features(name, story.doc_ids).items()}
-                 for name in ("annotations",)}
-        ctx = StoryContext(docs=docs, features=feats, config=config, models=models, outlets=outlets)
-        analysis = analyze_story(story, ctx)
+        analysis = analyze_story(story, story_context(store, story, config, models, outlets))
         store.put_analysis(analysis, _input_key(story.doc_ids, config))
         progress.advance(task)
     return [s.id for s in todo]
+
+
+def story_context(store: Store, story: Any, config: Config, models: Models, outlets: Any = None) -> StoryContext:
+    """What the story stages read for one story: its documents and their cached per-document annotations."""
+    annotations = {d: p for d, (_, p) in store.features("annotations", story.doc_ids).items()}
+    return StoryContext(docs=store.documents(story.doc_ids), features={"annotations": annotations}, config=config,
+                        models=models, outlets=outlets)
 
 
 def analyze_story(story: Any, ctx: StoryContext) -> StoryAnalysis:
