@@ -222,11 +222,15 @@ class Store:
     # -- per-document features (signatures, embeddings, extractions) ------------------------------------------
     def put_features(self, name: str, items: Iterable[tuple[str, bytes | None, Any]]) -> None:
         """Store ``(doc_id, blob, payload)`` rows of one feature in one transaction."""
-        rows = [[doc_id, blob, None if payload is None else json.dumps(payload)] for doc_id, blob, payload in items]
+        rows = {doc_id: (None if blob is None else bytes(blob), None if payload is None else json.dumps(payload))
+                for doc_id, blob, payload in items}  # the last row of a doc wins, as with row-by-row replaces
         if not rows:
             return
+        ids, blobs, payloads = list(rows), [r[0] for r in rows.values()], [r[1] for r in rows.values()]
+        # one bulk statement over lists (executemany runs one INSERT per row: ~5 ms each, most of the feature time)
         with self.transaction() as con:
-            con.executemany(f"INSERT OR REPLACE INTO doc_features VALUES (?, '{_ident(name)}', ?, ?)", rows)
+            con.execute(f"INSERT OR REPLACE INTO doc_features SELECT unnest(?::VARCHAR[]), '{_ident(name)}', "
+                        "unnest(?::BLOB[]), unnest(?::VARCHAR[])::JSON", [ids, blobs, payloads])
 
     def features(self, name: str, ids: Iterable[str] | None = None) -> dict[str, tuple[bytes | None, Any]]:
         """``doc_id -> (blob, payload)`` for one feature."""
