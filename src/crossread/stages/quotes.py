@@ -143,6 +143,15 @@ class _Ctx:
             self._tokens = {t.idx: t for t in self.parsed}
         return self._tokens.get(pos)
 
+    def sentence_tokens(self, pos: int) -> slice:
+        """Token slice of the parser sentence holding character ``pos`` (the whole doc when unknown)."""
+        tok = None
+        for t in self.parsed:
+            if t.idx > pos:
+                break
+            tok = t
+        return slice(tok.sent.start, tok.sent.end) if tok is not None else slice(0, len(self.parsed))
+
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect_right(self.sent_starts, pos) - 1)
 
@@ -193,12 +202,19 @@ def _join_segments(text: str, segs: list[_Seg]) -> list[list[_Seg]]:
         if units:
             prev = units[-1][-1]
             carried = not prev.closed and s.para == prev.para + 1 and text[prev.end:s.mark_start].strip() == ""
-            if carried or (s.para == prev.para and _is_frame(text[prev.mark_end:s.mark_start], text[prev.start:prev.end])
-                           and not _own_frame(text, s.mark_end)):
+            gap = text[prev.mark_end:s.mark_start]
+            if carried or (s.para == prev.para and _is_frame(gap, text[prev.start:prev.end])
+                           and not _own_frame(text, s.mark_end) and not _opens_new(text[prev.start:prev.end], gap)):
                 units[-1].append(s)
                 continue
         units.append([s])
     return units
+
+
+def _opens_new(first: str, gap: str) -> bool:
+    """'“…,” Ms. A said. “….” Mr. B said: “…”' — after a finished sentence, a frame ending in a colon introduces
+    the next quote rather than splitting the one before."""
+    return first.rstrip().endswith((".", "?", "!")) and gap.rstrip().endswith(":")
 
 
 def _own_frame(text: str, pos: int) -> bool:
@@ -220,6 +236,8 @@ def _is_frame(gap: str, first: str) -> bool:
         return False
     if re.search(r"\b(?:adding|before|after|when)\b", gap):
         return False
+    if first.rstrip().endswith((".", "?", "!")) and not gap.rstrip().endswith((",", ".", ":", ";", "—", "–", "-")):
+        return False  # '“….” He said Nunberg was “…”': a new sentence bringing in a partial quote of its own
     return bool(re.match(r"\s*[,.;:!?—–-]*\s*\S", gap))
 
 
@@ -243,6 +261,8 @@ def _attribute(ctx: _Ctx, unit: list[_Seg], last: tuple[str, int, int, int] | No
     if found is None:
         if n_words <= SCARE_MAX_WORDS or (not at_sentence_start and n_words < UNCUED_MIN_WORDS):
             return None
+        found = _late_frame(ctx, final) or _credit_line(ctx, final) or _governing_verb(ctx, first, final)
+    if found is None:
         if at_sentence_start and last is not None and ctx.para_of(first.start) - last[3] <= 1:
             # a free-standing quoted sentence right after another speaker's quote continues it
             found = ("", last[0], (last[1], last[2]), None)
@@ -290,6 +310,53 @@ def _best_frame(ctx: _Ctx, first: _Seg, final: _Seg, body: str) -> tuple | None:
     return right or left
 
 
+def _late_frame(ctx: _Ctx, final: _Seg) -> tuple | None:
+    """'“…” that Sanders can catch Clinton, said Steve Elmendorf, …': the sentence goes on after the quote and
+    its last clause, after a comma, is the attribution."""
+    text = ctx.doc.text
+    end = min(ctx.sents[ctx.sentence_of(max(final.end - 1, final.start))][1], _para_end(ctx, final.mark_end))
+    if _MARK.search(text, final.mark_end, end):
+        return None
+    for comma in re.finditer(r",", text[final.mark_end:end]):
+        at = final.mark_end + comma.end()
+        found = _frame_after(ctx, at, end)
+        if found is not None and found[1] and found[1].lower() not in PRONOUNS and \
+                len(_WORD.findall(text[final.mark_end:at])) <= 25:
+            return found
+    return None
+
+
+def _credit_line(ctx: _Ctx, final: _Seg) -> tuple | None:
+    """Digest style: the quote's paragraph is followed by a credit line of its own, '- Hillary Clinton.'."""
+    pi = ctx.para_of(final.mark_end)
+    text = ctx.doc.text
+    if pi + 1 >= len(ctx.paras) or text[final.mark_end:ctx.paras[pi][1]].strip(" .,;"):
+        return None
+    ps, pe = ctx.paras[pi + 1]
+    m = re.fullmatch(r"\s*[-—–―]+\s*([A-Z][^\n]{1,60}?)[.\s]*", text[ps:pe])
+    if m is None:
+        return None
+    name = _mention_at(ctx, ps + m.start(1), ps + m.start(1) + 1) or _Span(ps + m.start(1), ps + m.end(1), m.group(1))
+    return ("—", name.text, (name.start, name.end), None)
+
+
+def _governing_verb(ctx: _Ctx, first: _Seg, final: _Seg) -> tuple | None:
+    """'Merkel condemned “such a murderous attack”': in the parse, the verb the quote hangs on, outside the
+    marks, with a named or pronoun subject."""
+    if ctx.parsed is None:
+        return None
+    tok = next((t for t in ctx.parsed[ctx.sentence_tokens(first.start)] if t.idx >= first.start), None)
+    seen = 0
+    while tok is not None and first.mark_start <= tok.idx < final.mark_end and tok.head is not tok and seen < 20:
+        tok, seen = tok.head, seen + 1
+    if tok is None or first.mark_start <= tok.idx < final.mark_end or tok.pos_ not in ("VERB", "AUX"):
+        return None
+    sp = _subject_of(ctx, tok.idx, ctx.sents[ctx.sentence_of(tok.idx)][0])
+    if sp is None or not (_mention_covering(ctx, sp.start, sp.end) is not None or sp.text.lower() in PRONOUNS):
+        return None
+    return (tok.text, sp.text, (sp.start, sp.end), None)
+
+
 def _para_end(ctx: _Ctx, pos: int) -> int:
     return ctx.paras[ctx.para_of(pos)][1]
 
@@ -300,10 +367,14 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
     window = text[start:end]
     m = re.match(r"[\s,.;:!?—–-]*", window)
     pos = start + m.end()
-    words = list(_WORD.finditer(text, pos, end))[:12]
+    words = list(_WORD.finditer(text, pos, end))[:30]
     if not words:
         return None
     cue_i = next((i for i, w in enumerate(words) if w.group().lower() in CUE_WORDS), None)
+    if cue_i is not None and cue_i > 8:
+        long_appos = _appositive_subject(ctx, pos, words[cue_i].start())
+        if long_appos is not None:  # '“…,” Thomas Hanify, the president of the state firefighters union, said'
+            return (_cue_text(text, words[cue_i]), long_appos.text, (long_appos.start, long_appos.end), None)
     phrase = CUE_PHRASES.search(text, pos, min(end, pos + 40))
     if cue_i is None:
         first_m = _mention_at(ctx, pos, pos + 2) or _name_at(text, pos, pos + 2)
@@ -321,6 +392,9 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
     if cue_i == 0 and cue.group().lower().endswith("ing"):
         return None  # '“…,” noting that Europe …': the participle's subject is the speaker before the quote
     if cue_i == 0:  # '…," said Mr. X' / 'said economist Dana Roe'
+        inverted = _subject_of(ctx, cue.start(), cue.end())  # 'said former secretary of state Hillary Clinton'
+        if inverted is not None and _mention_covering(ctx, inverted.start, inverted.end) is not None:
+            return (cue.group(), inverted.text, (inverted.start, inverted.end), None)
         lead = re.match(r"(?:\s+[a-z][\w-]*){0,3}?\s+(?=[A-Z])", text[cue.end():cue.end() + 40])
         near = cue.end() + (lead.end() if lead else 1) + 1
         sp = _mention_at(ctx, cue.end(), near) or _pronoun_at(text, cue.end(), cue.end() + 5) \
@@ -333,6 +407,18 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
     if sp is None or sp.start > cue.start():
         return None
     return (_cue_text(text, cue), sp.text, (sp.start, sp.end), None)
+
+
+def _appositive_subject(ctx: _Ctx, pos: int, cue_pos: int) -> _Span | None:
+    """The name opening a frame whose apposition runs long: 'X, <apposition>, said' -> X."""
+    text = ctx.doc.text
+    first = _mention_at(ctx, pos, pos + 2) or _name_at(text, pos, pos + 2)
+    if first is None or first.end >= cue_pos:
+        return None
+    gap = text[first.end:cue_pos]
+    if not re.fullmatch(r"\s*,[^“”\"«»;:!?]*,\s*(?:\w+ly\s+)?", gap) or len(_WORD.findall(gap)) > 25:
+        return None
+    return first
 
 
 def _frame_before(ctx: _Ctx, start: int, end: int) -> tuple | None:
@@ -356,8 +442,9 @@ def _frame_before(ctx: _Ctx, start: int, end: int) -> tuple | None:
         if sp is None:
             continue
         found = (_cue_text(text, cue), sp.text, (sp.start, sp.end), None)
-        if _mention_covering(ctx, sp.start, sp.end) is not None or sp.text.lower() in PRONOUNS:
-            return found
+        if _mention_covering(ctx, sp.start, sp.end) is not None or sp.text.lower() in PRONOUNS or \
+                re.fullmatch(r"[A-Z][\w’'-]+(?: [A-Z][\w’'-]+)*", sp.text) and sp.text.split()[0] not in ("The", "A", "An"):
+            return found  # a name (even one NER missed, "D’Souza replied") beats an earlier cue's pronoun
         fallback = fallback or found
     return fallback
 
