@@ -221,7 +221,7 @@ def _own_frame(text: str, pos: int) -> bool:
     """'“…,” he added.' — the quoted part right before ``pos`` carries its own attribution."""
     after = re.match(r"[\s,]*((?:[\w’'-]+ +){0,4}[\w’'-]+)", text[pos:pos + 60])
     return bool(after) and text[pos:pos + 1] in (",", " ") and any(
-        w.lower() in CUE_WORDS for w in _WORD.findall(after.group(1)))
+        w in CUE_WORDS for w in _WORD.findall(after.group(1)))
 
 
 def _is_frame(gap: str, first: str) -> bool:
@@ -229,15 +229,15 @@ def _is_frame(gap: str, first: str) -> bool:
     words = _WORD.findall(gap)
     if not words or len(words) > MAX_FRAME_WORDS:
         return False
-    cues = [w for w in words if w.lower() in CUE_WORDS]
+    cues = [w for w in words if w in CUE_WORDS]  # lower case only: "the United States" is no cue
     if len(cues) != 1:
         return False
     if re.search(r"\b(?:that|adding|but|and then|while)\b", gap) and not first.rstrip().endswith((",", ".", "?", "!")):
         return False
     if re.search(r"\b(?:adding|before|after|when)\b", gap):
         return False
-    if first.rstrip().endswith((".", "?", "!")) and not gap.rstrip().endswith((",", ".", ":", ";", "—", "–", "-")):
-        return False  # '“….” He said Nunberg was “…”': a new sentence bringing in a partial quote of its own
+    if not gap.rstrip().endswith((",", ".", ":", ";", "—", "–", "-")):
+        return False  # '“….” He said Nunberg was “…”' / '“…” and Trump says he’s “…”': a partial quote of its own
     return bool(re.match(r"\s*[,.;:!?—–-]*\s*\S", gap))
 
 
@@ -306,6 +306,9 @@ def _best_frame(ctx: _Ctx, first: _Seg, final: _Seg, body: str) -> tuple | None:
         if right[1].lower() in PRONOUNS and left[1] and left[1].lower() not in PRONOUNS \
                 and left[1].lower() not in FIRST_PERSON and left[0] != ":":
             return left  # 'Rhimes declared: “…,” she said' — the name beats the pronoun
+        if body.rstrip().endswith((".", "?", "!")) and left[1] and re.match(r"\s+[A-Z]", text[final.mark_end:]) \
+                and re.search(r"[,:]\s*$", text[left_start:first.mark_start]):
+            return left  # 'Bush called Trump “unhinged.” Rubio called …': the next sentence has its own quote
         return right if body.rstrip().endswith((",", "?", "!")) or right[0] != "according to" else left
     return right or left
 
@@ -370,7 +373,7 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
     words = list(_WORD.finditer(text, pos, end))[:30]
     if not words:
         return None
-    cue_i = next((i for i, w in enumerate(words) if w.group().lower() in CUE_WORDS), None)
+    cue_i = next((i for i, w in enumerate(words) if _is_cue(ctx, w)), None)
     if cue_i is not None and cue_i > 8:
         long_appos = _appositive_subject(ctx, pos, words[cue_i].start())
         if long_appos is not None:  # '“…,” Thomas Hanify, the president of the state firefighters union, said'
@@ -393,7 +396,8 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
         return None  # '“…,” noting that Europe …': the participle's subject is the speaker before the quote
     if cue_i == 0:  # '…," said Mr. X' / 'said economist Dana Roe'
         inverted = _subject_of(ctx, cue.start(), cue.end())  # 'said former secretary of state Hillary Clinton'
-        if inverted is not None and _mention_covering(ctx, inverted.start, inverted.end) is not None:
+        if inverted is not None and (_mention_covering(ctx, inverted.start, inverted.end) is not None
+                                     or _anaphoric(inverted.text)):
             return (cue.group(), inverted.text, (inverted.start, inverted.end), None)
         lead = re.match(r"(?:\s+[a-z][\w-]*){0,3}?\s+(?=[A-Z])", text[cue.end():cue.end() + 40])
         near = cue.end() + (lead.end() if lead else 1) + 1
@@ -407,6 +411,18 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
     if sp is None or sp.start > cue.start():
         return None
     return (_cue_text(text, cue), sp.text, (sp.start, sp.end), None)
+
+
+def _is_cue(ctx: _Ctx, w: re.Match) -> bool:
+    """A speech verb, not a noun or a name that looks like one ("45 states", "the United States", "his remarks")."""
+    word = w.group()
+    if word.lower() not in CUE_WORDS:
+        return False
+    text = ctx.doc.text
+    if word[0].isupper() and text[ctx.sents[ctx.sentence_of(w.start())][0]:w.start()].strip(" \t\"'“‘«(—–-"):
+        return False
+    tok = ctx.token_at(w.start())
+    return tok is None or tok.pos_ not in ("NOUN", "PROPN", "ADJ", "NUM")
 
 
 def _appositive_subject(ctx: _Ctx, pos: int, cue_pos: int) -> _Span | None:
@@ -428,12 +444,16 @@ def _frame_before(ctx: _Ctx, start: int, end: int) -> tuple | None:
     for phrase in CUE_PHRASES.finditer(text, start, end):  # noqa: B007 - keeps the last cue phrase
         pass
     words = list(_WORD.finditer(text, start, end))
-    cues = [w for w in reversed(words) if w.group().lower() in CUE_WORDS]
+    cues = [w for w in reversed(words) if _is_cue(ctx, w)]
     cue = cues[0] if cues else None
     if phrase is not None and phrase.group().lower() == "according to" and (cue is None or phrase.start() > cue.start()):
         sp = _mention_at(ctx, phrase.end(), phrase.end() + 6)
         if sp:
             return ("according to", sp.text, (sp.start, sp.end), None)
+    if phrase is not None and phrase.group().lower() == "put it" and (cue is None or phrase.start() > cue.start()):
+        sp = _subject_of(ctx, phrase.start(), start) or _mention_ending_before(ctx, start, phrase.start())
+        if sp:  # 'as prosecutor Marc Trévidic put it, “…”'
+            return ("put it", sp.text, (sp.start, sp.end), None)
     if cue is None:
         return _noun_or_bare_frame(ctx, start, end) or _colon_frame(ctx, start, end)
     fallback = None
@@ -465,7 +485,8 @@ def _cue_subject(ctx: _Ctx, cue: re.Match, start: int) -> _Span | None:
 def _name_before(text: str, start: int, cue_pos: int) -> _Span | None:
     """A capitalised name right before the cue that NER missed ("Girard said")."""
     m = re.search(r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,2})\s+(?:\w+ly\s+)?$", text[start:cue_pos])
-    if m is None or m.group(1).lower() in ("the", "but", "and", "then", "later", "he", "she", "it", "they"):
+    if m is None or m.group(1).lower() in ("the", "but", "and", "then", "later", "he", "she", "it", "they") or \
+            _CALENDAR.match(m.group(1)):
         return None
     return _Span(start + m.start(1), start + m.end(1), m.group(1))
 
@@ -549,6 +570,10 @@ def _mention_ending_before(ctx: _Ctx, start: int, cue_pos: int) -> _Span | None:
             gap = ctx.doc.text[m.end:cue_pos]
             if len(_WORD.findall(gap)) <= 8 and not _MARK.search(gap) and not re.match(r"(?:'s|’s)", gap):
                 cands.append(m)
+    if not cands:  # 'Margaret Sullivan, in an attempt to draw attention to …, wrote': a long parenthetical
+        cands = [m for m in ctx.mentions if start <= m.start and m.end <= cue_pos and m.label in ("PERSON", "ORG")
+                 and re.fullmatch(r"\s*,[^,;:“”\"«»]*,\s*(?:\w+ly\s+)?", ctx.doc.text[m.end:cue_pos])
+                 and len(_WORD.findall(ctx.doc.text[m.end:cue_pos])) <= 20]
     if not cands:
         return None
     named = [m for m in cands if m.label != "ROLE"]
@@ -564,9 +589,15 @@ def _pronoun_at(text: str, start: int, end: int) -> _Span | None:
 _CAP_NAME = re.compile(r"(?:(?:Mr|Mrs|Ms|Dr|Sen|Gov|Rep)\.\s+)?[A-Z][\w’'-]+(?:\s+(?:[A-Z]\.|[A-Z][\w’'-]+))*")
 
 
+_CALENDAR = re.compile(r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|"
+                       r"June|July|August|September|October|November|December|Today|Yesterday|Tonight)\b")
+
+
 def _name_at(text: str, start: int, end: int) -> _Span | None:
     """A capitalised name NER missed, right after a cue ('…," said Roman Smbatyan')."""
     m = _CAP_NAME.match(text, start + len(text[start:end]) - len(text[start:end].lstrip()))
+    if m is not None and _CALENDAR.match(m.group()):
+        return None
     return _Span(m.start(), m.end(), m.group()) if m and m.end() <= end + 40 else None
 
 
