@@ -192,8 +192,13 @@ class Store:
     def document_ids(self) -> list[str]:
         return [r[0] for r in self.con.execute("SELECT id FROM documents ORDER BY ingested_at, id").fetchall()]
 
-    def documents(self, ids: Iterable[str] | None = None, with_sentences: bool = True) -> list[Document]:
-        """Documents by id (all when ``ids`` is None), in the order asked, with their sentences."""
+    def documents(self, ids: Iterable[str] | None = None, with_sentences: bool = True,
+                  max_sentences: int | None = None) -> list[Document]:
+        """Documents by id (all when ``ids`` is None), in the order asked, with their sentences.
+
+        ``max_sentences`` keeps only each document's first sentences: the sentence table is the biggest, and a
+        reader that needs only the lead (story assignment) then scans and builds a tenth of it.
+        """
         cols = "id, source, url, outlet, title, author, published, text, removed, flags"
         if ids is None:
             rows = self.con.execute(f"SELECT {cols} FROM documents ORDER BY ingested_at, id").fetchall()
@@ -204,9 +209,10 @@ class Store:
             rows.sort(key=lambda r: order[r[0]])
         sentences: dict[str, list[Sentence]] = {}
         if with_sentences and rows:
+            limit = "" if max_sentences is None else f"idx < {int(max_sentences)} AND "
             srows = self.con.execute(
                 "SELECT doc_id, idx, paragraph, start_char, end_char, text FROM sentences "
-                "WHERE doc_id IN (SELECT unnest(?)) ORDER BY doc_id, idx", [[r[0] for r in rows]]).fetchall()
+                f"WHERE {limit}doc_id IN (SELECT unnest(?)) ORDER BY doc_id, idx", [[r[0] for r in rows]]).fetchall()
             for doc_id, idx, par, start, end, text in srows:
                 sentences.setdefault(doc_id, []).append(Sentence(doc_id, idx, par, start, end, text))
         return [Document(id=r[0], source=r[1], url=r[2], outlet=r[3], title=r[4], author=r[5], published=r[6],
@@ -230,7 +236,7 @@ class Store:
         # one bulk statement over lists (executemany runs one INSERT per row: ~5 ms each, most of the feature time)
         with self.transaction() as con:
             con.execute(f"INSERT OR REPLACE INTO doc_features SELECT unnest(?::VARCHAR[]), '{_ident(name)}', "
-                        "unnest(?::BLOB[]), unnest(?::VARCHAR[])::JSON", [ids, blobs, payloads])
+                        "unnest(?::BLOB[]), unnest(?::VARCHAR[])", [ids, blobs, payloads])  # json.dumps output: no re-parse
 
     def features(self, name: str, ids: Iterable[str] | None = None) -> dict[str, tuple[bytes | None, Any]]:
         """``doc_id -> (blob, payload)`` for one feature."""
@@ -267,7 +273,7 @@ class Store:
                 con.execute(
                     "INSERT OR REPLACE INTO stories (id, title, start_date, end_date, key_entities, state) "
                     "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-                    "unnest(?::VARCHAR[])::JSON, unnest(?::VARCHAR[])::JSON",
+                    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",  # json.dumps output: DuckDB need not re-parse it
                     [[s.id for s, _ in stories], [s.title for s, _ in stories], [s.start for s, _ in stories],
                      [s.end for s, _ in stories], [json.dumps(list(s.key_entities)) for s, _ in stories],
                      [json.dumps(state) for _, state in stories]])
