@@ -4,15 +4,19 @@ Both sides get the same synthetic corpus: documents of Zipf-distributed words (n
 which a tenth are planted copies of another document (a third verbatim, a third with words swapped one in five,
 a third with sentences reordered and a few dropped). Measured per size:
 
-- ``crossread``: :func:`crossread.stages.reuse.candidate_pairs` in corpus mode — MinHash LSH over word shingles
-  plus random-hyperplane LSH over sentence vectors (the lexical vectors of ``Models(use_models=False)``, so the
-  run needs no encoder), including segmentation, signatures and vectors.
+- ``crossread``: :func:`crossread.stages.reuse.candidate_pairs` in corpus mode — MinHash LSH banding over word
+  shingles plus random-hyperplane LSH over sentence vectors (the lexical vectors of ``Models(use_models=False)``,
+  so the run needs no encoder), including segmentation, signatures and vectors.
+- ``story``: the whole reuse stage's pair step (:func:`crossread.stages.reuse.links`: candidates, sentence
+  alignment, relation) with the corpus taken as ONE story, the worst case of a story-bounded stage; recall = planted
+  copies reported as a link.
 - ``datasketch``: ``MinHash`` + ``MinHashLSH`` insert/query on the same shingles, same threshold and permutations.
 
 Reported: seconds, documents per second, peak resident memory (each method and size runs in its own process,
-so the peak is its own; it includes the interpreter and libraries), candidate pairs, recall of the planted copies. Cost should grow linearly with the corpus (docs/s roughly flat across sizes).
+so the peak is its own; it includes the interpreter and libraries), pairs, recall of the planted copies. Cost
+should grow linearly with the corpus (docs/s roughly flat across sizes).
 
-    .venv/bin/python benchmarks/reuse_speed.py                 # 1k, 5k, 20k documents
+    .venv/bin/python benchmarks/reuse_speed.py                 # 1k, 3k, 9k documents
     .venv/bin/python benchmarks/reuse_speed.py --sizes 500 2000
 """
 
@@ -76,6 +80,13 @@ def run_crossread(docs: list[Document], config: Config) -> set[tuple[int, int]]:
     return reuse.candidate_pairs(docs, table, config, exact_neighbours=False)
 
 
+def run_story(docs: list[Document], config: Config) -> set[tuple[int, int]]:
+    """The whole reuse stage's pair step on the corpus as one story: candidates, alignment and relation."""
+    docs = [segment.segment(d) for d in docs]
+    index = {d.id: i for i, d in enumerate(docs)}
+    return {(index[link.a], index[link.b]) for link in reuse.links(docs, config, Models(use_models=False))}
+
+
 def run_datasketch(docs: list[Document], config: Config) -> set[tuple[int, int]]:
     lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=config.minhash_perm)
     pairs: set[tuple[int, int]] = set()
@@ -93,7 +104,7 @@ def measure(method: str, n: int) -> dict[str, Any]:
     config = Config()
     docs, planted = corpus(n)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    fn = run_crossread if method == "crossread" else run_datasketch
+    fn = {"crossread": run_crossread, "story": run_story, "datasketch": run_datasketch}[method]
     t0 = time.perf_counter()
     pairs = fn(docs, config)
     secs = time.perf_counter() - t0
@@ -112,20 +123,21 @@ def child(method: str, n: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 9000])
     ap.add_argument("--one", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         print(json.dumps(measure(args.one[0], int(args.one[1]))))
         return
     config = Config()
-    print(f"{'docs':>7} | {'crossread s':>11} {'docs/s':>7} {'peak MB':>8} {'pairs':>7} {'recall':>6} | "
-          f"{'datasketch s':>12} {'docs/s':>7} {'peak MB':>8} {'pairs':>7} {'recall':>6}")
+    methods = ("crossread", "story", "datasketch")
+    print(f"{'':>7} | " + " | ".join(f"{m:<37}" for m in methods))
+    print(f"{'docs':>7} | " + " | ".join(f"{'s':>7} {'docs/s':>6} {'peak MB':>7} {'pairs':>6} {'recall':>6}"
+                                          for _ in methods))
     for n in args.sizes:
-        ours, base = child("crossread", n), child("datasketch", n)
-        print(f"{n:>7} | {ours['s']:>11.1f} {ours['docs_s']:>7.0f} {ours['peak_mb']:>8.0f} {ours['pairs']:>7} "
-              f"{ours['recall']:>6.3f} | {base['s']:>12.1f} {base['docs_s']:>7.0f} {base['peak_mb']:>8.0f} "
-              f"{base['pairs']:>7} {base['recall']:>6.3f}", flush=True)
+        rows = [child(m, n) for m in methods]
+        print(f"{n:>7} | " + " | ".join(f"{r['s']:>7.1f} {r['docs_s']:>6.0f} {r['peak_mb']:>7.0f} {r['pairs']:>6} "
+                                        f"{r['recall']:>6.3f}" for r in rows), flush=True)
     print(f"planted copies: 1/10 of the documents; shingles k={config.shingle_size}, {config.minhash_perm} "
           f"permutations, LSH threshold {config.lsh_threshold}; peak MB = process max RSS")
 

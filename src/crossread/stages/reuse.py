@@ -2,11 +2,12 @@
 
 How it works, per story:
 
-1. **Candidates** come from two indexes, never from all pairs of a corpus: MinHash LSH over word shingles
-   (datasketch ``MinHashLSH``; Broder 1997, ch. 3 of *Mining of Massive Datasets*) finds copies and near copies;
-   a sentence-embedding neighbour search finds paraphrase and spin, which share few exact shingles. Inside a story
-   the neighbour search is a blocked matrix product (bounded by the story's size); across a corpus
-   :func:`candidate_pairs` uses random-hyperplane LSH over the sentence vectors (Charikar 2002) instead.
+1. **Candidates** come from two indexes, never from all pairs: MinHash LSH banding over datasketch signatures of
+   word shingles (Broder 1997, ch. 3 of *Mining of Massive Datasets*) finds copies and near copies; a
+   sentence-embedding neighbour search finds paraphrase and spin, which share few exact shingles: a blocked matrix
+   product in stories of at most ``EXACT_MAX`` sentences, random-hyperplane LSH (Charikar 2002) above that and
+   across a corpus. Buckets are read through a sorted window, sentences keep their nearest few neighbours and
+   documents their ``TOP_K`` best partners, so cost grows linearly with the number of documents.
 2. **Alignment**: the sentences of a candidate pair are scored by embedding cosine plus a token-sort ratio
    (rapidfuzz) and matched one-to-one, best first.
 3. **Relation**: features of the aligned pairs (exact-match share, edit ratios, word-level substitution pattern
@@ -55,10 +56,12 @@ _WORD = re.compile(r"\w+")
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{12,})[\"“”«»]")
 
 
-def shingles(text: str, k: int) -> set[bytes]:
-    """The article's word ``k``-shingles, lower-cased (the units of MinHash and of exact Jaccard)."""
+@lru_cache(maxsize=2048)
+def shingles(text: str, k: int) -> frozenset[bytes]:
+    """The article's word ``k``-shingles, lower-cased (the units of MinHash and of exact Jaccard); cached, since
+    an article is compared with up to ``TOP_K`` others."""
     words = [w.lower() for w in _WORD.findall(text)]
-    return {" ".join(words[i:i + k]).encode() for i in range(max(1, len(words) - k + 1))}
+    return frozenset(" ".join(words[i:i + k]).encode() for i in range(max(1, len(words) - k + 1)))
 
 
 def signature(doc: Document, config: Config) -> bytes:
@@ -121,84 +124,189 @@ def sentence_table(docs: Sequence[Document], models: Any) -> SentenceTable:
 
 # ---------------------------------------------------------------------------------------------- candidates
 
+TOP_K = 10  # candidate partners kept per document: the reuse stage aligns at most ``TOP_K * n`` pairs
+SENTENCE_TOP_K = 4  # neighbours kept per sentence (from other documents)
+WINDOW = 12  # LSH: each item is paired with the next WINDOW items of its bucket (buckets sorted), so cost is linear
+EXACT_MAX = 3000  # sentences up to which story mode compares all sentence pairs (a bounded, constant cost)
+SENTENCE_BANDS = 16  # hyperplane LSH bands over sentence vectors
+SENTENCE_BITS = 12  # at least this many sign bits per band
+
 
 def candidate_pairs(docs: Sequence[Document], table: SentenceTable, config: Config, exact_neighbours: bool = True,
-                    signatures: Sequence[bytes] | None = None) -> set[tuple[int, int]]:
+                    signatures: Sequence[bytes] | None = None, top_k: int = TOP_K) -> set[tuple[int, int]]:
     """Index pairs ``(i, j)``, ``i < j``, of documents that may share text, from MinHash LSH and sentence neighbours.
+
+    Never all pairs: both indexes pair an item only with the next ``WINDOW`` items of its (sorted) bucket, each
+    sentence keeps its ``SENTENCE_TOP_K`` nearest neighbours, and each document its ``top_k`` best partners, so
+    the number of pairs the stage aligns is at most ``top_k`` per document whatever the story's size (a cluster
+    of many copies stays connected through the chain of windows, so its origin group is whole).
 
     Args:
         docs: the documents.
         table: their sentence embeddings (:func:`sentence_table`).
         config: ``minhash_perm``, ``shingle_size`` and ``lsh_threshold`` drive the LSH index.
-        exact_neighbours: ``True`` (a story) compares sentence vectors by a blocked matrix product, whose cost is
-            bounded by the story; ``False`` (a corpus) buckets them by random-hyperplane LSH, linear in sentences.
+        exact_neighbours: ``True`` (a story) compares sentence vectors by a blocked matrix product while the story
+            has at most ``EXACT_MAX`` sentences (bounded cost), random-hyperplane LSH above; ``False`` (a corpus)
+            always uses the LSH.
         signatures: stored ``minhash`` features, when at hand (else computed).
+        top_k: partners kept per document.
     """
-    pairs: set[tuple[int, int]] = set()
-    lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=config.minhash_perm,
-                     params=_lsh_params(config.lsh_threshold, config.minhash_perm))
-    for i, doc in enumerate(docs):
-        m = (minhash_from_signature(signatures[i], config) if signatures is not None else _minhash(doc.text, config))
-        for j in lsh.query(m):
-            pairs.add((j, i))
-        lsh.insert(i, m)
-    owner = np.repeat(np.arange(len(docs)), np.diff(table.offsets))
-    if exact_neighbours:
-        pairs |= _neighbours_exact(table.vectors, owner)
+    n = len(docs)
+    if n < 2:
+        return set()
+    sig = np.stack([np.frombuffer(signatures[i], dtype=np.uint64) if signatures is not None
+                    else _minhash(d.text, config).hashvalues.astype(np.uint64) for i, d in enumerate(docs)])
+    scores: dict[tuple[int, int], float] = {}
+    a, b = _minhash_pairs(sig, *_lsh_params(config.lsh_threshold, config.minhash_perm))
+    if len(a):
+        jac = (sig[a] == sig[b]).mean(axis=1)
+        for i, j, s in zip(a.tolist(), b.tolist(), jac.tolist()):
+            scores[(i, j)] = 1.0 + s  # a MinHash hit ranks above sentence neighbours
+    owner = np.repeat(np.arange(n), np.diff(table.offsets))
+    if exact_neighbours and len(table.vectors) <= EXACT_MAX:
+        sa, sb, sims = _neighbours_exact(table.vectors, owner)
     else:
-        pairs |= _neighbours_lsh(table.vectors, owner)
-    return pairs
+        sa, sb, sims = _neighbours_lsh(table.vectors, owner)
+    if len(sa):
+        s_lo, s_hi = np.minimum(sa, sb), np.maximum(sa, sb)
+        _, first = np.unique(s_lo * len(owner) + s_hi, return_index=True)  # each sentence pair once
+        da, db = owner[s_lo[first]], owner[s_hi[first]]
+        lo, hi = np.minimum(da, db), np.maximum(da, db)
+        sizes = np.diff(table.offsets)
+        share = 1.0 / np.maximum(1, np.minimum(sizes[lo], sizes[hi]))
+        for i, j, s in zip(lo.tolist(), hi.tolist(), share.tolist()):
+            scores[(i, j)] = scores.get((i, j), 0.0) + s
+    return _top_k(scores, top_k)
 
 
 @lru_cache(maxsize=8)
 def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """LSH bands and rows for a threshold, computed once: datasketch integrates for them on every new index,
-    which cost more than the rest of the reuse stage on small stories."""
+    """LSH bands and rows for a threshold (datasketch's optimum), computed once: datasketch integrates for them
+    on every new index, which cost more than the rest of the reuse stage on small stories."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return lsh.b, lsh.r
 
 
-def _neighbours_exact(vectors: np.ndarray, owner: np.ndarray, block: int = 2048) -> set[tuple[int, int]]:
-    pairs: set[tuple[int, int]] = set()
+def _window_pairs(keys: np.ndarray, tiebreak: np.ndarray, window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of rows with equal ``keys``: each row with the next ``window`` rows of its bucket, sorted by
+    ``tiebreak``. Buckets up to ``window + 1`` rows give all their pairs; larger ones a sorted window (linear)."""
+    order = np.lexsort((tiebreak, keys))
+    k = keys[order]
+    out_a, out_b = [], []
+    for d in range(1, min(window, len(order) - 1) + 1):
+        same = k[:-d] == k[d:]
+        if not same.any():
+            break  # no bucket has more than d rows
+        out_a.append(order[:-d][same])
+        out_b.append(order[d:][same])
+    if not out_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(out_a), np.concatenate(out_b)
+
+
+def _minhash_pairs(sig: np.ndarray, bands: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Document pairs that agree on a whole band of their MinHash signatures (LSH banding, Broder 1997), each
+    pair once, ``a < b``."""
+    codes: list[np.ndarray] = []
+    n = len(sig)
+    mix = np.random.default_rng(11).integers(1, 1 << 62, size=rows, dtype=np.uint64) | np.uint64(1)
+    for band in range(bands):
+        with np.errstate(over="ignore"):
+            keys = (sig[:, band * rows:(band + 1) * rows] * mix).sum(axis=1)
+        a, b = _window_pairs(keys, np.arange(n))
+        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+    u = _unique(np.concatenate(codes)) if codes else np.zeros(0, np.int64)
+    return u // n, u % n
+
+
+def _neighbours_exact(vectors: np.ndarray, owner: np.ndarray, block: int = 1024,
+                      k: int = SENTENCE_TOP_K) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each sentence's ``k`` nearest sentences of other documents with cosine >= ``NEIGHBOUR_MIN`` (all pairs of a
+    bounded set)."""
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    k = min(k, len(vectors) - 1)
     for start in range(0, len(vectors), block):
         sims = vectors[start:start + block] @ vectors.T
-        rows, cols = np.nonzero(sims >= NEIGHBOUR_MIN)
-        for r, c in zip(owner[rows + start], owner[cols]):
-            if r != c:
-                pairs.add((int(min(r, c)), int(max(r, c))))
-    return pairs
+        sims[owner[start:start + block, None] == owner[None, :]] = -1.0
+        if k <= 0:
+            break
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        val = np.take_along_axis(sims, top, axis=1)
+        rows, cols = np.nonzero(val >= NEIGHBOUR_MIN)
+        out.append((rows + start, top[rows, cols], val[rows, cols]))
+    if not out:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return tuple(np.concatenate(x) for x in zip(*out))  # type: ignore[return-value]
 
 
-def _neighbours_lsh(vectors: np.ndarray, owner: np.ndarray, bits: int = 12, bands: int = 16,
-                    max_bucket: int = 200) -> set[tuple[int, int]]:
-    """Random-hyperplane LSH: sentences sharing a band of sign bits are candidates (verified by cosine).
+def _neighbours_lsh(vectors: np.ndarray, owner: np.ndarray, bands: int = SENTENCE_BANDS, bits: int = SENTENCE_BITS,
+                    k: int = SENTENCE_TOP_K) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random-hyperplane LSH (Charikar 2002): sentences sharing a band of sign bits are paired within a sorted
+    window of their bucket, verified by cosine, and each keeps its ``k`` best neighbours.
 
-    Bits per band grow with log2 of the sentence count (at least ``bits``), so the expected bucket stays small
-    and the verification cost stays linear in the corpus.
+    Bits per band grow with log2 of the sentence count, so buckets stay small; a bucket that is still large
+    (sentences that all look alike) costs ``WINDOW`` comparisons per sentence, not its size squared.
     """
-    pairs: set[tuple[int, int]] = set()
-    if len(vectors) == 0:
-        return pairs
-    bits = max(bits, int(np.ceil(np.log2(max(1, len(vectors)) / 8))))
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    n = len(vectors)
+    if n < 2:
+        return empty
+    bits = max(bits, int(np.ceil(np.log2(n / 2))))
     rng = np.random.default_rng(7)
     planes = rng.standard_normal((vectors.shape[1], bits * bands)).astype(np.float32)
     weights = (1 << np.arange(bits)).astype(np.int64)
+    centred = vectors - vectors.mean(axis=0)  # the direction all sentences share would crowd them into few buckets
+    codes = []
     for band in range(bands):
-        keys = ((vectors @ planes[:, band * bits:(band + 1) * bits]) > 0).astype(np.int64) @ weights
-        order = np.argsort(keys, kind="stable")
-        bounds = np.flatnonzero(np.diff(keys[order])) + 1
-        for bucket in np.split(order, bounds):
-            if len(bucket) < 2 or len(bucket) > max_bucket:
-                continue
-            ob = owner[bucket]
-            if (ob == ob[0]).all():
-                continue  # sentences of one document only
-            sims = vectors[bucket] @ vectors[bucket].T
-            rows, cols = np.nonzero(sims >= NEIGHBOUR_MIN)
-            for r, c in zip(ob[rows], ob[cols]):
-                if r < c:
-                    pairs.add((int(r), int(c)))
-    return pairs
+        proj = centred @ planes[:, band * bits:(band + 1) * bits]
+        keys = (proj > 0).astype(np.int64) @ weights
+        a, b = _window_pairs(keys, proj[:, 0])  # within a bucket, order by one projection: near ones adjacent
+        keep = owner[a] != owner[b]
+        a, b = a[keep], b[keep]
+        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+    u = _unique(np.concatenate(codes))
+    a, b = u // n, u % n
+    sims = np.concatenate([np.einsum("ij,ij->i", vectors[a[i:i + 65536]], vectors[b[i:i + 65536]])
+                           for i in range(0, len(a), 65536)] or [np.zeros(0, np.float32)])
+    keep = sims >= NEIGHBOUR_MIN
+    a, b, sims = a[keep], b[keep], sims[keep]
+    # each sentence keeps its k best neighbours (a pair stays when either side keeps it)
+    both_a, both_b, both_s = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([sims, sims])
+    order = np.lexsort((-both_s, both_a))
+    rank = _rank_in_group(both_a[order])
+    sel = order[rank < k]
+    lo, hi = np.minimum(both_a[sel], both_b[sel]), np.maximum(both_a[sel], both_b[sel])
+    u, idx = np.unique(lo * n + hi, return_index=True)
+    return lo[idx], hi[idx], both_s[sel][idx]
+
+
+def _unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (by sorting: numpy's hash-based ``unique`` is slower on millions of int64)."""
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]] if len(x) else x
+
+
+def _rank_in_group(groups: np.ndarray) -> np.ndarray:
+    """Position of each row inside its run of equal values (``groups`` sorted)."""
+    if len(groups) == 0:
+        return np.zeros(0, np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
+    return np.arange(len(groups)) - np.repeat(starts, np.diff(np.r_[starts, len(groups)]))
+
+
+def _top_k(scores: dict[tuple[int, int], float], k: int) -> set[tuple[int, int]]:
+    """The pairs that are among the ``k`` best of either document (at most ``k`` per document)."""
+    if not scores:
+        return set()
+    pairs = np.array(list(scores), dtype=np.int64)
+    s = np.array(list(scores.values()))
+    a, b, ss = np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]], np.r_[s, s]
+    order = np.lexsort((-ss, a))
+    sel = order[_rank_in_group(a[order]) < k]
+    dropped = len(scores) - len({(min(x, y), max(x, y)) for x, y in zip(a[sel].tolist(), b[sel].tolist())})
+    if dropped:
+        log.debug("reuse candidates: %d of %d pairs beyond the top %d of both documents", dropped, len(scores), k)
+    return {(min(x, y), max(x, y)) for x, y in zip(a[sel].tolist(), b[sel].tolist())}
 
 
 # ----------------------------------------------------------------------------------------- alignment, features
