@@ -715,11 +715,15 @@ def _is_subject(ctx: _Ctx, m: Mention) -> bool:
     text = ctx.doc.text
     if re.match(r"(?:'s|’s|')", text[m.end:m.end + 2]):
         return False
+    sent_start = ctx.sents[ctx.sentence_of(m.start)][0]
+    if re.fullmatch(r"[\s\"“]*(?:(?:But|And|So|Then|Still|Yet|Now|Meanwhile|Later|However),?\s+)?",
+                    text[sent_start:m.start]) and re.match(r"\s*(?:,|\w)", text[m.end:m.end + 2]):
+        return True  # a name opening its sentence is its topic, whatever the parse made of a long sentence
     if ctx.parsed is not None:
         toks = [t for t in ctx.parsed if m.start <= t.idx < m.end]
-        if toks:  # the subject of a main clause or of a speech verb, not of a reported clause
+        if toks:  # the subject of a main clause (or its second verb) or of a speech verb, not of a reported clause
             return any((t.dep_ in ("nsubj", "nsubjpass") or t.dep_ == "appos" and t.head.dep_ == "nsubj")
-                       and (t.head.dep_ == "ROOT" or t.head.lower_ in CUE_WORDS) for t in toks)
+                       and (t.head.dep_ in ("ROOT", "conj") or t.head.lower_ in CUE_WORDS) for t in toks)
     before = text[max(0, m.start - 30):m.start]
     return not re.search(r"\b(?:from|by|with|to|of|about|for|on|at|against|and|than|whether|like)\s+"
                          r"(?:the\s+|President\s+|Mr\.\s+|Ms\.\s+|Mrs\.\s+)?$", before)
