@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from crossread.model import Document, ReuseLink
+from crossread.model import AlignedPair, Document, ReuseLink
 from crossread.outlets import load_outlets
 from crossread.stages import provenance
 
@@ -118,3 +118,43 @@ def test_origin_groups_union_copies_and_keep_independents_apart() -> None:
     groups = provenance.origins(links, docs)
     assert groups == (("a", "b", "c"), ("d",), ("e",))
     assert sorted(x for g in groups for x in g) == list("abcde")  # every article in exactly one group
+
+
+ORIGINAL = ["The storm forced the airport to close its main runway on Tuesday evening.",
+            "Officials said about two hundred flights were cancelled and many passengers slept in the terminal.",
+            "The company expects to start normal service again by the end of the week."]
+SPUN = ["The tempest compelled the airport to shut its principal runway on Tuesday evening.",
+        "Officials stated about two hundred flights were annulled and many travellers slept in the terminal.",
+        "The firm anticipates to commence normal service again by the conclusion of the week."]
+
+
+def _aligned(left: list[str], right: list[str]) -> tuple[AlignedPair, ...]:
+    return tuple(AlignedPair(i, i, 0, len(x), 0, len(y), x, y, 0.8) for i, (x, y) in enumerate(zip(left, right)))
+
+
+def _spun_link(a: str, b: str, left: list[str], right: list[str]) -> ReuseLink:
+    return dataclasses.replace(_link(a, b, "spun"), pairs=_aligned(left, right))
+
+
+def test_undated_spun_pair_the_side_with_rarer_swapped_words_is_the_copy() -> None:
+    """No dates, no spin scores: the word-for-word substitutions alone say which side was spun, either way round."""
+    a, b = _doc("a", " ".join(ORIGINAL)), _doc("b", " ".join(SPUN))
+    assert provenance.direction(_spun_link("a", "b", ORIGINAL, SPUN), a, b, {}) == "a"
+    a2, b2 = _doc("a", " ".join(SPUN)), _doc("b", " ".join(ORIGINAL))
+    assert provenance.direction(_spun_link("a", "b", SPUN, ORIGINAL), a2, b2, {}) == "b"
+    (out,) = provenance.refine([_spun_link("a", "b", ORIGINAL, SPUN)], [a, b], set(), {})
+    assert out.copied_from == "a" and out.relation == "spun"
+
+
+def test_substitution_votes_are_two_sided_for_two_spins_of_one_text() -> None:
+    """Each derivative has its own rare words: no side is the original, and direction stays open."""
+    other = [ORIGINAL[0].replace("storm", "gale").replace("close", "shutter"),
+             ORIGINAL[1].replace("cancelled", "scrapped").replace("passengers", "voyagers"),
+             SPUN[2]]
+    left = [SPUN[0], SPUN[1], ORIGINAL[2]]
+    va, vb = provenance.substitution_votes(_aligned(left, other))
+    assert va >= 1 and vb >= 1
+    va, vb = provenance.substitution_votes(_aligned(ORIGINAL, SPUN))
+    assert va >= 5 and vb <= 1
+    a, b = _doc("a"), _doc("b")
+    assert provenance.direction(_spun_link("a", "b", left, other), a, b, {}) is None

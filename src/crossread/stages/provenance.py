@@ -3,7 +3,8 @@
 Used by :mod:`crossread.stages.reuse` after the pair relations are known:
 
 - :func:`refine` turns undirected links into directed ones. Publication dates decide first; without them the text
-  decides: the spun (garbled) side is the copy, an article that names the other's outlet copied it, and a shorter
+  decides: the spun (garbled) side is the copy (the side whose word-for-word substitutions are the rarer words,
+  else the one with the higher reference-free spin score), an article that names the other's outlet copied it, and a shorter
   article mostly contained in a longer one is the copy. Two derivatives of one text (both spun, or a spun copy and
   a clean rewrite, or two copies of a third article in the story) become ``shared_source``.
 - :func:`attributions` finds the external sources an article credits ("according to Reuters", "the Times
@@ -17,11 +18,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
 from scipy.cluster.hierarchy import DisjointSet
 
-from ..model import Document, ReuseLink
+from ..model import AlignedPair, Document, ReuseLink
 
 COPY_RELATIONS = frozenset({"verbatim", "near_copy", "spun", "paraphrase"})
 # Words that make a capitalised name an outlet rather than a person ("the Times reported" vs "Mr. Kirby reported").
@@ -41,6 +44,43 @@ _CUES = [re.compile(p) for p in (
     r"\b[Rr]eported\s+by\s+" + _NAME,
     _NAME + r"\s+(?:reported|reports|has reported|said in a report|quoted)\b",
 )]
+
+
+_WORD = re.compile(r"\w+")
+ZIPF_GAP = 0.5  # Zipf difference from which one of two swapped words is the rarer one (a factor of ~3 in frequency)
+
+
+@lru_cache(maxsize=100_000)
+def _zipf(word: str) -> float:
+    """General English word frequency (``wordfreq``, Zipf scale); 0 when wordfreq is missing (no signal)."""
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:
+        return 0.0
+    return zipf_frequency(word, "en")
+
+
+def substitution_votes(pairs: Sequence[AlignedPair]) -> tuple[int, int]:
+    """Word-for-word substitutions in aligned sentences, counted by which side holds the more common word.
+
+    Returns ``(a_commoner, b_commoner)``. A synonym spinner swaps common words for rarer ones, so in a spun copy
+    the original holds the commoner word almost every time (one-sided votes), while two texts spun or rewritten
+    from a third one each have their own rare words (votes on both sides).
+    """
+    va = vb = 0
+    for p in pairs:
+        wa = [w.lower() for w in _WORD.findall(p.a_text)]
+        wb = [w.lower() for w in _WORD.findall(p.b_text)]
+        for op in Levenshtein.opcodes(wa, wb):
+            if op.tag != "replace" or op.src_end - op.src_start != op.dest_end - op.dest_start:
+                continue
+            for x, y in zip(wa[op.src_start:op.src_end], wb[op.dest_start:op.dest_end]):
+                za, zb = _zipf(x), _zipf(y)
+                if za - zb >= ZIPF_GAP:
+                    va += 1
+                elif zb - za >= ZIPF_GAP:
+                    vb += 1
+    return va, vb
 
 
 def _is_outlet(name: str, outlets: Any) -> bool:
@@ -106,6 +146,10 @@ def direction(link: ReuseLink, a: Document, b: Document, spin_scores: dict[str, 
     da, db = _date(a), _date(b)
     if da and db and da != db:
         return a.id if da < db else b.id
+    if link.relation == "spun":
+        va, vb = substitution_votes(link.pairs)
+        if max(va, vb) >= 3 and max(va, vb) >= 3 * min(va, vb):
+            return a.id if va > vb else b.id  # the side whose swapped words are the rarer ones is the spun copy
     sa, sb = spin_scores.get(a.id, 0.0), spin_scores.get(b.id, 0.0)
     if link.relation == "spun" and abs(sa - sb) > 0.5 * max(sa, sb, 1e-9) and max(sa, sb) > 0:
         return b.id if sa > sb else a.id
