@@ -149,8 +149,9 @@ def annotate(store: Store, config: Config, models: Models, progress: Progress | 
             continue
         task = progress.task(f"annotate: {name}", total=len(missing))
         fn = _feature_fn(name, config, models)
-        for i in range(0, len(missing), config.batch_size):
-            docs = store.documents(missing[i:i + config.batch_size])
+        chunk = max(config.batch_size, getattr(engine, "chunk_size", 0))  # Ray Data wants big calls
+        for i in range(0, len(missing), chunk):
+            docs = store.documents(missing[i:i + chunk])
             rows = engine.map_batches(fn, docs, batch_size=64)
             store.put_features(name, rows)
             progress.advance(task, len(docs))

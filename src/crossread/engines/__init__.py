@@ -16,6 +16,10 @@ R = TypeVar("R")
 
 
 class Engine(Protocol):
+    #: articles a caller should hand to one ``map_batches`` call (0: no preference, the caller's batch size):
+    #: a Ray Data pipeline costs about a second to set up, so it wants thousands of articles per call
+    chunk_size: int
+
     def map_batches(self, fn: Callable[[list[T]], list[R]], items: Sequence[T], batch_size: int = 64) -> list[R]:
         """Apply ``fn`` to consecutive batches of ``items`` and return the concatenated results, in order."""
         ...

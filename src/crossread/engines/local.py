@@ -13,6 +13,7 @@ class LocalEngine:
     """Runs each batch in this process, in order."""
 
     name = "local"
+    chunk_size = 0  # no per-call cost: any chunk size
 
     def map_batches(self, fn: Callable[[list[T]], list[R]], items: Sequence[T], batch_size: int = 64) -> list[R]:
         out: list[R] = []

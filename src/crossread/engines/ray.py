@@ -1,15 +1,21 @@
 """The Ray Data engine: per-article batches mapped over a Ray cluster (or Ray started on this machine).
 
-Optional: ``pip install crossread[ray]`` (``ray[data]``). The work is a Ray Data pipeline,
-``from_items -> map_batches -> iter_batches``: Ray Data schedules the batches, streams them with back-pressure
-and runs them on a pool of long-lived actors, so a batch function's lazily loaded models (spaCy, the sentence
-encoder) load once per actor, not once per batch. Results come back in input order, as with the local engine.
+Optional: ``pip install crossread[ray]`` (``ray[data]``). Each call is a Ray Data pipeline,
+``from_items -> map_batches -> iter_batches``, whose rows are whole batches (one row per batch, so Ray Data moves a
+few large objects, not one per article). The batch function runs as Ray Data *tasks* in Ray's long-lived worker
+processes, not in an actor pool: an actor pool is started anew by every pipeline (seconds of start-up per call),
+while the worker processes stay up for the whole run. The function is put in the object store once per engine
+and kept by every worker process after its first use (``_FUNCTIONS``), so its lazily loaded models (spaCy, the
+sentence encoder) load once per worker and run, not once per batch. The engine warms the workers when it starts,
+so the first call does not pay for their imports. Results come back in input order, as with the local engine.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -19,6 +25,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# In each Ray worker process: batch functions already fetched from the object store, by object id (a few per run).
+_FUNCTIONS: OrderedDict[str, Callable[[list[Any]], list[Any]]] = OrderedDict()
+_MAX_FUNCTIONS = 8
 
 
 def _import_ray() -> Any:
@@ -31,21 +41,40 @@ def _import_ray() -> Any:
     return ray
 
 
-class _Apply:
-    """Ray Data actor: unpickles the batch function once, then applies it to every batch it is given."""
+def _function(holder: list[Any]) -> Callable[[list[Any]], list[Any]]:
+    """The batch function behind ``holder[0]`` (an object ref: nested in a list, so Ray does not resolve it per task)."""
+    import ray
 
-    def __init__(self, fn: Callable[[list[Any]], list[Any]]) -> None:
-        self.fn = fn
+    ref = holder[0]
+    key = ref.hex()
+    fn = _FUNCTIONS.get(key)
+    if fn is None:
+        fn = _FUNCTIONS[key] = ray.get(ref)
+        while len(_FUNCTIONS) > _MAX_FUNCTIONS:
+            _FUNCTIONS.popitem(last=False)
+    return fn
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        import numpy as np
 
-        results = self.fn(list(batch["item"]))
-        if len(results) != len(batch["item"]):
-            raise ValueError(f"batch function returned {len(results)} results for {len(batch['item'])} items")
-        out = np.empty(len(results), dtype=object)
-        out[:] = results
-        return {"i": batch["i"], "result": out}
+def _apply(rows: dict[str, Any], holder: list[Any]) -> dict[str, Any]:
+    """Ray Data task body: apply the batch function to every batch (row) of a block."""
+    import numpy as np
+
+    fn = _function(holder)
+    results = []
+    for packed in rows["batch"]:
+        batch = pickle.loads(packed)
+        out = fn(batch)
+        if len(out) != len(batch):
+            raise ValueError(f"batch function returned {len(out)} results for {len(batch)} items")
+        results.append(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    return {"i": rows["i"], "result": np.array(results, dtype=object)}
+
+
+def _warm(rows: dict[str, Any]) -> dict[str, Any]:
+    """Imports what a crossread batch function needs, once per worker process (at engine start)."""
+    import crossread.pipeline  # noqa: F401
+
+    return rows
 
 
 class RayEngine:
@@ -54,12 +83,14 @@ class RayEngine:
     Args:
         address: a Ray cluster address (``ray://host:10001`` or ``auto``); ``None`` starts Ray on this machine
             (or reuses the Ray already initialised in this process).
-        concurrency: actors in the pool; defaults to the CPUs Ray reports (at least 1).
+        concurrency: tasks run at once; defaults to the CPUs Ray reports (at least 1).
+        warm: run a tiny pipeline at start so every worker process has imported crossread before real work.
     """
 
     name = "ray"
+    chunk_size = 8192  # a pipeline costs ~1 s to plan and start: give it thousands of articles per call
 
-    def __init__(self, address: str | None = None, concurrency: int | None = None) -> None:
+    def __init__(self, address: str | None = None, concurrency: int | None = None, warm: bool = True) -> None:
         self.ray = _import_ray()
         if not self.ray.is_initialized():
             os.environ.setdefault("RAY_DEDUP_LOGS", "0")
@@ -70,18 +101,32 @@ class RayEngine:
         ctx = self.ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
         ctx.enable_progress_bars = False
+        self._refs: dict[int, tuple[Callable[..., Any], Any]] = {}  # id(fn) -> (fn, its object ref), per engine
+        if warm:
+            n = self.concurrency * 2
+            self.ray.data.range(n, override_num_blocks=n).map_batches(_warm, concurrency=self.concurrency).materialize()
+
+    def _ref(self, fn: Callable[..., Any]) -> Any:
+        """The object ref of ``fn``, put in the object store once (the entry keeps ``fn`` alive, so ids stay unique)."""
+        entry = self._refs.get(id(fn))
+        if entry is None or entry[0] is not fn:
+            entry = self._refs[id(fn)] = (fn, self.ray.put(fn))
+        return entry[1]
 
     def map_batches(self, fn: Callable[[list[T]], list[R]], items: Sequence[T], batch_size: int = 64) -> list[R]:
         """Apply ``fn`` to consecutive batches of ``items`` on Ray Data; the concatenated results, in order."""
         if not items:
             return []
-        n_blocks = max(1, min(len(items) // max(1, batch_size), self.concurrency * 4))
-        ds = self.ray.data.from_items([{"i": i, "item": it} for i, it in enumerate(items)],
-                                      override_num_blocks=n_blocks)
-        ds = ds.map_batches(_Apply, fn_constructor_args=(fn,), batch_size=batch_size, batch_format="numpy",
-                            concurrency=min(self.concurrency, n_blocks), zero_copy_batch=True)
-        out: list[Any] = [None] * len(items)
-        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            for i, r in zip(batch["i"], batch["result"]):
-                out[int(i)] = r
-        return out
+        # batches travel pickled (one bytes value per batch): Ray Data stores bytes as an Arrow binary column as
+        # is, where Python objects would first fail an Arrow conversion, then be pickled one by one
+        batches = [pickle.dumps(list(items[i:i + batch_size]), protocol=pickle.HIGHEST_PROTOCOL)
+                   for i in range(0, len(items), batch_size)]
+        ds = self.ray.data.from_items([{"i": n, "batch": b} for n, b in enumerate(batches)],
+                                      override_num_blocks=len(batches))
+        ds = ds.map_batches(_apply, fn_args=([self._ref(fn)],), batch_size=None, batch_format="numpy",
+                            concurrency=min(self.concurrency, len(batches)), zero_copy_batch=True)
+        out: list[Any] = [None] * len(batches)
+        for block in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            for i, result in zip(block["i"], block["result"]):
+                out[int(i)] = result
+        return [r for result in out for r in pickle.loads(result)]
