@@ -19,8 +19,11 @@ Run: ``python benchmarks/claims_eval.py [--split dev|test|all] [--no-models]``
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
+import os
+import pickle
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -55,7 +58,27 @@ def story_texts(story: str, shared: Path = SHARED) -> list[tuple[str, str]] | No
 
 
 def prepare(story: str, models: Any, shared: Path = SHARED) -> dict[str, Any] | None:
-    """Units, figures and origins of one story (annotated once, shared by every claim on it)."""
+    """Units, figures and origins of one story (annotated once, shared by every claim on it).
+
+    With ``CROSSREAD_BENCH_CACHE`` set to a directory, the result is pickled there per story and encoder, so
+    repeated runs while developing skip the annotation (never set in the gate).
+    """
+    cache_dir = os.environ.get("CROSSREAD_BENCH_CACHE")
+    if cache_dir:
+        key = hashlib.sha1(f"{story}:{models.encoder_name}:{shared}".encode()).hexdigest()[:16]
+        path = Path(cache_dir) / f"claims-prep-{key}.pkl"
+        if path.exists():
+            with path.open("rb") as fh:
+                return pickle.load(fh)  # noqa: S301 - our own cache file
+        prep = _prepare(story, models, shared)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            pickle.dump(prep, fh)
+        return prep
+    return _prepare(story, models, shared)
+
+
+def _prepare(story: str, models: Any, shared: Path = SHARED) -> dict[str, Any] | None:
     from story_support import make_docs
     from story_support import story as run_story
 

@@ -158,7 +158,8 @@ def test_claims_degrade_when_the_verifier_fails(monkeypatch, models, caplog) -> 
 def test_decide_rules() -> None:
     th = claims.LEXICAL_THRESHOLDS
     a, b = claims.Unit("a", 0, 0, 10, "x"), claims.Unit("b", 0, 0, 10, "y")
-    assert claims._decide("silent", th.support + 0.01, th, {}, a, b) == "supports"
+    assert claims._decide("silent", th.duplicate + 0.01, th, {}, a, b) == "supports"  # a near-copy
+    assert claims._decide("supports", th.support, th, {}, a, b, off_event=True) == "silent"
     assert claims._decide("silent", th.candidate - 0.01, th, {}, a, b) == "silent"
     assert claims._decide("contradicts", th.candidate + 0.01, th, {}, a, b) == "contradicts"
     assert claims._decide("contradicts", th.candidate - 0.05, th, {}, a, b) == "mentions"

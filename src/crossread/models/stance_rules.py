@@ -152,3 +152,77 @@ def adjust(claim: str, sentence: str, label: Label, score: float) -> tuple[Label
     if label == "supports" and hedged(claim, sentence):
         return "mentions", score
     return label, score
+
+
+# --- relevance: is an article about the claim's event at all? ---------------------------------------------------
+
+CALENDAR = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december""".split())
+_NUMERIC = re.compile(r"\d+(?:[.,]\d+)*")
+COMMON_ZIPF = 4.5  # a sentence-initial capitalised word this frequent in English is an ordinary word, not a name
+
+
+def participants(claim: str) -> list[tuple[str, ...]]:
+    """The claim's named participants: runs of capitalised words ("Hasim Rahman", "European Union").
+
+    Dates are details, not participants (see :func:`missing_details`); a sentence-initial capital counts only when
+    the word is rare in English or starts a longer name ("Emmanuel Macron said", not "Assistant general manager").
+    """
+    toks = _tokens(claim)
+    chunks: list[tuple[str, ...]] = []
+    cur: list[str] = []
+    for i, tok in enumerate(toks + ["."]):
+        is_name = i < len(toks) and _kind(tok, i == 0) == "name" and tok.lower() not in CALENDAR
+        if is_name and i == 0 and not (len(toks) > 1 and toks[1][:1].isupper()) and _common(tok):
+            is_name = False
+        if is_name:
+            cur.append(_norm(tok))
+        elif cur:
+            chunks.append(tuple(cur))
+            cur = []
+    return chunks
+
+
+def _common(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word.lower(), "en") >= COMMON_ZIPF
+
+
+def named_in(chunk: tuple[str, ...], words: set[str]) -> bool:
+    """Is a participant named among ``words`` (an article's normalised words)? Any of its distinctive words will
+    do ("Macron" for "Emmanuel Macron"), spelled alike or garbled by a letter or two ("Marcone")."""
+    from rapidfuzz import process
+    from rapidfuzz.fuzz import ratio
+
+    keys = [w for w in chunk if len(w) > 2 and not _common(w)] or list(chunk)
+    for w in keys:
+        if w in words:
+            return True
+        if len(w) >= 5 and process.extractOne(w, words, scorer=ratio, score_cutoff=75) is not None:
+            return True
+    return False
+
+
+def absent_participants(claim: str, words: set[str]) -> int:
+    """How many of the claim's participants an article never names (``words``: its normalised words)."""
+    return sum(not named_in(c, words) for c in participants(claim))
+
+
+def words_of(text: str) -> set[str]:
+    """Normalised words of a text, for :func:`absent_participants`."""
+    return {_norm(t) for t in _tokens(text)}
+
+
+def missing_details(claim: str, sentence: str) -> list[str]:
+    """Numbers and calendar words of the claim that the sentence does not state ("on Monday", "23 pirates").
+
+    A sentence that leaves out a claim's detail does not confirm it: it can mention the claim, not support it.
+    """
+    have = {_norm(t) for t in _tokens(sentence)}
+    out = []
+    for i, tok in enumerate(_tokens(claim)):
+        n = _norm(tok)
+        if (_NUMERIC.fullmatch(n) or tok.lower() in NUMBER_WORDS or n in CALENDAR) and n not in have:
+            out.append(n)
+    return out

@@ -32,6 +32,7 @@ import numpy as np
 from scipy.cluster.hierarchy import DisjointSet
 
 from ..model import Claim, ClaimSource, Document, Figure, Quote, StoryAnalysis
+from ..models import stance_rules as rules
 from . import contradictions as contra
 from .figures import origin_map, same_quantity, values_conflict
 
@@ -352,11 +353,13 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
             best[u.doc_id] = k
     pairs = [(d, k) for d, k in best.items() if scores[k] >= th.candidate]
     verdicts = dict(zip(pairs, _verify([(text, all_units[k].text) for _, k in pairs], models))) if pairs else {}
+    words = doc_words(all_units)
     for d, k in best.items():
         u, score = all_units[k], float(scores[k])
         label = "silent"
         if (d, k) in verdicts:
-            label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u, p=verdicts[(d, k)][1])
+            label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u, p=verdicts[(d, k)][1],
+                            off_event=off_event(text, words[d]))
         if label != "contradicts" and quote and any(reports_speech(speaker, quote, x.text)
                                                     for x in all_units if x.doc_id == d):
             label = "supports"
@@ -420,10 +423,17 @@ _VERIFIER_BROKEN = False
 
 
 def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b: Unit,
-            same_speaker: bool = False, p: float = 1.0) -> str:
+            same_speaker: bool = False, p: float = 1.0, off_event: bool = False) -> str:
     """Combine the verifier's label (with its probability ``p``) with the retrieval score, the speakers both
-    report, and their figures. A sentence only loosely related to the claim (below the midpoint of the
-    thresholds) counts as support only when the verifier is sure of it; else it merely mentions the topic."""
+    report, and their figures.
+
+    Relevance first: an article that never names one of the claim's participants (``off_event``, see
+    :func:`off_event`) reports another event of the same kind ("fired O'Brien" for "fired Cheeks"): silent.
+    A sentence only loosely related to the claim (below the midpoint of the thresholds) counts as support only
+    when the verifier is sure of it; a near-copy (``duplicate`` cosine) counts even when the verifier hesitates;
+    a sentence that leaves out the claim's numbers or dates can mention it, not confirm it."""
+    if off_event:
+        return "silent"
     fa, fb = figures.get((a.doc_id, a.sentence), []), figures.get((b.doc_id, b.sentence), [])
     if any(same_quantity(x, y) and values_conflict(x, y) for x in fa for y in fb):
         return "contradicts"
@@ -434,11 +444,32 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     mid = (th.candidate + th.support) / 2
     if label == "supports" and score < mid and p < SURE_SUPPORT and not same_speaker:
         return "mentions"
-    if label == "supports" or score >= th.support or (same_speaker and score >= th.candidate):
-        return "supports"
+    if label == "supports" or score >= th.duplicate or (same_speaker and score >= th.candidate):
+        return "mentions" if rules.missing_details(a.text, b.text) and not same_speaker else "supports"
     if label == "silent" and score < mid:
         return "silent"
     return "mentions"
+
+
+def off_event(claim: str, words: set[str]) -> bool:
+    """Is an article (``words``: its normalised words) about another event than the claim?
+
+    True when it never names one of the claim's participants (two, when the claim names four or more): an
+    article on the same event names who did what to whom, if only in another sentence.
+    """
+    parts = rules.participants(claim)
+    if not parts:
+        return False
+    missing = sum(not rules.named_in(c, words) for c in parts)
+    return missing >= (2 if len(parts) >= 4 else 1)
+
+
+def doc_words(all_units: list[Unit]) -> dict[str, set[str]]:
+    """doc id -> normalised words of its units (what :func:`off_event` reads)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for u in all_units:
+        out[u.doc_id] |= rules.words_of(u.text)
+    return out
 
 
 def _dates_differ(fa: list[Figure], fb: list[Figure]) -> bool:
