@@ -421,6 +421,8 @@ def _is_cue(ctx: _Ctx, w: re.Match) -> bool:
     text = ctx.doc.text
     if word[0].isupper() and text[ctx.sents[ctx.sentence_of(w.start())][0]:w.start()].strip(" \t\"'“‘«(—–-"):
         return False
+    if re.search(r"(?:^|[(\s])[Tt]hat\s+$", text[max(0, w.start() - 6):w.start()]) and text[w.end():w.end() + 1] == ",":
+        return False  # the idiom "That said, …"
     tok = ctx.token_at(w.start())
     return tok is None or tok.pos_ not in ("NOUN", "PROPN", "ADJ", "NUM")
 
@@ -690,12 +692,21 @@ def _antecedent(ctx: _Ctx, want: str, pos: int, last: tuple[str, int, int, int] 
         if gender and _gender(ctx, m.text) not in (None, gender):
             continue
         fallback = fallback or m
+        if last is not None and last[1] > m.end and ctx.para_of(pos) - last[3] <= 2 and _looks_named(last[0]) and \
+                not (gender and _gender(ctx, last[0]) not in (None, gender)):
+            break  # the last quoted speaker is more recent than any subject left to look at
         if _is_subject(ctx, m):
             return _named(ctx, m)
     if last is not None and ctx.para_of(pos) - last[3] <= 2 and \
             not (gender and _gender(ctx, last[0]) not in (None, gender)):
         return last[0], (last[1], last[2])
     return _named(ctx, fallback) if fallback else (None, None)
+
+
+def _looks_named(s: str) -> bool:
+    """A proper name ("D’Souza", "Alan Garten"), not a description ("a reporter", "The source") or a pronoun."""
+    return bool(re.fullmatch(r"(?:[A-Z][\w.’'-]*\s+){0,4}[A-Z][\w’'-]+", s)) and \
+        s.split()[0].lower() not in ("the", "a", "an", "that", "this", "it", "he", "she", "they", "we", "i")
 
 
 _TITLE_GENDER = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "dame": "f", "lord": "m", "lady": "f"}
@@ -706,6 +717,11 @@ def _gender(ctx: _Ctx, name: str) -> str | None:
     toks = ents.name_tokens(name)
     if not toks:
         return None
+    surname = name.split()[-1]
+    firsts = {ents.name_tokens(m.text)[0] for m in ctx.mentions if m.label == "PERSON" and
+              len(ents.name_tokens(m.text)) >= 2 and ents.name_tokens(m.text)[-1] == surname}
+    if len(firsts) > 1:
+        return None  # "Mrs. Schlafly" and her son "John Schlafly": the title does not say which one
     seen = {_TITLE_GENDER[t.lower()] for t in re.findall(rf"\b(Mr|Mrs|Ms|Miss|Sir|Dame|Lord|Lady)\.?\s+(?:[A-Z][\w.'’-]*\s+)?"
                                                         rf"{re.escape(name.split()[-1])}\b", ctx.doc.text)}
     return seen.pop() if len(seen) == 1 else None
