@@ -188,6 +188,11 @@ def _fix_headline_names(text: str, found: list[Mention]) -> list[Mention]:
 _AGE_AFTER = re.compile(r",\s*\d{1,3},")  # "Leena Okafor, 14, won": an age apposition names a person
 _PERSON_BEFORE = re.compile(r"\b(?:counterpart|colleague|wife|husband|son|daughter|brother|sister|father|mother|"
                             r"coach|deputy|aide|adviser|advisor|successor|predecessor|rival|opponent),\s*$")
+# a person's job or title right before a name ("Former Hewlett-Packard CEO Carly Fiorina", "strategist Al Cardenas")
+_ROLE_BEFORE = re.compile(r"\b(?i:ceo|chief|spokesman|spokeswoman|strategist|professor|analyst|candidate|host|"
+                          r"author|activist|lawyer|attorney|actress|actor|singer|reporter|columnist|economist|"
+                          r"pollster|consultant|commentator|founder|executive|senator|governor|mayor|chairman|"
+                          r"chairwoman|director|judge|pastor|rabbi|bishop|sheriff|detective|student|nominee)\s+$")
 _SPEECH_AFTER = re.compile(r"\s+(?:said|says|told|added|warned|asked|replied|wrote)\b")
 _SPEECH_BEFORE = re.compile(r"\b(?:said|says|told|added|warned|asked|replied|wrote)\s+$")
 
@@ -195,8 +200,8 @@ _SPEECH_BEFORE = re.compile(r"\b(?:said|says|told|added|warned|asked|replied|wro
 def _retype_people(text: str, found: list[Mention]) -> list[Mention]:
     """Small NER models call an unfamiliar full name a place or an organisation ("Leena Okafor" as GPE). A
     multi-word non-person mention without organisation or place words becomes PERSON when the article treats it
-    as a person: an age apposition right after it, or its last word standing alone as the subject of a speech
-    verb later in the article ("Okafor said")."""
+    as a person: an age apposition right after it, a job or title right before it ("CEO Carly Fiorina"), or its
+    last word standing alone as the subject of a speech verb later in the article ("Okafor said")."""
     out = []
     for m in found:
         words = m.text.split()
@@ -209,7 +214,8 @@ def _retype_people(text: str, found: list[Mention]) -> list[Mention]:
         alone = re.compile(rf"(?<![\w’'-] )\b{re.escape(last)}\b(?! [A-Z])")  # not part of a longer name
         speaks = any(_SPEECH_AFTER.match(text, a.end()) or _SPEECH_BEFORE.search(text[max(0, a.start() - 12):a.start()])
                      for a in alone.finditer(text, m.end))
-        if _AGE_AFTER.match(text, m.end) or speaks or _PERSON_BEFORE.search(text[max(0, m.start - 30):m.start]):
+        before = text[max(0, m.start - 30):m.start]
+        if _AGE_AFTER.match(text, m.end) or speaks or _PERSON_BEFORE.search(before) or _ROLE_BEFORE.search(before):
             m = replace(m, label="PERSON")
         out.append(m)
     return out

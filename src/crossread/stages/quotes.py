@@ -655,7 +655,8 @@ def _resolve_speaker(ctx: _Ctx, surface: str, span: tuple[int, int] | None,
         return _antecedent(ctx, PRONOUNS[low], span[0], last, {"he": "m", "she": "f"}.get(low))
     m = _mention_covering(ctx, *span)
     if m is not None and m.label == "ROLE" and ents.role_key(m.text) not in ctx.roles and \
-            re.match(r"[Tt]he\s", m.text):
+            (re.match(r"[Tt]he\s", m.text) or
+             re.search(r"\b[Tt]he\s+(?:[\w-]+\s+){1,3}$", ctx.doc.text[max(0, m.start - 50):m.start])):
         # "the Florida senator said": a definite description no apposition here binds points back to the
         # person the article is talking about; the role text stays the answer when there is no such person
         found = _antecedent(ctx, "PERSON", span[0], last)
