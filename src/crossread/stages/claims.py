@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy.cluster.hierarchy import DisjointSet
 
-from ..model import Claim, ClaimSource, Document, Figure, Quote, StoryAnalysis
+from ..model import Claim, ClaimSource, Document, Figure, Quote, ReuseLink, StoryAnalysis
 from ..models import stance_rules as rules
 from . import contradictions as contra
 from .figures import origin_map, same_quantity, values_conflict
@@ -42,6 +42,8 @@ MIN_WORDS, MAX_WORDS = 6, 90
 SAME_SPEECH_OVERLAP = 0.35  # content-word overlap two reports of one speaker need to count as one statement
 SPEECH_OVERLAP = 0.6  # share of a quote's content words a paraphrase naming the speaker must keep
 SURE_SUPPORT = 0.8  # verifier probability a loosely related sentence needs to count as support
+TOP_K = 64  # nearest units of other articles each unit (or quote) retrieves: bounds the verifier calls per claim
+BLOCK = 512  # query rows per block of the retrieval matrix product
 MAX_CLAIMS_PER_DOC = 6  # single-source claims kept per article (ranked); multi-source claims are all kept
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 _BOILERPLATE = re.compile(r"(?i)\b(share this|leave a (reply|comment)|related articles|source link|back to top|"
@@ -151,7 +153,7 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
         figures[(f.doc_id, f.sentence)].append(f)
     origins = _origins(analysis, ctx, docs)
     claims = align(all_units, analysis.quotes, analysis.quote_groups, figures, origins, ctx.models,
-                   analysis.story.id, ctx.outlets, analysis.entities)
+                   analysis.story.id, ctx.outlets, analysis.entities, analysis.reuse)
     extra = dict(analysis.extra)
     extra["contradictions"] = contra.find(analysis, ctx, claims, figures)
     flags = dict(extra.get("doc_flags", {}))
@@ -187,42 +189,36 @@ def _origins(analysis: StoryAnalysis, ctx: Any, docs: dict[str, Document]) -> di
 
 def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_groups: Any,
           figures: dict[tuple[str, int | None], list[Figure]], origins: dict[str, str], models: Any,
-          story_id: str | None = None, outlets: Any = None, entities: Any = ()) -> list[Claim]:
-    """Cluster units into claims and decide every article's stance on each; see the module docstring."""
+          story_id: str | None = None, outlets: Any = None, entities: Any = (),
+          links: tuple[ReuseLink, ...] = ()) -> list[Claim]:
+    """Cluster units into claims and decide every article's stance on each; see the module docstring.
+
+    Cost stays linear in the story's units: each unit retrieves its ``TOP_K`` nearest units of other articles
+    (a blocked matrix product, never a units-by-units matrix in memory), so each claim verifies at most
+    ``TOP_K`` candidates, and every text is embedded once however many claims it is verified against.
+    """
     if not all_units:
         return []
     th = thresholds(models)
+    models = _MemoEmbed(models)
     doc_ids = sorted({u.doc_id for u in all_units})
     by_doc = {d: [i for i, u in enumerate(all_units) if u.doc_id == d] for d in doc_ids}
     qclaims = _quote_claims(all_units, quotes, quote_groups)
     texts = [u.text for u in all_units] + [q[0] for q in qclaims]
     vecs = models.embed(texts)
     uvecs, qvecs = vecs[:len(all_units)], vecs[len(all_units):]
-    sims = uvecs @ uvecs.T  # bounded by the story's size
-    best = {d: (idx, np.argmax(sims[:, idx], axis=1), np.max(sims[:, idx], axis=1)) for d, idx in by_doc.items()}
-
-    def candidates(row: np.ndarray, own: set[str], i: int | None) -> dict[str, tuple[int, float]]:
-        out = {}
-        for d, idx in by_doc.items():
-            if d in own:
-                continue
-            if i is not None:
-                k, score = int(best[d][1][i]), float(best[d][2][i])
-            else:
-                sub = row[idx]
-                k, score = int(np.argmax(sub)), float(np.max(sub))
-            if score >= th.candidate:
-                out[d] = (idx[k], score)
-        return out
+    index = _Index(uvecs, [u.doc_id for u in all_units], th.candidate)
+    words = doc_words(all_units)
+    counterparts = _Counterparts(links, all_units, uvecs, th.candidate)
 
     # Seeds: quote groups first (one utterance, however worded), then units by how many articles echo them.
     seeds: list[tuple[str, list[int], dict[str, tuple[int, float]]]] = []
     covered: set[int] = set()
-    for (text, members, _, _), qv in zip(qclaims, qvecs):
-        own = {all_units[k].doc_id for k in members}
-        seeds.append((text, members, candidates(uvecs @ qv, own, None)))
+    for (text, members, _, _), cands in zip(qclaims, index.search(qvecs, [{all_units[k].doc_id for k in m}
+                                                                          for _, m, _, _ in qclaims])):
+        seeds.append((text, members, cands))
         covered.update(members)
-    cands = [candidates(sims[i], {all_units[i].doc_id}, i) for i in range(len(all_units))]
+    cands = index.search(uvecs, [{u.doc_id} for u in all_units])
     order = sorted(range(len(all_units)), key=lambda i: (-len(cands[i]), -sum(s for _, s in cands[i].values()),
                                                          all_units[i].doc_id, all_units[i].start))
     seeds += [(all_units[i].text, [i], cands[i]) for i in order]
@@ -234,16 +230,16 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     for n, (text, members, cs) in enumerate(seeds):
         if n >= len(qclaims) and members[0] in covered:
             continue
-        # the verifier runs only for seeds that become claims: at most (articles - 1) pairs each
+        # the verifier runs only for seeds that become claims: at most TOP_K pairs each
         verdicts = _verify([(text, all_units[j].text) for j, _ in cs.values()], models) if cs else []
         results = [(d, j, score, v) for (d, (j, score)), v in zip(cs.items(), verdicts)]
         seed = all_units[members[0]]
         sources = [_source(all_units[k], "supports", 1.0, origins, outlets) for k in members]
         support_units = list(members)
         speech = qclaims[n] if n < len(qclaims) else None
-        for _, j, score, (label, p) in results:
-            label = _decide(label, score, th, figures, seed, all_units[j],
-                            same_speaker=_same_speech(speakers, members[0], j, all_units), p=p)
+        for d, j, score, (label, p) in results:
+            label = _decide(label, score, th, figures, seed, all_units[j], p=p, off_event=off_event(text, words[d]),
+                            same_speaker=_same_speech(speakers, members[0], j, all_units))
             if speech is not None and label != "contradicts" and reports_speech(speech[2], speech[3], all_units[j].text):
                 label = "supports"
             if label == "silent":
@@ -254,9 +250,13 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
                 covered.add(j)
             conf = max(p, score) if label == "supports" else (p or score)
             sources.append(_source(all_units[j], label, round(conf, 3), origins, outlets))
-        for j in by_doc[seed.doc_id]:  # same-article near-duplicates of the seed are not new claims
-            if sims[members[0], j] >= th.duplicate:
-                covered.add(j)
+        for j, score in counterparts.of(support_units, sources):  # copies say what their source says
+            support_units.append(j)
+            covered.add(j)
+            sources = [s for s in sources if s.doc_id != all_units[j].doc_id]
+            sources.append(_source(all_units[j], "supports", round(score, 3), origins, outlets))
+        own = by_doc[seed.doc_id]  # same-article near-duplicates of the seed are not new claims
+        covered.update(k for k, c in zip(own, uvecs[own] @ uvecs[members[0]]) if c >= th.duplicate)
         covered.update(members)
         # a claim whose support overlaps an earlier sentence claim, and whose seed says the same, is that claim
         shared = [owner[k] for k in support_units if k in owner]
@@ -271,6 +271,110 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         seed_vec.append(qvecs[n] if n < len(qclaims) else uvecs[members[0]])
         claims.append(_claim(_claim_id(story_id, seed), text, sources, story_id, origins))
     return _rank(claims)
+
+
+class _Index:
+    """Nearest units of other articles, TOP_K per query, from a blocked matrix product (memory BLOCK x units)."""
+
+    def __init__(self, vecs: np.ndarray, doc_of: list[str], floor: float) -> None:
+        self.vecs, self.floor = vecs, floor
+        self.names = sorted(set(doc_of))
+        code = {d: i for i, d in enumerate(self.names)}
+        self.doc = np.array([code[d] for d in doc_of], dtype=np.int64)
+        self.code = code
+
+    def search(self, queries: np.ndarray, exclude: list[set[str]]) -> list[dict[str, tuple[int, float]]]:
+        """Per query: doc id -> (unit, cosine) of its best unit among the query's TOP_K nearest of other docs."""
+        out: list[dict[str, tuple[int, float]]] = []
+        k = min(TOP_K, len(self.vecs))
+        for lo in range(0, len(queries), BLOCK):
+            block = queries[lo:lo + BLOCK] @ self.vecs.T
+            for r, row in enumerate(block):
+                skip = [self.code[d] for d in exclude[lo + r] if d in self.code]
+                if skip:
+                    row[np.isin(self.doc, skip)] = -np.inf
+                top = np.argpartition(-row, k - 1)[:k]
+                top = top[row[top] >= self.floor]
+                cands: dict[str, tuple[int, float]] = {}
+                for j in top[np.argsort(-row[top], kind="stable")]:
+                    cands.setdefault(self.names[self.doc[j]], (int(j), float(row[j])))
+                out.append(cands)
+        return out
+
+
+class _Counterparts:
+    """The sentence of a copied, spun or rewritten article that corresponds to a sentence of its source.
+
+    From the reuse stage's aligned sentence pairs when it aligned them; else, within the two linked articles
+    only, the most similar unit that names one of the same people or organisations (a spun copy swaps words,
+    "told The Associated Press ... had no such plans" / "instructed The Linked Press ... experienced no these
+    options", so its wording is too far for retrieval while the link already says the two tell one story).
+    """
+
+    def __init__(self, links: Any, all_units: list[Unit], vecs: np.ndarray, floor: float) -> None:
+        self.units, self.vecs, self.floor = all_units, vecs, floor
+        self.words: dict[int, set[str]] = {}
+        at = {(u.doc_id, u.sentence): k for k, u in enumerate(all_units)}
+        self.by_doc: dict[str, list[int]] = defaultdict(list)
+        for k, u in enumerate(all_units):
+            self.by_doc[u.doc_id].append(k)
+        self.linked: dict[str, set[str]] = defaultdict(set)
+        self.pairs: dict[tuple[int, str], int] = {}
+        for link in links or ():
+            self.linked[link.a].add(link.b)
+            self.linked[link.b].add(link.a)
+            for p in link.pairs:
+                ka, kb = at.get((link.a, p.a_sentence)), at.get((link.b, p.b_sentence))
+                if ka is not None and kb is not None:
+                    self.pairs[(ka, link.b)], self.pairs[(kb, link.a)] = kb, ka
+
+    def _words(self, k: int) -> set[str]:
+        if k not in self.words:
+            self.words[k] = rules.words_of(self.units[k].text)
+        return self.words[k]
+
+    def of(self, support: list[int], sources: list[ClaimSource]) -> list[tuple[int, float]]:
+        """(unit, similarity) in linked articles that do not yet support the claim, one per article."""
+        if not self.linked:
+            return []
+        settled = {s.doc_id for s in sources if s.stance in ("supports", "contradicts")}
+        out: dict[str, tuple[int, float]] = {}
+        for k in support:
+            for other in self.linked.get(self.units[k].doc_id, ()):
+                if other in settled or other in out:
+                    continue
+                j = self.pairs.get((k, other))
+                if j is not None:
+                    out[other] = (j, float(self.vecs[k] @ self.vecs[j]))
+                    continue
+                names = rules.participants(self.units[k].text)
+                best, best_score = None, self.floor
+                for j in self.by_doc.get(other, ()):
+                    score = float(self.vecs[k] @ self.vecs[j])
+                    if score >= best_score and names and any(rules.named_in(c, self._words(j)) for c in names):
+                        best, best_score = j, score
+                if best is not None:
+                    out[other] = (best, best_score)
+        return list(out.values())
+
+
+class _MemoEmbed:
+    """``models`` with ``embed`` memoised over one stage run: the verifier re-embeds each sentence it reads, and a
+    sentence is a candidate of many claims."""
+
+    def __init__(self, models: Any) -> None:
+        self._models, self._memo = models, {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._models, name)
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            self._memo.update(zip(todo, self._models.embed(todo, batch_size=batch_size)))
+        if not texts:
+            return self._models.embed([])
+        return np.stack([self._memo[t] for t in texts])
 
 
 def reports_speech(speaker: str | None, quote: str, text: str) -> bool:
@@ -430,7 +534,8 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     Relevance first: an article that never names one of the claim's participants (``off_event``, see
     :func:`off_event`) reports another event of the same kind ("fired O'Brien" for "fired Cheeks"): silent.
     A sentence only loosely related to the claim (below the midpoint of the thresholds) counts as support only
-    when the verifier is sure of it; a near-copy (``duplicate`` cosine) counts even when the verifier hesitates;
+    when the verifier is sure of it; a near-copy (``duplicate`` cosine, or ``support`` with most of the claim's
+    words) counts even when the verifier hesitates;
     a sentence that leaves out the claim's numbers or dates can mention it, not confirm it."""
     if off_event:
         return "silent"
@@ -444,7 +549,8 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     mid = (th.candidate + th.support) / 2
     if label == "supports" and score < mid and p < SURE_SUPPORT and not same_speaker:
         return "mentions"
-    if label == "supports" or score >= th.duplicate or (same_speaker and score >= th.candidate):
+    close = score >= th.duplicate or (score >= th.support and rules.overlap(a.text, b.text) >= rules.MIN_OVERLAP)
+    if label == "supports" or close or (same_speaker and score >= th.candidate):
         return "mentions" if rules.missing_details(a.text, b.text) and not same_speaker else "supports"
     if label == "silent" and score < mid:
         return "silent"
