@@ -105,24 +105,59 @@ def checkworthy(text: str) -> bool:
 
 
 def units(doc: Document) -> list[Unit]:
-    """Check-worthy clauses of ``doc``: sentences, split at ``;`` or a dash when both sides stand alone."""
+    """Check-worthy clauses of ``doc``: sentences, split at ``;``, a dash or ", but/while/whereas" when both
+    sides stand alone; a clause without its own subject ("..., but emphasized that ...") stays with the clause
+    before it, so a claim always reads as a statement of who said or did what."""
     out = []
     for s in doc.sentences:
-        pieces = [(s.start, s.end)]
-        cuts = [m for m in _CLAUSE_SPLIT.finditer(s.text)]
-        if cuts:
-            bounds, pos = [], s.start
-            for m in cuts:
-                bounds.append((pos, s.start + m.start()))
-                pos = s.start + m.end()
-            bounds.append((pos, s.end))
-            if all(len(_WORD.findall(doc.text[a:b])) >= MIN_WORDS for a, b in bounds):
-                pieces = bounds
-        for a, b in pieces:
+        for a, b in _clauses(doc.text, s.start, s.end):
             text = doc.text[a:b]
             if checkworthy(text if b == s.end else text + "."):
                 out.append(Unit(doc.id, s.index, a, b, text))
     return out
+
+
+_CONJ = re.compile(r"(?i)^(?:but|while|whereas|and)\s+")
+_SUBJECT_START = frozenset("""i you he she it we they this that these those there the a an his her its their our my
+    some many most all no none several both each every one two three four five six seven eight nine ten""".split())
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of a sentence's stand-alone clauses: each has a subject and at least MIN_WORDS words."""
+    bounds, pos = [], start
+    for m in _CLAUSE_SPLIT.finditer(text, start, end):
+        bounds.append((pos, m.start()))
+        pos = m.end()
+    bounds.append((pos, end))
+    merged = bounds[:1]
+    for a, b in bounds[1:]:
+        if has_subject(text[a:b]):
+            merged.append((a, b))
+        else:
+            merged[-1] = (merged[-1][0], b)
+    if len(merged) > 1 and all(len(_WORD.findall(text[a:b])) >= MIN_WORDS for a, b in merged):
+        return merged
+    return [(start, end)]
+
+
+def has_subject(clause: str) -> bool:
+    """Does a clause open with its own subject (a name, pronoun, determiner or quote), not a bare verb?"""
+    rest = _CONJ.sub("", clause.strip())
+    first = _WORD.search(rest)
+    if first is None:
+        return False
+    if rest[:1] in "\"“‘'«" or first.group()[:1].isupper() or first.group()[:1].isdigit():
+        return True
+    return first.group().lower() in _SUBJECT_START
+
+
+def readable(text: str) -> str:
+    """A clause as a claim's text: without the conjunction it was split at, capitalised."""
+    rest = _CONJ.sub("", text.strip())
+    if not rest:
+        return text
+    end = "" if re.search(r"[.!?\"”’»)]$", rest) else "."
+    return rest[:1].upper() + rest[1:] + end
 
 
 def thresholds(models: Any) -> Thresholds:
@@ -221,7 +256,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     cands = index.search(uvecs, [{u.doc_id} for u in all_units])
     order = sorted(range(len(all_units)), key=lambda i: (-len(cands[i]), -sum(s for _, s in cands[i].values()),
                                                          all_units[i].doc_id, all_units[i].start))
-    seeds += [(all_units[i].text, [i], cands[i]) for i in order]
+    seeds += [(readable(all_units[i].text), [i], cands[i]) for i in order]
 
     claims: list[Claim] = []
     owner: dict[int, int] = {}  # supporting unit -> claim index, to merge claims that share support
@@ -306,7 +341,7 @@ class _Counterparts:
     """The sentence of a copied, spun or rewritten article that corresponds to a sentence of its source.
 
     From the reuse stage's aligned sentence pairs when it aligned them; else, within the two linked articles
-    only, the most similar unit that names one of the same people or organisations (a spun copy swaps words,
+    only, the mutually most similar unit that names one of the same participants (a spun copy swaps words,
     "told The Associated Press ... had no such plans" / "instructed The Linked Press ... experienced no these
     options", so its wording is too far for retrieval while the link already says the two tell one story).
     """
@@ -328,6 +363,22 @@ class _Counterparts:
                 if ka is not None and kb is not None:
                     self.pairs[(ka, link.b)], self.pairs[(kb, link.a)] = kb, ka
 
+    def _mutual_best(self, k: int, other: str) -> tuple[int, float] | None:
+        """The unit of ``other`` closest to unit ``k`` when ``k`` is also the closest of its article to it (a
+        one-to-one alignment), at least ``floor`` close, and naming one of the same participants."""
+        theirs = self.by_doc.get(other, [])
+        names = rules.participants(self.units[k].text)
+        if not theirs or not names:
+            return None
+        scores = self.vecs[theirs] @ self.vecs[k]
+        j = theirs[int(np.argmax(scores))]
+        mine = self.by_doc[self.units[k].doc_id]
+        if float(scores.max()) < self.floor or mine[int(np.argmax(self.vecs[mine] @ self.vecs[j]))] != k:
+            return None
+        if not any(rules.named_in(c, self._words(j)) for c in names):
+            return None
+        return j, float(scores.max())
+
     def _words(self, k: int) -> set[str]:
         if k not in self.words:
             self.words[k] = rules.words_of(self.units[k].text)
@@ -347,14 +398,9 @@ class _Counterparts:
                 if j is not None:
                     out[other] = (j, float(self.vecs[k] @ self.vecs[j]))
                     continue
-                names = rules.participants(self.units[k].text)
-                best, best_score = None, self.floor
-                for j in self.by_doc.get(other, ()):
-                    score = float(self.vecs[k] @ self.vecs[j])
-                    if score >= best_score and names and any(rules.named_in(c, self._words(j)) for c in names):
-                        best, best_score = j, score
-                if best is not None:
-                    out[other] = (best, best_score)
+                hit = self._mutual_best(k, other)
+                if hit is not None:
+                    out[other] = hit
         return list(out.values())
 
 

@@ -1,0 +1,156 @@
+"""Claims stage: readable clauses, the relevance gate (another event of the same kind is silent), missing details,
+copies that inherit their source's support, and the bounded retrieval that keeps the stage linear.
+
+Crafted data only (a fictional basketball club and a fictional flood); lexical models, so it runs offline in
+seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from story_support import make_docs
+
+from crossread.model import AlignedPair, Document, ReuseLink
+from crossread.models import Models
+from crossread.models import stance_rules as rules
+from crossread.stages import claims, segment
+
+
+@pytest.fixture(scope="module")
+def models() -> Models:
+    return Models(use_models=False)
+
+
+def _doc(text: str, doc_id: str = "x") -> Document:
+    return segment.segment(Document(id=doc_id, source=f"{doc_id}.txt", text=text))
+
+
+# -- readable clauses --------------------------------------------------------------------------------------------
+
+def test_clause_without_subject_stays_with_its_sentence() -> None:
+    doc = _doc("The harbour master said the pier would stay closed for repairs, but added that ferries could still "
+               "dock at the north quay. The mayor opened three shelters near the river, while the governor sent "
+               "two hundred soldiers to help.")
+    got = [u.text for u in claims.units(doc)]
+    assert any(t.startswith("The harbour master said") and "but added that ferries" in t for t in got)
+    assert not any(t.startswith("but") for t in got)
+    assert "while the governor sent two hundred soldiers to help." in got  # it has its own subject: split
+    assert claims.readable("while the governor sent two hundred soldiers to help.") == \
+        "The governor sent two hundred soldiers to help."
+    assert claims.readable("The mayor opened three shelters near the river") == \
+        "The mayor opened three shelters near the river."
+
+
+@pytest.mark.parametrize("clause,ok", [
+    ("but emphasized that the alliance would keep its support", False),
+    ("while the governor sent soldiers", True),
+    ("whereas Petrov said the dam was safe", True),
+    ("“We will not leave,” one resident said", True),
+    ("and warned that more rain was coming", False),
+])
+def test_has_subject(clause: str, ok: bool) -> None:
+    assert claims.has_subject(clause) is ok
+
+
+# -- relevance gate and missing details --------------------------------------------------------------------------
+
+FIRED = ("Coach Dana Reyes Fired\n\nThe Harbor Hawks fired head coach Dana Reyes on Saturday after a 3-12 start "
+         "to the season. Team president Mo Lind said the decision was difficult.")
+FIRED_TOO = ("Hawks Part Ways With Reyes\n\nDana Reyes was fired as head coach of the Harbor Hawks on Saturday, "
+             "the club announced after another heavy defeat.")
+OTHER = ("Hawks Fire Marsh\n\nThe Harbor Hawks fired head coach Lee Marsh on Saturday after a 2-9 start to the "
+         "season. Team president Mo Lind said the decision was difficult.")
+
+
+def test_article_about_another_event_is_silent(models) -> None:
+    docs = make_docs([("a", FIRED), ("b", FIRED_TOO), ("c", OTHER)])
+    units = [u for d in docs for u in claims.units(d)]
+    res = claims.assess("The Harbor Hawks fired head coach Dana Reyes.", units, models)
+    assert res["a"][0] == "supports"
+    assert res["c"][0] == "silent"  # same kind of event, same club, but Reyes is never named: another event
+
+
+def test_participants_and_off_event() -> None:
+    assert rules.participants("The Harbor Hawks fired coach Dana Reyes on Monday, according to Reuters.") == \
+        [("harbor", "hawks"), ("dana", "reyes")]  # no date, no attributed outlet
+    assert rules.participants("Assistant coach Kim Ode was named interim coach.") == [("kim", "ode")]
+    words = rules.words_of("Marcone told reporters that the Hawks would not appeal.")
+    assert claims.off_event("Macron said the Hawks would appeal.", words) is False  # a garbled name is still named
+    assert claims.off_event("Dana Reyes said the Hawks would appeal.", words) is True
+
+
+def test_missing_detail_makes_support_a_mention() -> None:
+    th = claims.LEXICAL_THRESHOLDS
+    a = claims.Unit("a", 0, 0, 10, "The Hawks fired coach Dana Reyes on Monday.")
+    b = claims.Unit("b", 0, 0, 10, "The Hawks fired coach Dana Reyes after a heavy defeat.")
+    assert claims._decide("supports", th.support, th, {}, a, b, p=0.9) == "mentions"
+    assert claims._decide("supports", th.support, th, {}, b, a, p=0.9) == "supports"  # the claim has no day
+    assert rules.missing_details("Police arrested 23 men.", "Police arrested twenty-three men.") == ["23"]
+    assert rules.missing_details("Police arrested 23 men.", "Police arrested 23 men on Friday.") == []
+
+
+# -- copies inherit their source's support -----------------------------------------------------------------------
+
+def test_spun_copy_supports_through_its_aligned_sentence(models) -> None:
+    src = _doc("Flood Report\n\nThe river authority said the Lower Varna dam held after the storm. "
+               "Governor Anna Petrov told the press the evacuation order would be lifted on Friday.", "a")
+    spun = _doc("Flood Report\n\nThe stream authority explained the Lower Varna barrier held soon after the tempest. "
+                "Petrov instructed the push the clearing decree would be elevated at the conclusion of the week.", "b")
+    other = _doc("Storm Update\n\nGovernor Anna Petrov said the evacuation order would be lifted on Friday once "
+                 "engineers had inspected the dam.", "c")
+    all_units = [u for d in (src, spun, other) for u in claims.units(d)]
+    sa = next(u for u in all_units if u.doc_id == "a" and "Petrov" in u.text)
+    sb = next(u for u in all_units if u.doc_id == "b" and "Petrov" in u.text)
+    link = ReuseLink(a="a", b="b", relation="spun", score=0.8, share_a=1.0, share_b=1.0, copied_from="a",
+                     pairs=(AlignedPair(sa.sentence, sb.sentence, sa.start, sa.end, sb.start, sb.end, sa.text,
+                                        sb.text, 0.7),))
+    origins = {"a": "o0", "b": "o0", "c": "d:c"}
+
+    def stance_of(links):
+        out = claims.align(all_units, (), (), {}, origins, models, "s", None, (), links)
+        claim = next(c for c in out if "evacuation order" in c.text and c.n_documents >= 2)
+        return {s.doc_id: s.stance for s in claim.sources}, claim
+
+    without, _ = stance_of(())
+    assert without.get("b") != "supports"  # the synonym swaps hide it from retrieval
+    with_link, claim = stance_of((link,))
+    assert with_link["b"] == "supports"
+    spun_src = next(s for s in claim.sources if s.doc_id == "b")
+    assert spun_src.start == sb.start and spun.text[spun_src.start:spun_src.end] == spun_src.text
+    assert claim.independent_origins == 2  # the spun copy adds an article, not an origin
+
+
+# -- bounded retrieval -------------------------------------------------------------------------------------------
+
+def test_index_returns_best_unit_per_article_among_top_k() -> None:
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(60, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    docs = [f"d{i % 12}" for i in range(60)]
+    index = claims._Index(vecs, docs, floor=-1.0)
+    got = index.search(vecs[:5], [{docs[i]} for i in range(5)])
+    for i, cands in enumerate(got):
+        assert docs[i] not in cands and len(cands) <= claims.TOP_K
+        for d, (j, score) in cands.items():  # each is that article's best unit
+            own = [k for k in range(60) if docs[k] == d]
+            assert j == max(own, key=lambda k: vecs[i] @ vecs[k]) and score == pytest.approx(vecs[i] @ vecs[j])
+
+
+def test_verifier_calls_per_claim_are_bounded(monkeypatch, models) -> None:
+    calls: list[int] = []
+    real = claims._verify
+
+    def counting(pairs, m):
+        calls.append(len(pairs))
+        return real(pairs, m)
+
+    monkeypatch.setattr(claims, "TOP_K", 3)
+    monkeypatch.setattr(claims, "_verify", counting)
+    texts = [(f"d{i:02d}", f"Flood News {i}\n\nThe river authority said {i + 2} villages near the Lower Varna dam "
+              f"were evacuated on Thursday after the storm. Rescue teams reached the villages of the valley by "
+              f"boat on Friday morning.") for i in range(12)]
+    docs = make_docs(texts)
+    all_units = [u for d in docs for u in claims.units(d)]
+    out = claims.align(all_units, (), (), {}, {d.id: f"d:{d.id}" for d in docs}, models, "s")
+    assert out and calls and max(calls) <= 3
