@@ -71,3 +71,33 @@ def test_ray_engine_handles_empty_and_small_inputs(ray_engine) -> None:  # noqa:
     assert ray_engine.map_batches(_features, [], batch_size=8) == []
     docs = _docs(3)
     assert ray_engine.map_batches(_features, docs, batch_size=64) == LocalEngine().map_batches(_features, docs, 64)
+
+
+class _LazyModel:
+    """A batch function with lazily loaded state, like a spaCy model: counts its loads in each worker process."""
+
+    def __init__(self) -> None:
+        self.loads = 0
+        self.model: dict[str, int] | None = None
+
+    def __call__(self, batch: list[int]) -> list[tuple[int, int, int, int]]:
+        import os
+
+        if self.model is None:
+            self.loads += 1
+            self.model = {"factor": 3}
+        return [(x * self.model["factor"], os.getpid(), self.loads, id(self)) for x in batch]
+
+
+def test_ray_engine_loads_a_function_once_per_worker_across_calls(ray_engine) -> None:  # noqa: ANN001
+    fn = _LazyModel()
+    first = ray_engine.map_batches(fn, list(range(40)), batch_size=4)
+    second = ray_engine.map_batches(fn, list(range(40, 80)), batch_size=4)
+    assert [r[0] for r in first + second] == [x * 3 for x in range(80)]
+    # every batch of both calls ran on a worker whose copy of fn had loaded its model exactly once
+    assert {r[2] for r in first + second} == {1}
+    copies: dict[int, set[int]] = {}
+    for r in first + second:
+        copies.setdefault(r[1], set()).add(r[3])
+    assert all(len(c) == 1 for c in copies.values())  # one copy of fn per worker process, not one per batch
+    assert fn.loads == 0  # the driver's copy never ran

@@ -25,8 +25,8 @@ import math
 import re
 from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 

@@ -1,0 +1,97 @@
+"""The store's bulk writes and bounded reads, and the stories stage's per-run state cache: fast paths that must
+give exactly what the plain paths give."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crossread.config import Config
+from crossread.model import Document
+from crossread.models import Models
+from crossread.stages import reuse, segment, stories
+from crossread.store import Store
+
+ARTICLES = json.loads((Path(__file__).with_name("data") / "stories" / "articles.json").read_text(encoding="utf-8"))
+
+
+def _doc(i: int, sentences: int = 3) -> Document:
+    text = " ".join(f"Sentence {j} of article {i} says something." for j in range(sentences))
+    return segment.segment(Document(id=f"d{i}", source=f"f{i}.txt", text=text))
+
+
+def test_put_features_bulk_replaces_and_keeps_the_last_row_of_a_doc() -> None:
+    with Store(":memory:") as store:
+        store.write_batch([_doc(1), _doc(2)], [])
+        store.put_features("f", [("d1", b"\x00\x01", {"a": 1}), ("d2", None, None)])
+        # a second write replaces; a doc listed twice in one call keeps its last row, as row-by-row writes did
+        store.put_features("f", [("d1", b"old", None), ("d1", b"\xff" * 3, {"b": [1, 2]})])
+        got = store.features("f")
+        assert got == {"d1": (b"\xff\xff\xff", {"b": [1, 2]}), "d2": (None, None)}
+        assert store.missing_features("f") == [] and store.missing_features("g") == ["d1", "d2"]
+        store.put_features("f", [])  # nothing to write is not an error
+
+
+def test_documents_with_max_sentences_keeps_only_the_lead() -> None:
+    with Store(":memory:") as store:
+        store.write_batch([_doc(1, 5), _doc(2, 1), _doc(3, 4)], [])
+        full = store.documents(["d3", "d1", "d2"])
+        lead = store.documents(["d3", "d1", "d2"], max_sentences=2)
+        assert [d.id for d in lead] == ["d3", "d1", "d2"]
+        assert [len(d.sentences) for d in full] == [4, 5, 1]
+        assert [d.sentences for d in lead] == [d.sentences[:2] for d in full]
+        assert [d.text for d in lead] == [d.text for d in full]
+
+
+class _CountingStore:
+    """A store stand-in that serves story states and counts how many it was asked for."""
+
+    def __init__(self, states: dict[str, Any]) -> None:
+        self.states, self.asked = states, 0
+
+    def story_states(self, ids: Any) -> dict[str, Any]:
+        ids = set(ids)
+        self.asked += len(ids)
+        return {i: self.states[i] for i in ids if i in self.states}
+
+
+def test_state_cache_reads_each_state_once_and_drops_the_least_recent() -> None:
+    blank = stories.StoryState(id="x").to_json()
+    store = _CountingStore({f"s{i}": blank for i in range(5)})
+    cache = stories.StateCache(max_states=3)
+    first = cache.get_many(store, {"s0", "s1", "nope"})
+    assert set(first) == {"s0", "s1"} and store.asked == 3
+    again = cache.get_many(store, {"s0", "s1"})
+    assert store.asked == 3 and again["s0"] is first["s0"]  # served from the cache, the same (mutable) object
+    cache.get_many(store, {"s2", "s3"})  # four states, room for three: s0/s1 (least recent) make room
+    assert store.asked == 5
+    cache.get_many(store, {"s0", "s1"})
+    assert store.asked >= 6  # at least one of them had been dropped and was read again
+
+
+@pytest.mark.parametrize("max_states", [1, 4096])
+def test_assignment_is_the_same_whatever_the_cache_holds(monkeypatch: pytest.MonkeyPatch, max_states: int) -> None:
+    """A tiny cache (every state re-read from the store) and a big one give the stories of batch-by-batch reads."""
+    config, models = Config(use_models=False), Models(use_models=False)
+    docs = [segment.segment(Document(id=it["id"], source=it["id"], text=it["text"], title=it["title"],
+                                     published=it["published"])) for it in ARTICLES["articles"]]
+
+    def run(cache_size: int | None) -> set[frozenset[str]]:
+        if cache_size is not None:
+            monkeypatch.setattr(stories, "StateCache", lambda: _Sized(cache_size))
+        with Store(":memory:") as store:
+            store.write_batch(docs, [])
+            store.put_features("minhash", [(d.id, reuse.signature(d, config), None) for d in docs])
+            stories.assign(store, config, models, batch_size=3)  # small batches: states cross batches
+            return {frozenset(s.doc_ids) for s in store.stories()}
+
+    class _Sized(stories.StateCache):
+        def __init__(self, n: int) -> None:
+            super().__init__(max_states=n)
+
+    baseline = run(None)
+    assert run(max_states) == baseline
+    assert len(baseline) < len(docs)  # the crafted data does form multi-article stories
