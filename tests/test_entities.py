@@ -143,3 +143,13 @@ def test_one_entity_per_non_person_name_and_lone_person_words_fold() -> None:
     assert len(ents["Kremlin"].mentions) == 2 and len(ents["Kyiv"].mentions) == 2
     assert ents["Kyiv"].type == "GPE"
     assert "Ukraine" in ents and "Ukraine" not in ents["Western Ukraine"].aliases  # a place is not its region
+
+
+def test_job_title_before_a_name_typed_as_organisation_makes_it_a_person() -> None:
+    """Small NER models type unfamiliar full names as ORG; "CEO <Name>" says it is a person, "the <Org> board"
+    does not."""
+    text = "Former Halvorsen Shipping CEO Marit Solberg met the Nordvik Harbour board on Monday."
+    found = [Mention("d", text.index("Marit"), text.index("Marit") + len("Marit Solberg"), "Marit Solberg", "ORG"),
+             Mention("d", text.index("Nordvik"), text.index("Nordvik") + len("Nordvik Harbour"), "Nordvik Harbour", "ORG")]
+    labels = {m.text: m.label for m in entities._retype_people(text, found)}
+    assert labels == {"Marit Solberg": "PERSON", "Nordvik Harbour": "ORG"}

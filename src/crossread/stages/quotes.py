@@ -481,7 +481,14 @@ def _cue_subject(ctx: _Ctx, cue: re.Match, start: int) -> _Span | None:
         sp = _mention_at(ctx, cue.end(), cue.end() + 5)  # "…, said X, “…”"
     if sp is None and not participle:
         sp = _name_before(text, start, cue.start())
+    if sp is None and participle and ctx.parsed is None:  # 'Governor X signed the order, saying, “…”'
+        sp = next((_Span(m.start, m.end, m.text) for m in ctx.mentions if start <= m.start < cue.start()
+                   and m.label in ("PERSON", "ORG") and _CLAUSE_OPENING.fullmatch(text[start:m.start])), None)
     return sp
+
+
+_CLAUSE_OPENING = re.compile(r"[\s\"“(]*(?:(?:But|And|So|Then|Still|Yet|Now|Meanwhile|Later|However),?\s+)?"
+                             r"(?:[A-Z][\w.’'-]*\s+){0,3}")
 
 
 def _name_before(text: str, start: int, cue_pos: int) -> _Span | None:
@@ -718,9 +725,8 @@ def _gender(ctx: _Ctx, name: str) -> str | None:
     toks = ents.name_tokens(name)
     if not toks:
         return None
-    surname = name.split()[-1]
     firsts = {ents.name_tokens(m.text)[0] for m in ctx.mentions if m.label == "PERSON" and
-              len(ents.name_tokens(m.text)) >= 2 and ents.name_tokens(m.text)[-1] == surname}
+              len(ents.name_tokens(m.text)) >= 2 and ents.name_tokens(m.text)[-1] == toks[-1]}
     if len(firsts) > 1:
         return None  # "Mrs. Schlafly" and her son "John Schlafly": the title does not say which one
     seen = {_TITLE_GENDER[t.lower()] for t in re.findall(rf"\b(Mr|Mrs|Ms|Miss|Sir|Dame|Lord|Lady)\.?\s+(?:[A-Z][\w.'’-]*\s+)?"
@@ -733,7 +739,7 @@ def _is_subject(ctx: _Ctx, m: Mention) -> bool:
     if re.match(r"(?:'s|’s|')", text[m.end:m.end + 2]):
         return False
     sent_start = ctx.sents[ctx.sentence_of(m.start)][0]
-    if re.fullmatch(r"[\s\"“]*(?:(?:But|And|So|Then|Still|Yet|Now|Meanwhile|Later|However),?\s+)?",
+    if re.fullmatch(r"[\s\"“(]*(?:(?:But|And|So|Then|Still|Yet|Now|Meanwhile|Later|However),?\s+)?",
                     text[sent_start:m.start]) and re.match(r"\s*(?:,|\w)", text[m.end:m.end + 2]):
         return True  # a name opening its sentence is its topic, whatever the parse made of a long sentence
     if ctx.parsed is not None:
