@@ -94,7 +94,7 @@ def _prepare(story: str, models: Any, shared: Path = SHARED) -> dict[str, Any] |
     for f in analysis.figures:
         figures[(f.doc_id, f.sentence)].append(f)
     units = [u for d in docs for u in claims.units(d)]
-    return {"docs": docs, "units": units, "vecs": models.embed([u.text for u in units]), "figures": figures,
+    return {"docs": docs, "units": units, "vecs": models.embed([claims.statement(u) for u in units]), "figures": figures,
             "origins": claims._origins(analysis, ctx, {d.id: d for d in docs}), "outlets": ctx.outlets}
 
 
@@ -182,16 +182,66 @@ def fit_baseline(gold: list[str], cos: list[float]) -> float:
     return best
 
 
+def timing(sizes: list[int], models: Any, shared: Path = SHARED) -> list[dict[str, float]]:
+    """Cost of the claims stage's alignment on one "story" of the first n ECB+ articles, for each n.
+
+    The articles mix many events, which is the hard case for cost: few units find support, so nearly every unit
+    seeds its own claim and runs the verifier on its TOP_K candidates. Counts the verifier pairs (bounded by
+    claims x TOP_K) and the wall time per article.
+    """
+    import time
+
+    from story_support import make_docs
+
+    from crossread.stages import claims
+
+    paths = sorted((shared / "ecbplus-dev" / "docs").glob("*.txt"))
+    out = []
+    real = claims._verify
+    pairs = [0]
+
+    def counting(batch: list[tuple[str, str]], m: Any) -> list[tuple[str, float]]:
+        pairs[0] += len(batch)
+        return real(batch, m)
+
+    for n in sizes:
+        if n > len(paths):
+            break
+        docs = make_docs([(p.stem, p.read_text(encoding="utf-8")) for p in paths[:n]])
+        units = [u for d in docs for u in claims.units(d)]
+        pairs[0] = 0
+        claims._verify = counting
+        try:
+            t0 = time.process_time()  # CPU time: wall time on a shared machine measures the neighbours
+            found = claims.align(units, (), (), {}, {d.id: f"d:{d.id}" for d in docs}, models, "timing")
+            secs = time.process_time() - t0
+        finally:
+            claims._verify = real
+        out.append({"articles": n, "units": len(units), "claims": len(found), "verifier_pairs": pairs[0],
+                    "seconds": secs, "ms_per_article": 1000 * secs / n})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", default="test", choices=("dev", "test", "all"))
     ap.add_argument("--no-models", action="store_true", help="lexical fallbacks only")
     ap.add_argument("-v", "--verbose", action="store_true", help="list crossread's errors")
+    ap.add_argument("--timing", default="", help="comma-separated story sizes (articles) to time the alignment on, "
+                                                  "e.g. 50,100,200,400; skips the quality measurement")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     from crossread.models import Models
 
     models = Models(use_models=not args.no_models)
+    if args.timing:
+        rows = timing([int(x) for x in args.timing.split(",")], models)
+        print(f"claims alignment cost (encoder: {models.encoder_name}; first n ECB+ dev articles as one story)")
+        print(f"{'articles':>9}{'units':>7}{'claims':>8}{'verifier pairs':>16}{'CPU s':>9}{'ms/article':>12}")
+        for r in rows:
+            print(f"{r['articles']:>9}{r['units']:>7}{r['claims']:>8}{r['verifier_pairs']:>16}{r['seconds']:>9.2f}"
+                  f"{r['ms_per_article']:>12.1f}")
+        return
     dev = evaluate("dev", models)
     res = dev if args.split == "dev" else evaluate(args.split, models, dev["baseline_threshold"])
     print(f"claims benchmark, split={args.split}: {res['n_claims']} claims, {res['n_pairs']} claim-article pairs "

@@ -28,16 +28,21 @@ def _doc(text: str, doc_id: str = "x") -> Document:
 
 # -- readable clauses --------------------------------------------------------------------------------------------
 
-def test_clause_without_subject_stays_with_its_sentence() -> None:
+def test_clause_without_subject_gets_one() -> None:
     doc = _doc("The harbour master said the pier would stay closed for repairs, but added that ferries could still "
                "dock at the north quay. The mayor opened three shelters near the river, while the governor sent "
-               "two hundred soldiers to help.")
-    got = [u.text for u in claims.units(doc)]
-    assert any(t.startswith("The harbour master said") and "but added that ferries" in t for t in got)
-    assert not any(t.startswith("but") for t in got)
-    assert "while the governor sent two hundred soldiers to help." in got  # it has its own subject: split
-    assert claims.readable("while the governor sent two hundred soldiers to help.") == \
-        "The governor sent two hundred soldiers to help."
+               "two hundred soldiers to help. When asked about the cost, the mayor did not answer directly, but "
+               "indicated that the council would decide next week.")
+    units = claims.units(doc)
+    said = [claims.statement(u) for u in units]
+    # the speaker is put back; the unit still cites only its own clause
+    assert "The harbour master added that ferries could still dock at the north quay." in said
+    added = next(u for u in units if "ferries" in u.text)
+    assert added.text.startswith("but added") and doc.text[added.start:added.end] == added.text
+    assert "The governor sent two hundred soldiers to help." in said  # its own subject: split, conjunction dropped
+    # no speaker to borrow: the clause stays with its sentence
+    assert any(s.startswith("When asked about the cost") and "but indicated" in s for s in said)
+    assert not any(s.lower().startswith(("but", "while")) for s in said)
     assert claims.readable("The mayor opened three shelters near the river") == \
         "The mayor opened three shelters near the river."
 

@@ -10,6 +10,7 @@ clearly about the claim (most of the claim's content words are in it), so they r
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 Label = Literal["supports", "contradicts", "mentions", "silent"]
@@ -165,6 +166,7 @@ _ATTRIBUTION = re.compile(r"\b(?:according to|citing|told|tells|telling|reported
                           r"(?:\s+(?:the|a|an)\b)?(?:\s+[A-Z][\w.&'’-]*)+")  # a sentence-initial capitalised word this frequent in English is an ordinary word, not a name
 
 
+@lru_cache(maxsize=4096)
 def participants(claim: str) -> list[tuple[str, ...]]:
     """The claim's named participants: runs of capitalised words ("Hasim Rahman", "European Union").
 
@@ -186,6 +188,7 @@ def participants(claim: str) -> list[tuple[str, ...]]:
     return chunks
 
 
+@lru_cache(maxsize=65536)
 def _common(word: str) -> bool:
     from wordfreq import zipf_frequency
 

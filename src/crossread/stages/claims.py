@@ -88,6 +88,16 @@ class Unit:
     start: int
     end: int
     text: str
+    lead: str = ""  # the sentence's subject when the clause lost it ("Stoltenberg" for "but emphasized that ...")
+
+
+def statement(u: Unit) -> str:
+    """A unit as a readable statement: its clause, with the sentence's subject put back when it had none."""
+    if not u.lead:
+        return readable(u.text)
+    rest = _CONJ.sub("", u.text.strip())
+    end = "" if re.search(r"[.!?\"”’»)]$", rest) else "."
+    return f"{u.lead} {rest}{end}"
 
 
 def checkworthy(text: str) -> bool:
@@ -106,14 +116,16 @@ def checkworthy(text: str) -> bool:
 
 def units(doc: Document) -> list[Unit]:
     """Check-worthy clauses of ``doc``: sentences, split at ``;``, a dash or ", but/while/whereas" when both
-    sides stand alone; a clause without its own subject ("..., but emphasized that ...") stays with the clause
-    before it, so a claim always reads as a statement of who said or did what."""
+    sides stand alone. A clause without its own subject ("..., but emphasized that ...") takes the sentence's
+    subject when a speech verb shows it ("Stoltenberg stated ..."), else stays with the clause before it, so a
+    claim always reads as a statement of who said or did what."""
     out = []
     for s in doc.sentences:
-        for a, b in _clauses(doc.text, s.start, s.end):
+        for a, b, lead in _clauses(doc.text, s.start, s.end):
             text = doc.text[a:b]
-            if checkworthy(text if b == s.end else text + "."):
-                out.append(Unit(doc.id, s.index, a, b, text))
+            u = Unit(doc.id, s.index, a, b, text, lead)
+            if checkworthy(statement(u) if lead else (text if b == s.end else text + ".")):
+                out.append(u)
     return out
 
 
@@ -122,22 +134,38 @@ _SUBJECT_START = frozenset("""i you he she it we they this that these those ther
     some many most all no none several both each every one two three four five six seven eight nine ten""".split())
 
 
-def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """(start, end) of a sentence's stand-alone clauses: each has a subject and at least MIN_WORDS words."""
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """(start, end, lead) of a sentence's stand-alone clauses, each with at least MIN_WORDS words and a subject
+    of its own or, as ``lead``, the subject of the sentence's first clause."""
     bounds, pos = [], start
     for m in _CLAUSE_SPLIT.finditer(text, start, end):
         bounds.append((pos, m.start()))
         pos = m.end()
     bounds.append((pos, end))
-    merged = bounds[:1]
+    merged = [(*bounds[0], "")]
+    subject = _subject(text[bounds[0][0]:bounds[0][1]]) if len(bounds) > 1 else None
     for a, b in bounds[1:]:
         if has_subject(text[a:b]):
-            merged.append((a, b))
+            merged.append((a, b, ""))
+        elif subject:
+            merged.append((a, b, subject))
         else:
-            merged[-1] = (merged[-1][0], b)
-    if len(merged) > 1 and all(len(_WORD.findall(text[a:b])) >= MIN_WORDS for a, b in merged):
+            merged[-1] = (merged[-1][0], b, merged[-1][2])
+    if len(merged) > 1 and all(len(_WORD.findall(text[a:b])) >= MIN_WORDS for a, b, _ in merged):
         return merged
-    return [(start, end)]
+    return [(start, end, "")]
+
+
+_SUBJECT = re.compile(r"^(?:[A-Z]\w+,\s+)?(?P<subject>[A-Z][^,;:“\"]{1,80}?)\s+(?:has\s+|had\s+|also\s+)?"
+                      r"(?:said|says|stated|told|added|emphasi[sz]ed|warned|insisted|argued|noted|announced|"
+                      r"confirmed|declared|claimed|explained|stressed|denied|acknowledged)\b")
+
+
+def _subject(clause: str) -> str | None:
+    """The speaker opening a clause ("Previously, NATO chief Jens Stoltenberg stated ..." -> "NATO chief Jens
+    Stoltenberg"), or None when the clause does not open with someone saying something."""
+    m = _SUBJECT.match(clause.strip())
+    return m.group("subject") if m and len(_WORD.findall(m.group("subject"))) <= 8 else None
 
 
 def has_subject(clause: str) -> bool:
@@ -239,7 +267,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     doc_ids = sorted({u.doc_id for u in all_units})
     by_doc = {d: [i for i, u in enumerate(all_units) if u.doc_id == d] for d in doc_ids}
     qclaims = _quote_claims(all_units, quotes, quote_groups)
-    texts = [u.text for u in all_units] + [q[0] for q in qclaims]
+    texts = [statement(u) for u in all_units] + [q[0] for q in qclaims]
     vecs = models.embed(texts)
     uvecs, qvecs = vecs[:len(all_units)], vecs[len(all_units):]
     index = _Index(uvecs, [u.doc_id for u in all_units], th.candidate)
@@ -256,7 +284,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     cands = index.search(uvecs, [{u.doc_id} for u in all_units])
     order = sorted(range(len(all_units)), key=lambda i: (-len(cands[i]), -sum(s for _, s in cands[i].values()),
                                                          all_units[i].doc_id, all_units[i].start))
-    seeds += [(readable(all_units[i].text), [i], cands[i]) for i in order]
+    seeds += [(statement(all_units[i]), [i], cands[i]) for i in order]
 
     claims: list[Claim] = []
     owner: dict[int, int] = {}  # supporting unit -> claim index, to merge claims that share support
@@ -266,7 +294,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         if n >= len(qclaims) and members[0] in covered:
             continue
         # the verifier runs only for seeds that become claims: at most TOP_K pairs each
-        verdicts = _verify([(text, all_units[j].text) for j, _ in cs.values()], models) if cs else []
+        verdicts = _verify([(text, statement(all_units[j])) for j, _ in cs.values()], models) if cs else []
         results = [(d, j, score, v) for (d, (j, score)), v in zip(cs.items(), verdicts)]
         seed = all_units[members[0]]
         sources = [_source(all_units[k], "supports", 1.0, origins, outlets) for k in members]
@@ -275,7 +303,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         for d, j, score, (label, p) in results:
             label = _decide(label, score, th, figures, seed, all_units[j], p=p, off_event=off_event(text, words[d]),
                             same_speaker=_same_speech(speakers, members[0], j, all_units))
-            if speech is not None and label != "contradicts" and reports_speech(speech[2], speech[3], all_units[j].text):
+            if speech is not None and label != "contradicts" and reports_speech(speech[2], speech[3], statement(all_units[j])):
                 label = "supports"
             if label == "silent":
                 continue
@@ -367,7 +395,7 @@ class _Counterparts:
         """The unit of ``other`` closest to unit ``k`` when ``k`` is also the closest of its article to it (a
         one-to-one alignment), at least ``floor`` close, and naming one of the same participants."""
         theirs = self.by_doc.get(other, [])
-        names = rules.participants(self.units[k].text)
+        names = rules.participants(statement(self.units[k]))
         if not theirs or not names:
             return None
         scores = self.vecs[theirs] @ self.vecs[k]
@@ -381,7 +409,7 @@ class _Counterparts:
 
     def _words(self, k: int) -> set[str]:
         if k not in self.words:
-            self.words[k] = rules.words_of(self.units[k].text)
+            self.words[k] = rules.words_of(statement(self.units[k]))
         return self.words[k]
 
     def of(self, support: list[int], sources: list[ClaimSource]) -> list[tuple[int, float]]:
@@ -446,8 +474,8 @@ def _same_speech(speakers: dict[int, set[str]], i: int, j: int, all_units: list[
     if not common:
         return False
     names = {w.lower() for n in common for w in n.split()}
-    a = {w.lower() for w in _WORD.findall(all_units[i].text)} - _SPEECH_STOP - names
-    b = {w.lower() for w in _WORD.findall(all_units[j].text)} - _SPEECH_STOP - names
+    a = {w.lower() for w in _WORD.findall(statement(all_units[i]))} - _SPEECH_STOP - names
+    b = {w.lower() for w in _WORD.findall(statement(all_units[j]))} - _SPEECH_STOP - names
     return bool(a and b) and len(a & b) / min(len(a), len(b)) >= SAME_SPEECH_OVERLAP
 
 
@@ -464,10 +492,11 @@ def _unit_speakers(all_units: list[Unit], quotes: Any, entities: Any = ()) -> di
     people = [(e.name, {e.name.split()[-1], *(a for a in e.aliases if a[:1].isupper())}) for e in entities or ()
               if e.type == "PERSON" and len(e.name.split()) >= 2]
     for k, u in enumerate(all_units):
-        if not _SPEECH_CUE.search(u.text):
+        said = statement(u)
+        if not _SPEECH_CUE.search(said):
             continue
         for name, forms in people:
-            if any(re.search(rf"\b{re.escape(f)}\b", u.text) for f in forms if len(f) > 2):
+            if any(re.search(rf"\b{re.escape(f)}\b", said) for f in forms if len(f) > 2):
                 out[k].add(name)
     for q in quotes or ():
         if q.speaker:
@@ -494,7 +523,7 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
     figures[("", -1)] = [f for f in extract_figures(Document(id="", source="claim", text=text))
                          if f.kind != "date" or f.unit in ("weekday", "date", "month_day")]
     if unit_vecs is None:
-        unit_vecs = models.embed([u.text for u in all_units])
+        unit_vecs = models.embed([statement(u) for u in all_units])
     scores = unit_vecs @ models.embed([text])[0] if all_units else np.zeros(0)
     out: dict[str, tuple[str, Unit | None, float]] = {}
     best: dict[str, int] = {}
@@ -502,7 +531,7 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
         if u.doc_id not in best or scores[k] > scores[best[u.doc_id]]:
             best[u.doc_id] = k
     pairs = [(d, k) for d, k in best.items() if scores[k] >= th.candidate]
-    verdicts = dict(zip(pairs, _verify([(text, all_units[k].text) for _, k in pairs], models))) if pairs else {}
+    verdicts = dict(zip(pairs, _verify([(text, statement(all_units[k])) for _, k in pairs], models))) if pairs else {}
     words = doc_words(all_units)
     for d, k in best.items():
         u, score = all_units[k], float(scores[k])
@@ -510,7 +539,7 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
         if (d, k) in verdicts:
             label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u, p=verdicts[(d, k)][1],
                             off_event=off_event(text, words[d]))
-        if label != "contradicts" and quote and any(reports_speech(speaker, quote, x.text)
+        if label != "contradicts" and quote and any(reports_speech(speaker, quote, statement(x))
                                                     for x in all_units if x.doc_id == d):
             label = "supports"
         out[d] = (label, u if label != "silent" else None, score)
@@ -595,9 +624,9 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     mid = (th.candidate + th.support) / 2
     if label == "supports" and score < mid and p < SURE_SUPPORT and not same_speaker:
         return "mentions"
-    close = score >= th.duplicate or (score >= th.support and rules.overlap(a.text, b.text) >= rules.MIN_OVERLAP)
+    close = score >= th.duplicate or (score >= th.support and rules.overlap(statement(a), statement(b)) >= rules.MIN_OVERLAP)
     if label == "supports" or close or (same_speaker and score >= th.candidate):
-        return "mentions" if rules.missing_details(a.text, b.text) and not same_speaker else "supports"
+        return "mentions" if rules.missing_details(statement(a), statement(b)) and not same_speaker else "supports"
     if label == "silent" and score < mid:
         return "silent"
     return "mentions"
@@ -620,7 +649,7 @@ def doc_words(all_units: list[Unit]) -> dict[str, set[str]]:
     """doc id -> normalised words of its units (what :func:`off_event` reads)."""
     out: dict[str, set[str]] = defaultdict(set)
     for u in all_units:
-        out[u.doc_id] |= rules.words_of(u.text)
+        out[u.doc_id] |= rules.words_of(statement(u))
     return out
 
 

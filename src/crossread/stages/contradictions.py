@@ -172,9 +172,12 @@ def self_contradictions(docs: list[Document], figures: dict, models: Any) -> lis
 
     th = thresholds(models)
     out = []
+    by_doc: dict[str, list[Figure]] = {}
+    for (doc_id, _), fs in figures.items():  # grouped once: the story's figures are not rescanned per article
+        by_doc.setdefault(doc_id, []).extend(f for f in fs if f.kind in ("money", "count", "percent", "duration")
+                                             and f.sentence is not None)
     for d in docs:
-        figs = [f for (doc_id, _), fs in figures.items() if doc_id == d.id for f in fs
-                if f.kind in ("money", "count", "percent", "duration") and f.sentence is not None]
+        figs = by_doc.get(d.id, [])
         pairs = [(a, b) for i, a in enumerate(figs) for b in figs[i + 1:]
                  if a.sentence != b.sentence and _same_kind(a, b) and values_conflict(a, b)][:50]
         if not pairs:
