@@ -60,25 +60,33 @@ def story_texts(story: str, shared: Path = SHARED) -> list[tuple[str, str]] | No
 def prepare(story: str, models: Any, shared: Path = SHARED) -> dict[str, Any] | None:
     """Units, figures and origins of one story (annotated once, shared by every claim on it).
 
-    With ``CROSSREAD_BENCH_CACHE`` set to a directory, the result is pickled there per story and encoder, so
-    repeated runs while developing skip the annotation (never set in the gate).
+    With ``CROSSREAD_BENCH_CACHE`` set to a directory, the annotation (documents, figures, origins) is pickled
+    there per story and encoder, so repeated runs while developing skip it (never set in the gate); units and
+    their vectors are always recomputed, so changes to the claims stage are measured.
     """
+    from crossread.stages import claims
+
     cache_dir = os.environ.get("CROSSREAD_BENCH_CACHE")
+    path = None
     if cache_dir:
         key = hashlib.sha1(f"{story}:{models.encoder_name}:{shared}".encode()).hexdigest()[:16]
-        path = Path(cache_dir) / f"claims-prep-{key}.pkl"
-        if path.exists():
-            with path.open("rb") as fh:
-                return pickle.load(fh)  # noqa: S301 - our own cache file
-        prep = _prepare(story, models, shared)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            pickle.dump(prep, fh)
-        return prep
-    return _prepare(story, models, shared)
+        path = Path(cache_dir) / f"claims-annotated-{key}.pkl"
+    if path is not None and path.exists():
+        with path.open("rb") as fh:
+            prep = pickle.load(fh)  # noqa: S301 - our own cache file
+    else:
+        prep = _annotate(story, models, shared)
+        if path is not None and prep is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fh:
+                pickle.dump(prep, fh)
+    if prep is None:
+        return None
+    units = [u for d in prep["docs"] for u in claims.units(d)]
+    return {**prep, "units": units, "vecs": models.embed([claims.statement(u) for u in units])}
 
 
-def _prepare(story: str, models: Any, shared: Path = SHARED) -> dict[str, Any] | None:
+def _annotate(story: str, models: Any, shared: Path = SHARED) -> dict[str, Any] | None:
     from story_support import make_docs
     from story_support import story as run_story
 
@@ -93,9 +101,8 @@ def _prepare(story: str, models: Any, shared: Path = SHARED) -> dict[str, Any] |
     figures: dict = defaultdict(list)
     for f in analysis.figures:
         figures[(f.doc_id, f.sentence)].append(f)
-    units = [u for d in docs for u in claims.units(d)]
-    return {"docs": docs, "units": units, "vecs": models.embed([claims.statement(u) for u in units]), "figures": figures,
-            "origins": claims._origins(analysis, ctx, {d.id: d for d in docs}), "outlets": ctx.outlets}
+    return {"docs": docs, "figures": figures, "origins": claims._origins(analysis, ctx, {d.id: d for d in docs}),
+            "outlets": ctx.outlets}
 
 
 def predict(row: dict[str, Any], prep: dict[str, Any], models: Any) -> tuple[dict[str, str], dict[str, float], Any]:

@@ -43,7 +43,8 @@ SAME_SPEECH_OVERLAP = 0.35  # content-word overlap two reports of one speaker ne
 SPEECH_OVERLAP = 0.6  # share of a quote's content words a paraphrase naming the speaker must keep
 SURE_SUPPORT = 0.8  # verifier probability a loosely related sentence needs to count as support
 TOP_K = 64  # nearest units of other articles each unit (or quote) retrieves: bounds the verifier calls per claim
-BLOCK = 512  # query rows per block of the retrieval matrix product
+BLOCK = 512
+SPEAKER_SLACK = 0.1  # how far below the candidate cosine a report of the same speaker saying the same may be  # query rows per block of the retrieval matrix product
 MAX_CLAIMS_PER_DOC = 6  # single-source claims kept per article (ranked); multi-source claims are all kept
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 _BOILERPLATE = re.compile(r"(?i)\b(share this|leave a (reply|comment)|related articles|source link|back to top|"
@@ -270,7 +271,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     texts = [statement(u) for u in all_units] + [q[0] for q in qclaims]
     vecs = models.embed(texts)
     uvecs, qvecs = vecs[:len(all_units)], vecs[len(all_units):]
-    index = _Index(uvecs, [u.doc_id for u in all_units], th.candidate)
+    index = _Index(uvecs, [u.doc_id for u in all_units], th.candidate - SPEAKER_SLACK)
     words = doc_words(all_units)
     counterparts = _Counterparts(links, all_units, uvecs, th.candidate)
 
@@ -293,6 +294,9 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     for n, (text, members, cs) in enumerate(seeds):
         if n >= len(qclaims) and members[0] in covered:
             continue
+        # below the candidate cosine, only a report of the same speaker saying the same thing is a candidate
+        cs = {d: (j, score) for d, (j, score) in cs.items()
+              if score >= th.candidate or _same_speech(speakers, members[0], j, all_units)}
         # the verifier runs only for seeds that become claims: at most TOP_K pairs each
         verdicts = _verify([(text, statement(all_units[j])) for j, _ in cs.values()], models) if cs else []
         results = [(d, j, score, v) for (d, (j, score)), v in zip(cs.items(), verdicts)]
@@ -625,7 +629,7 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     if label == "supports" and score < mid and p < SURE_SUPPORT and not same_speaker:
         return "mentions"
     close = score >= th.duplicate or (score >= th.support and rules.overlap(statement(a), statement(b)) >= rules.MIN_OVERLAP)
-    if label == "supports" or close or (same_speaker and score >= th.candidate):
+    if label == "supports" or close or (same_speaker and score >= th.candidate - SPEAKER_SLACK):
         return "mentions" if rules.missing_details(statement(a), statement(b)) and not same_speaker else "supports"
     if label == "silent" and score < mid:
         return "silent"
