@@ -259,9 +259,13 @@ def _attribute(ctx: _Ctx, unit: list[_Seg], last: tuple[str, int, int, int] | No
     sent_start = ctx.sents[si][0]
     at_sentence_start = text[sent_start:first.mark_start].strip(" \t\"'“‘«(—–-") == ""
     if found is None:
-        if n_words <= SCARE_MAX_WORDS or (not at_sentence_start and n_words < UNCUED_MIN_WORDS):
+        if n_words <= SCARE_MAX_WORDS:
             return None
-        found = _late_frame(ctx, final) or _credit_line(ctx, final) or _governing_verb(ctx, first, final)
+        if not at_sentence_start and n_words < UNCUED_MIN_WORDS:  # 'Merkel condemned “such a murderous attack”'
+            found = _governing_verb(ctx, first, final)
+            if found is None:
+                return None
+        found = found or _late_frame(ctx, final) or _credit_line(ctx, final) or _governing_verb(ctx, first, final)
     if found is None:
         if at_sentence_start and last is not None and ctx.para_of(first.start) - last[3] <= 1:
             # a free-standing quoted sentence right after another speaker's quote continues it
