@@ -1,9 +1,11 @@
-"""Reference-free spin detection on crafted text: evidence, likely originals, spans, fallbacks."""
+"""Reference-free spin detection on crafted text: scores, evidence, likely originals, spans, fallbacks."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from crossread.model import Document
@@ -28,29 +30,78 @@ def test_ngram_table_ships() -> None:
     assert table.bi("said", "the") > table.bi("stated", "the")  # newswire says "said"
 
 
+def test_model_file_matches_the_features() -> None:
+    model = spin.load_model()
+    assert model is not None, "src/crossread/data/spin_model.json missing: benchmarks/spin_eval.py --fit"
+    assert model["token"]["features"] == list(spin.TOKEN_FEATURES)
+    assert model["article"]["features"] == list(spin.ARTICLE_FEATURES)
+    n = len(spin.TOKEN_FEATURES)
+    assert len(model["token"]["coef"]) == n + n * (n + 1) // 2  # linear terms, then every pair
+
+
+def test_quadratic_expansion_and_linear_model() -> None:
+    x = np.array([[1.0, 2.0, 3.0]])
+    q = spin.quadratic(x)
+    assert q.tolist() == [[1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 4.0, 6.0, 9.0]]
+    weights = {"mean": [0.0], "scale": [1.0], "coef": [2.0], "intercept": -2.0}
+    p = spin._linear(weights, np.array([[0.0], [1.0], [3.0]]))
+    assert p[1] == pytest.approx(0.5) and p[0] < 0.5 < p[2]
+
+
+def test_article_features_follow_the_likeliest_words() -> None:
+    low = np.full(100, 0.05)
+    high = low.copy()
+    high[:10] = 0.9
+    assert spin.article_features(high)[0] > spin.article_features(low)[0]
+    assert spin.article_features(np.zeros(0)) == [0.0, 0.0, 0.0]
+
+
 def test_spun_text_scores_above_its_original(models) -> None:
-    s_orig, ev_orig = spin.detect(_doc("original"), models)
-    s_spun, ev_spun = spin.detect(_doc("spun"), models)
-    assert s_spun > s_orig and len(ev_spun) > len(ev_orig)
+    s_orig, _ = spin.detect(_doc("original"), models)
+    s_spun, _ = spin.detect(_doc("spun"), models)
+    assert s_spun > s_orig
+    assert s_spun >= spin.THRESHOLD > s_orig
+
+
+def test_broken_collocations_score_above_fixed_ones() -> None:
+    """The same sentence with its fixed expressions intact reads as less spun than with synonyms swapped in."""
+    clean = ("Officials said on Tuesday that ground troops would not be sent, and of course the talks would go on "
+             "next week. The prime minister told reporters that the decision took place after a long meeting. ") * 4
+    broken = ("Officials stated on Tuesday that floor troopers would not be sent, and of program the talks would "
+              "go on subsequent week. The prime preacher instructed reporters that the determination took location "
+              "after a lengthy assembly. ") * 4
+    table = spin.table()
+    t_clean, t_broken = spin.tokens(clean), spin.tokens(broken)
+    assert len(t_clean) == len(t_broken)  # one word for one word: the slots line up
+    i_clean, p_clean, _ = spin.token_probabilities(t_clean, table)
+    i_broken, p_broken, _ = spin.token_probabilities(t_broken, table)
+    assert i_clean == i_broken
+    swapped = np.array([t_clean[i].low != t_broken[i].low for i in i_clean])
+    assert p_broken[swapped].mean() > 1.5 * p_clean[swapped].mean()
+    assert spin.article_score(p_broken) > spin.article_score(p_clean)
+
+
+SPUN_NAMES = ("The Prime Preacher met officials from the Joined States on Monday, he reported there. "
+              "Later the Prime Preacher and the Joined States envoy said the talks would go on. ")
 
 
 def test_evidence_points_back_to_the_original_wording(models) -> None:
-    """Likely originals are the words the spinner replaced: they occur in the unspun text, the phrases do not."""
-    original = _doc("original").text
-    doc = _doc("spun")
+    """Names with a common word swapped in come back with the attested name as the likely original."""
+    table = spin.table()
+    assert table.name("united", "states") > 0 and table.name("joined", "states") == 0
+    doc = Document(id="names", source="t", text=SPUN_NAMES * 3)
     _, evidence = spin.detect(doc, models)
-    assert evidence
-    restored = [e for e in evidence if e.likely_original and e.likely_original in original
-                and e.phrase not in original]
-    assert restored, [(e.phrase, e.likely_original) for e in evidence]
+    assert any(e.phrase.endswith("Joined States") and e.likely_original.endswith("United States")
+               and e.signal == "entity_to_common" for e in evidence), [(e.phrase, e.likely_original)
+                                                                      for e in evidence]
     for e in evidence:
         assert doc.text[e.start:e.end] == e.phrase
         assert e.signal in ("broken_collocation", "entity_to_common", "rare_synonym")
-        assert e.score > 0
+        assert 0 < e.score <= 1
 
 
 def test_entity_turned_common_word() -> None:
-    """A known multiword name with one word swapped for a near-synonym is flagged with the name restored."""
+    """A known multiword name as written is not flagged; an unknown last word gets no invented candidate."""
     table = spin.table()
     assert table is not None
     name = max(table.names, key=table.names.get)  # the corpus's most frequent two-word name
@@ -62,14 +113,16 @@ def test_entity_turned_common_word() -> None:
 
 
 def test_clean_text_is_not_flagged(models) -> None:
-    score, _ = spin.detect(_doc("original"), models)
-    assert score < spin.THRESHOLD
+    for name in ("original", "independent"):
+        score, _ = spin.detect(_doc(name), models)
+        assert score < spin.THRESHOLD, name
 
 
-def test_lexical_fallback_runs_and_keeps_spans() -> None:
+def test_lexical_fallback_gives_the_same_score_and_keeps_spans(models) -> None:
+    """The score uses no model (only evidence filtering does), so use_models=False scores identically."""
     doc = _doc("spun")
     score, evidence = spin.detect(doc, None)
-    assert score >= 0.0
+    assert score == spin.detect(doc, models)[0]
     for e in evidence:
         assert doc.text[e.start:e.end] == e.phrase
 
@@ -79,9 +132,38 @@ def test_missing_table_switches_detection_off(monkeypatch) -> None:
     assert spin.detect(_doc("spun"), None) == (0.0, [])
 
 
+def test_missing_model_file_degrades_to_fixed_weights(tmp_path, caplog) -> None:
+    assert spin.load_model(tmp_path / "absent.json") is None
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"token": {"features": ["something else"]}}), encoding="utf-8")
+    assert spin.load_model(bad) is None
+    assert "spin model" in caplog.text
+
+
+def test_fallback_weights_still_rank_spun_above_original(monkeypatch) -> None:
+    monkeypatch.setattr(spin, "load_model", lambda path=None: None)
+    assert spin.detect(_doc("spun"))[0] > spin.detect(_doc("original"))[0]
+
+
+def test_without_web_counts_detection_still_runs(monkeypatch) -> None:
+    monkeypatch.setattr(spin, "web_bigrams", lambda: {})
+    score, evidence = spin.detect(_doc("spun"))
+    assert 0.0 <= score <= 1.0
+    assert all(e.phrase for e in evidence)
+
+
 def test_tokens_never_pair_across_punctuation() -> None:
     toks = spin.tokens("He left. Then, quietly, the talks ended")
     joined = {(a.low, b.low) for a, b in zip(toks, toks[1:]) if a.joined}
     assert ("left", "then") not in joined and ("then", "quietly") not in joined
     assert ("the", "talks") in joined
     assert toks[2].initial and not toks[4].initial
+
+
+def test_benchmark_labels_substituted_words_by_alignment() -> None:
+    import spin_eval
+
+    original = spin.tokens("The minister said the ground troops would stay home.")
+    spun = spin.tokens("The preacher stated the floor troops would stay home.")
+    subs = spin_eval.substituted(spun, original)
+    assert {spun[i].low for i in subs} == {"preacher", "stated", "floor"}

@@ -1,19 +1,23 @@
-"""Spin detection without a reference: phrases that read like word-by-word synonym substitution.
+"""Spin detection without a reference: does an article read like word-by-word synonym substitution?
 
 Article spinners swap words for thesaurus entries blind to sense, so spun copy is full of broken fixed
-expressions ("of program" for "of course", "floor troops" for "ground troops") and of named entities turned into
-common words ("The Linked Press"). Three general signals find them, with no synonym table and no reference text:
+expressions ("of program" for "of course", "floor troops" for "ground troops"), of common words where a name was
+("The Linked Press") and of rarer synonyms where news text has a usual word ("stated" for "said"). No synonym
+table and no reference text are used; every signal is general:
 
-- ``broken_collocation``: a word whose bigrams with its neighbours are (nearly) unseen in a news corpus, while a
-  near-synonym of it (embedding cosine of the two words, or their shared contexts without models) fills the same
-  slot in a frequent collocation — the likely original.
-- ``entity_to_common``: in a capitalised multiword name, a common word where the corpus knows the name with a
-  near-synonym in its place.
-- ``rare_synonym``: a broken collocation whose word is much rarer (``wordfreq``) than the expected one.
+- per word slot: how often news text (``data/ngrams.json.gz``) and web text (the Google web bigram counts that
+  ship with the ``wordsegment`` package) have the word after its left neighbour and before its right one, the
+  word's general frequency (``wordfreq``) against its frequency in news, whether a near-synonym would fill the slot
+  in a far more frequent collocation, and whether a capitalised name is unattested with a common word inside;
+- a logistic regression over these (``data/spin_model.json``, "token") gives each content word the probability
+  that it was substituted, fitted on generated spun articles whose substituted words are known;
+- a second logistic regression (``"article"``) turns the article's word probabilities (mean, share above one
+  half, mean of the top tenth) into the article's score, the probability that it is spun.
 
-The n-gram counts ship in ``data/ngrams.json.gz``, built by ``benchmarks/build_ngrams.py`` from public news text
-(PolNeAR articles and FNC-1 bodies, the evaluation split left out). An article's score is its evidence weight per
-100 words; at or above ``THRESHOLD`` the article is flagged ``spun``.
+Both are fitted by ``benchmarks/spin_eval.py --fit`` on one spinner and checked on another. The article classifier's
+intercept is shifted so that its score crosses ``THRESHOLD`` where at most ``MAX_FPR`` of the unspun fit articles
+would be flagged (a false accusation of spinning costs more than a missed one). Evidence: the words most likely substituted, each with a likely original where a
+near-synonym (word embeddings, or shared contexts without models) makes a frequent collocation or a known name.
 """
 
 from __future__ import annotations
@@ -35,16 +39,20 @@ from ..model import Document, SpinEvidence
 
 log = logging.getLogger(__name__)
 
-NGRAM_PATH = Path(__file__).resolve().parents[1] / "data" / "ngrams.json.gz"
-THRESHOLD = 0.5  # evidence weight per 100 words from which an article counts as spun (fitted, see docs/reuse.md)
+DATA = Path(__file__).resolve().parents[1] / "data"
+NGRAM_PATH = DATA / "ngrams.json.gz"
+MODEL_PATH = DATA / "spin_model.json"
+THRESHOLD = 0.5  # article score from which it is flagged spun (the fitted cut sits here, see MAX_FPR)
+EVIDENCE_P = 0.25  # word probability from which a word (with a likely original) is evidence; the top tenth always is
+WEB_WORDS = 1_024_908_267_229  # tokens behind the wordsegment (Google web) counts
 MIN_SIM = 0.5  # word-embedding cosine for two words to count as near-synonyms
 MIN_SIM_CONTEXT = 0.25  # same, with the context-vector fallback (no models)
+NAME_SIM_FACTOR = 0.6  # of those floors, for a word inside a capitalised name
 STRONG = 5  # the expected collocation must be seen at least this often, on every side
 GAIN = math.log(30.0)  # and make the slot this many times likelier than the word as written
-FOLLOWERS = 60
-NAME_WORD = 10  # a word seen this often inside capitalised names is a name word, not a common word turned name  # candidate words kept per context word
+FOLLOWERS = 60  # candidate words kept per context word
+NAME_WORD = 10  # a word seen this often inside capitalised names is a name word, not a common word turned name
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
-_CONNECT = frozenset({"of", "for", "and", "the", "de", "on"})
 STOPWORDS = frozenset("""a an the of to in on at by for with from and or but as is are was were be been being it its
 this that these those he she they we you i his her their our your him them us not no so than then there here
 what which who whom whose when where why how all any each some such very can could will would should may might
@@ -124,12 +132,45 @@ def table() -> NgramTable | None:
         return None
 
 
+@lru_cache(maxsize=200_000)
 def _zipf(word: str) -> float:
     try:
         from wordfreq import zipf_frequency
     except ImportError:  # wordfreq missing: no frequency signal
         return 4.0
     return zipf_frequency(word, "en")
+
+
+@lru_cache(maxsize=1)
+def web_bigrams() -> dict[str, int]:
+    """Lower-cased web bigram counts (the ~290k most frequent, from ``wordsegment``), or {} with a warning."""
+    try:
+        from importlib.resources import files
+
+        text = files("wordsegment").joinpath("bigrams.txt").read_text(encoding="utf-8")
+    except (ImportError, OSError, ModuleNotFoundError) as exc:
+        log.warning("wordsegment's web bigram counts unavailable (%s): spin detection uses news n-grams only; "
+                    "install it with `pip install wordsegment`", exc)
+        return {}
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        key, _, count = line.rpartition("\t")
+        out[key] = out.get(key, 0) + int(count)
+    return out
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = MODEL_PATH) -> dict[str, Any] | None:
+    """The fitted token and article classifiers, or None (a fixed-weight fallback is used, with a warning)."""
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+        if list(model["token"]["features"]) != list(TOKEN_FEATURES):
+            raise ValueError("token features changed since the model was fitted")
+        return model
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("spin model %s unusable (%s); scoring with fixed fallback weights "
+                    "(refit: benchmarks/spin_eval.py --fit)", path, exc)
+        return None
 
 
 _VECTORS: dict[str, np.ndarray] = {}  # word vectors, kept across articles of a run
@@ -216,43 +257,150 @@ def _name_candidates(toks: list[Token], i: int, ng: NgramTable) -> list[tuple[st
     return out
 
 
+TOKEN_FEATURES = ("zipf", "news_vs_general", "left", "right", "left_news", "right_news", "left_web", "right_web",
+                  "left_assoc", "right_assoc", "left_zipf", "right_zipf", "unseen_both", "gain", "capital",
+                  "name_unseen", "name_candidate", "news_count", "left_count", "right_count")
+ARTICLE_FEATURES = ("top_p", "mean_p", "log_words")
+MAX_FPR = 0.1  # the article cut is fitted so that at most this share of unspun fit articles is flagged
+
+
+def _scored(toks: list[Token], i: int) -> bool:
+    t = toks[i]
+    return len(t.low) >= 3 and t.low not in STOPWORDS and not t.text.isupper()
+
+
+def token_features(toks: list[Token], i: int, ng: NgramTable, web: dict[str, int],
+                   news_words: int) -> tuple[list[float], list[tuple[str, float, float]], str]:
+    """Features of word slot ``i``, its candidate originals and the signal they would be evidence of."""
+    t = toks[i]
+    w = t.low
+    zw = _zipf(w)
+    capital = t.text[:1].isupper() and not t.initial
+    news_log10 = math.log10((ng.unigrams.get(w, 0) + 0.5) / news_words * 1e9)
+    row = [zw, news_log10 - zw]
+    left = toks[i - 1] if i > 0 and toks[i - 1].joined else None
+    right = toks[i + 1] if t.joined and i + 1 < len(toks) else None
+    sides = []
+    for nb, key in ((left, lambda n: n.low + " " + w), (right, lambda n: w + " " + n.low)):
+        if nb is None:
+            sides.append((0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+            continue
+        k = key(nb)
+        news, webc = ng.bigrams.get(k, 0), web.get(k, 0)
+        znb = _zipf(nb.low)
+        # association: log10 of the bigram's frequency per billion words against the two words' own frequencies
+        assoc = (math.log10(webc / WEB_WORDS * 1e9) - znb - zw + 9.0) if webc else 0.0
+        sides.append((1.0, math.log1p(news), math.log10(webc) - 4.0 if webc else 0.0, assoc, znb,
+                      math.log1p(ng.unigrams.get(nb.low, 0))))
+    (hl, nl, wl, al, zl, ul), (hr, nr, wr, ar, zr, ur) = sides
+    unseen = float(bool(left or right) and all(
+        not (ng.bigrams.get(k, 0) or web.get(k, 0))
+        for k in ([left.low + " " + w] if left else []) + ([w + " " + right.low] if right else [])))
+    neighbour_cap = any(0 <= j < len(toks) and toks[j].text[:1].isupper() and not toks[j].initial
+                        and toks[j].low not in STOPWORDS for j in (i - 1, i + 1))
+    if capital and neighbour_cap:
+        cands, signal = (_name_candidates(toks, i, ng) if zw >= 4.0 else []), "entity_to_common"
+        name_seen = any(ng.name(toks[j].low, w) if j < i else ng.name(w, toks[j].low)
+                        for j in (i - 1, i + 1) if 0 <= j < len(toks) and toks[j].text[:1].isupper())
+    else:
+        cands, signal, name_seen = ([] if capital else _collocation_candidates(toks, i, ng)), "broken_collocation", True
+    gain = min(max((g for _, g, _ in cands), default=0.0), 8.0) if signal == "broken_collocation" else 0.0
+    row += [hl, hr, nl, nr, wl, wr, al, ar, zl, zr, unseen, gain, float(capital),
+            float(capital and neighbour_cap and not name_seen), float(signal == "entity_to_common" and bool(cands)),
+            math.log1p(ng.unigrams.get(w, 0)), ul, ur]
+    return row, cands, signal
+
+
+def quadratic(x: np.ndarray) -> np.ndarray:
+    """The features, then every product of two of them (squares included): the word classifier is linear in these,
+    so it can learn that an unseen bigram means more next to common words than next to rare ones."""
+    n = x.shape[1]
+    pairs = [x[:, i] * x[:, j] for i in range(n) for j in range(i, n)]
+    return np.column_stack([x, *pairs]) if pairs else x
+
+
+def _linear(weights: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """Probability from a logistic model stored as JSON (standardise; optionally expand pairwise, standardise)."""
+    x = (x - np.asarray(weights["mean"])) / np.asarray(weights["scale"])
+    if weights.get("quadratic"):
+        x = (quadratic(x) - np.asarray(weights["q_mean"])) / np.asarray(weights["q_scale"])
+    z = x @ np.asarray(weights["coef"]) + weights["intercept"]
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# used when spin_model.json is missing: unseen bigrams, a better-filling near-synonym and broken names
+_FALLBACK_TOKEN = {"mean": [0.0] * len(TOKEN_FEATURES), "scale": [1.0] * len(TOKEN_FEATURES), "intercept": -4.0,
+                   "coef": [1.5 if f in ("unseen_both", "name_unseen", "name_candidate") else
+                            0.4 if f == "gain" else 0.0 for f in TOKEN_FEATURES]}
+_FALLBACK_ARTICLE = {"mean": [0.0] * 3, "scale": [1.0] * 3, "coef": [12.0, 0.0, 0.0], "intercept": -4.0}
+
+
+def token_probabilities(toks: list[Token], ng: NgramTable) -> tuple[list[int], np.ndarray, list[tuple[list, str]]]:
+    """Indices of the scored word slots, the probability that each was substituted, and its candidates."""
+    web = web_bigrams()
+    news_words = max(1, sum(ng.unigrams.values()))
+    idx, rows, extra = [], [], []
+    for i in range(len(toks)):
+        if _scored(toks, i):
+            row, cands, signal = token_features(toks, i, ng, web, news_words)
+            idx.append(i)
+            rows.append(row)
+            extra.append((cands, signal))
+    if not rows:
+        return [], np.zeros(0), []
+    model = load_model()
+    p = _linear(model["token"] if model else _FALLBACK_TOKEN, np.asarray(rows, dtype=float))
+    return idx, p, extra
+
+
+def article_features(p: np.ndarray) -> list[float]:
+    """Mean probability of the article's top tenth of words (spinners change a share of the words, so the likeliest
+    tenth says more than the mean, which is also kept), and the log number of scored words (short articles have
+    noisier tenths)."""
+    if not len(p):
+        return [0.0, 0.0, 0.0]
+    top = np.sort(p)[::-1][:max(1, len(p) // 10)]
+    return [float(top.mean()), float(p.mean()), math.log(len(p))]
+
+
+def article_score(p: np.ndarray) -> float:
+    model = load_model()
+    x = np.asarray([article_features(p)], dtype=float)
+    return float(_linear(model["article"] if model else _FALLBACK_ARTICLE, x)[0])
+
+
 def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None) -> tuple[float, list[SpinEvidence]]:
-    """Spin score (evidence weight per 100 words) and evidence of one article."""
+    """Spin score (probability that the article is spun) and the evidence: its likeliest substituted words."""
     ng = ngrams or table()
     toks = tokens(doc.text)
     if ng is None or not toks:
         return 0.0, []
-    found: list[tuple[int, str, str, float]] = []  # token index, signal, likely original, weight
-    proposals: list[tuple[int, str, list[tuple[str, float, float]]]] = []
-    for i, t in enumerate(toks):
-        if len(t.low) < 3 or t.low in STOPWORDS or t.text.isupper():
-            continue
-        capital = t.text[:1].isupper() and not t.initial
-        neighbour_cap = any(0 <= j < len(toks) and toks[j].text[:1].isupper() and not toks[j].initial
-                            and toks[j].low not in STOPWORDS for j in (i - 1, i + 1))
-        if capital and neighbour_cap and _zipf(t.low) >= 4.0:
-            proposals.append((i, "entity_to_common", _name_candidates(toks, i, ng)))
-        elif not capital:
-            proposals.append((i, "broken_collocation", _collocation_candidates(toks, i, ng)))
-    proposals = [p for p in proposals if p[2]]
+    idx, p, extra = token_probabilities(toks, ng)
+    if not idx:
+        return 0.0, []
+    score = article_score(p)
+    cut = min(EVIDENCE_P, float(np.quantile(p, 0.9)))  # the article's likeliest tenth, or any likely word
+    chosen = [(i, prob, cands, signal) for i, prob, (cands, signal) in zip(idx, p, extra)
+              if prob >= cut and cands]
     sim = _Similarity(models, ng)
-    sim.prepare({toks[i].low for i, _, _ in proposals} | {x for _, _, c in proposals for x, _, _ in c})
-    for i, signal, cands in proposals:
+    sim.prepare({toks[i].low for i, _, _, _ in chosen} | {x for _, _, c, _ in chosen for x, _, _ in c})
+    evidence = []
+    for i, prob, cands, signal in chosen:
         w = toks[i].low
-        scored = [(sim(w, x), x, gain) for x, gain, _ in cands]
-        scored = [s for s in scored if s[0] >= sim.floor]
+        # a known name with one word changed is evidence in itself: a looser near-synonym test suffices there
+        floor = sim.floor * (NAME_SIM_FACTOR if signal == "entity_to_common" else 1.0)
+        scored = [(sim(w, x), x) for x, _, _ in cands]
+        scored = [s for s in scored if s[0] >= floor]
         if not scored:
             continue
-        s, x, gain = max(scored)
+        _, x = max(scored)
         if signal == "broken_collocation" and _zipf(x) - _zipf(w) >= 1.5:
             signal = "rare_synonym"
-        found.append((i, signal, x, s * min(gain, 5.0) / 5.0 * (1.5 if signal == "entity_to_common" else 1.0)))
-    evidence = [SpinEvidence(doc_id=doc.id, phrase=_phrase(doc.text, toks, i), start=_span(toks, i)[0],
-                             end=_span(toks, i)[1], likely_original=_original(doc.text, toks, i, x),
-                             signal=signal, score=round(weight, 4))
-                for i, signal, x, weight in found]
-    score = 100.0 * sum(e.score for e in evidence) / len(toks)
-    return score, evidence
+        start, end = _span(toks, i)
+        evidence.append(SpinEvidence(doc_id=doc.id, phrase=doc.text[start:end], start=start, end=end,
+                                     likely_original=_original(doc.text, toks, i, x), signal=signal,
+                                     score=round(float(prob), 4)))
+    return round(score, 4), evidence
 
 
 def _span(toks: list[Token], i: int) -> tuple[int, int]:

@@ -1,0 +1,290 @@
+"""Reference-free spin detection: fit the detector's two classifiers, and measure it against the rare-word baseline.
+
+Articles are real news texts from ``../shared/data`` (never copied into the repo), in three disjoint parts:
+
+- n-gram table: PolNeAR and FNC-1 bodies with Body ID % 4 in (1, 2) (``benchmarks/build_ngrams.py``);
+- *fit*: ECB+ topics 1-10 and FNC-1 Body ID % 4 == 3 -- originals (negatives) and their ``spinner.spin`` versions
+  (positives, the substituted words known by alignment, which is what the word classifier learns from);
+- *test*: ECB+ topics 11-20 and FNC-1 Body ID % 4 == 0 -- originals, ``spinner.spin`` versions (spinner A, the
+  fitting spinner) and ``spinner_moby.spin`` versions (spinner B: Moby thesaurus ranked by word frequency, never
+  seen in fitting), plus garbled but unspun versions (typos, dropped function words, tokenizer spacing) as a
+  second negative set: noisy text must not read as spun.
+
+Baseline: the rate of rare words (Zipf < 3, ``wordfreq``), its threshold fitted on the fit split.
+
+    .venv/bin/python benchmarks/spin_eval.py            # report on the test split
+    .venv/bin/python benchmarks/spin_eval.py --fit      # refit data/spin_model.json on the fit split, then report
+    .venv/bin/python benchmarks/spin_eval.py --limit 40 # fewer articles per part (faster)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import json
+import math
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import spinner  # noqa: E402
+import spinner_moby  # noqa: E402
+
+from crossread.stages import spin as S  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+MIN_WORDS = 150
+
+
+def split_of(key: str) -> str | None:
+    """``fit``, ``test`` or None (the n-gram table's part) for an article key ``ecb:<doc>`` / ``fnc:<body id>``."""
+    if key.startswith("ecb:"):
+        return "fit" if int(key[4:].split("_")[0]) <= 10 else "test"
+    return {3: "fit", 0: "test"}.get(int(key[4:]) % 4)
+
+
+def articles(data: Path = DATA) -> dict[str, list[tuple[str, str]]]:
+    """(key, text) of the long enough fit and test articles, in a fixed shuffled order."""
+    out: dict[str, list[tuple[str, str]]] = {"fit": [], "test": []}
+    for path in sorted((data / "ecbplus-dev" / "docs").glob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        text = "\n".join(lines[1:] if lines and lines[0].startswith("http") else lines)
+        out[split_of("ecb:" + path.stem) or "fit"].append(("ecb:" + path.stem, text))
+    csv.field_size_limit(1 << 24)
+    with open(data / "fnc1-train" / "train_bodies.csv", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            split = split_of("fnc:" + row["Body ID"])
+            if split:
+                out[split].append(("fnc:" + row["Body ID"], row["articleBody"]))
+    rng = random.Random(5)
+    for split in ("fit", "test"):
+        out[split] = [kt for kt in out[split] if len(kt[1].split()) >= MIN_WORDS]
+        rng.shuffle(out[split])
+    return out
+
+
+_FUNCTION = re.compile(r"\b(the|a|an|of|to|that)\s", re.IGNORECASE)
+
+
+def garble(text: str, seed: int) -> str:
+    """Unspun but noisy text: typos (swapped/dropped letters), dropped function words, spaced punctuation."""
+    rng = random.Random(seed)
+    text = _FUNCTION.sub(lambda m: "" if rng.random() < 0.15 else m.group(0), text)
+    out = []
+    for word in text.split(" "):
+        if len(word) > 4 and word.isalpha() and rng.random() < 0.04:
+            j = rng.randrange(1, len(word) - 2)
+            word = word[:j] + word[j + 1] + word[j] + word[j + 2:] if rng.random() < 0.5 else word[:j] + word[j + 1:]
+        out.append(word)
+    text = " ".join(out)
+    return re.sub(r"(\w)([,.;:])(\s)", lambda m: m.group(1) + " " + m.group(2) + m.group(3)
+                  if rng.random() < 0.3 else m.group(0), text)
+
+
+@dataclass
+class Item:
+    key: str
+    kind: str  # "original", "A" (spinner.spin), "B" (spinner_moby.spin), "garbled"
+    text: str
+    original: str
+
+    @property
+    def spun(self) -> bool:
+        return self.kind in ("A", "B")
+
+
+def items(arts: list[tuple[str, str]], kinds: tuple[str, ...], seed: int = 7) -> list[Item]:
+    rng = random.Random(seed)
+    out = []
+    for key, text in arts:
+        s = rng.randrange(1 << 30)
+        rate_a, rate_b = rng.uniform(0.4, 0.7), rng.uniform(0.15, 0.35)
+        for kind in kinds:
+            if kind == "original":
+                out.append(Item(key, kind, text, text))
+            elif kind == "A":
+                out.append(Item(key, kind, spinner.spin(text, rate=rate_a, seed=s), text))
+            elif kind == "B":
+                out.append(Item(key, kind, spinner_moby.spin(text, rate=rate_b, seed=s), text))
+            elif kind == "garbled":
+                out.append(Item(key, kind, garble(text, s), text))
+    return out
+
+
+def substituted(spun: list[S.Token], original: list[S.Token]) -> set[int]:
+    """Indices of the spun text's tokens that the spinner put in (token alignment against the original)."""
+    sm = difflib.SequenceMatcher(a=[t.low for t in original], b=[t.low for t in spun], autojunk=False)
+    return {j for tag, _, _, j1, j2 in sm.get_opcodes() if tag != "equal" for j in range(j1, j2)}
+
+
+def word_rows(it: Item, ng: S.NgramTable) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows of the scored word slots of one item, and whether each was substituted."""
+    toks = S.tokens(it.text)
+    web, news_words = S.web_bigrams(), max(1, sum(ng.unigrams.values()))
+    subs = substituted(toks, S.tokens(it.original)) if it.spun else set()
+    idx = [i for i in range(len(toks)) if S._scored(toks, i)]
+    x = np.array([S.token_features(toks, i, ng, web, news_words)[0] for i in idx], dtype=float)
+    return x.reshape(len(idx), len(S.TOKEN_FEATURES)), np.array([i in subs for i in idx], dtype=bool)
+
+
+def rare_rate(text: str) -> float:
+    """Baseline spin score: share of lower-case words rarer than Zipf 3 (spinners pick unusual synonyms)."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", text) if not w[:1].isupper()]
+    return sum(S._zipf(w) < 3.0 for w in words) / max(1, len(words))
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: float, quadratic: bool = False) -> dict:
+    """A logistic regression in the JSON form ``spin._linear`` reads."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    z = (x - mean) / scale
+    out: dict = {"features": list(names), "mean": mean.tolist(), "scale": scale.tolist()}
+    if quadratic:
+        z = S.quadratic(z)
+        q_mean, q_scale = z.mean(0), z.std(0) + 1e-6
+        z = (z - q_mean) / q_scale
+        out |= {"quadratic": True, "q_mean": q_mean.tolist(), "q_scale": q_scale.tolist()}
+    clf = LogisticRegression(C=c, max_iter=5000).fit(z, y)
+    return out | {"coef": clf.coef_[0].tolist(), "intercept": float(clf.intercept_[0])}
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _cut(scores: np.ndarray, spun: np.ndarray) -> float:
+    """The score cut of best F1 among those that flag at most ``MAX_FPR`` of the unspun articles."""
+    best, best_f1 = 1.0, -1.0
+    for t in sorted(set(scores.tolist())):
+        pred = scores >= t
+        if pred[~spun].mean() <= S.MAX_FPR:
+            f1 = prf(spun.tolist(), pred.tolist())[2]
+            if f1 > best_f1:
+                best, best_f1 = t, f1
+    return best
+
+
+def fit(fit_items: list[Item], ng: S.NgramTable, path: Path = S.MODEL_PATH) -> None:
+    """Word classifier on the fit articles' word slots; article classifier on out-of-fold word probabilities
+    (two folds by article), so it sees word probabilities as they are on text the word classifier never saw."""
+    rows = {id(it): word_rows(it, ng) for it in fit_items}
+    keys = sorted({it.key for it in fit_items})
+    folds = [set(keys[::2]), set(keys[1::2])]
+
+    def word_model(chosen: list[Item]) -> dict:
+        return _logistic(np.vstack([rows[id(it)][0] for it in chosen]),
+                         np.concatenate([rows[id(it)][1] for it in chosen]), S.TOKEN_FEATURES, 0.1, quadratic=True)
+
+    art_x, art_y = [], []
+    for k, fold in enumerate(folds):
+        model = word_model([it for it in fit_items if it.key in folds[1 - k]])
+        for it in fit_items:
+            if it.key in fold:
+                x = rows[id(it)][0]
+                art_x.append(S.article_features(S._linear(model, x) if len(x) else np.zeros(0)))
+                art_y.append(it.spun)
+    token = word_model(fit_items)
+    article = _logistic(np.array(art_x), np.array(art_y), S.ARTICLE_FEATURES, 1.0)
+    article["intercept"] -= _logit(_cut(S._linear(article, np.array(art_x)), np.array(art_y)))
+    n_slots = sum(len(y) for _, y in rows.values())
+    model = {"_doc": "spin classifiers of crossread.stages.spin; regenerate: benchmarks/spin_eval.py --fit",
+             "trained_on": f"{len(fit_items)} fit-split items (originals + benchmarks/spinner.py spins), "
+                           f"{n_slots} word slots",
+             "token": token, "article": article}
+    path.write_text(json.dumps(model, separators=(",", ":")), encoding="utf-8")
+    S.load_model.cache_clear()
+    print(f"wrote {path}: {model['trained_on']}", file=sys.stderr)
+
+
+def prf(gold: list[bool], pred: list[bool]) -> tuple[float, float, float]:
+    tp = sum(g and p for g, p in zip(gold, pred))
+    fp = sum(p and not g for g, p in zip(gold, pred))
+    fn = sum(g and not p for g, p in zip(gold, pred))
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def auc(gold: list[bool], scores: list[float]) -> float:
+    """Area under the ROC curve: the threshold-free ranking quality (0.5 = chance)."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(gold, scores)) if 0 < sum(gold) < len(gold) else 0.5
+
+
+def fit_rare_threshold(fit_items: list[Item]) -> float:
+    """The baseline's cut, fitted like the detector's: best F1 among cuts flagging at most MAX_FPR of originals."""
+    return _cut(np.array([rare_rate(it.text) for it in fit_items]), np.array([it.spun for it in fit_items]))
+
+
+def evaluate(test_items: list[Item], rare_t: float) -> dict[str, float]:
+    """P/R/F1 of the detector and the baseline on originals vs spinner A, vs spinner B, and false-positive rates
+    on originals and garbled text."""
+    score = {id(it): S.detect(_doc(it.text))[0] for it in test_items}
+    base = {id(it): rare_rate(it.text) for it in test_items}
+    out: dict[str, float] = {}
+    for name, kinds in (("A", ("original", "A")), ("B", ("original", "B")), ("all", ("original", "A", "B"))):
+        sel = [it for it in test_items if it.kind in kinds]
+        gold = [it.spun for it in sel]
+        for system, values, cut in (("spin", score, S.THRESHOLD), ("base", base, rare_t)):
+            p, r, f = prf(gold, [values[id(it)] >= cut for it in sel])
+            out |= {f"{system}_{name}_p": p, f"{system}_{name}_r": r, f"{system}_{name}_f1": f,
+                    f"{system}_{name}_auc": auc(gold, [values[id(it)] for it in sel])}
+    for kind in ("original", "garbled"):
+        sel = [it for it in test_items if it.kind == kind]
+        if sel:
+            out[f"spin_fpr_{kind}"] = sum(score[id(it)] >= S.THRESHOLD for it in sel) / len(sel)
+            out[f"base_fpr_{kind}"] = sum(base[id(it)] >= rare_t for it in sel) / len(sel)
+    return out
+
+
+def _doc(text: str):  # noqa: ANN202 - a Document, imported lazily with the model types
+    from crossread.model import Document
+
+    return Document(id="eval", source="eval", text=text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--fit", action="store_true", help="refit data/spin_model.json on the fit split first")
+    ap.add_argument("--limit", type=int, default=150, help="articles per split (default 150)")
+    args = ap.parse_args()
+    if not args.data.is_dir():
+        sys.exit(f"shared data not found at {args.data}")
+    t0 = time.time()
+    arts = articles(args.data)
+    ng = S.table()
+    assert ng is not None, "n-gram table missing: run benchmarks/build_ngrams.py"
+    fit_items = items(arts["fit"][:max(args.limit, 200) if args.fit else args.limit], ("original", "A"))
+    if args.fit:
+        fit(fit_items, ng)
+    rare_t = fit_rare_threshold(fit_items)
+    test_items = items(arts["test"][:args.limit], ("original", "A", "B", "garbled"))
+    m = evaluate(test_items, rare_t)
+    n = len(arts["test"][:args.limit])
+    print(f"spin without a reference, test split: {n} articles x (original, spinner A, spinner B, garbled), "
+          f"threshold {S.THRESHOLD}, {time.time() - t0:.0f}s")
+    print(f"{'spun vs original':<28}{'P':>7}{'R':>7}{'F1':>7}{'AUC':>7}   "
+          f"baseline rare-word rate >= {rare_t:.3f}: P / R / F1 / AUC")
+    for name, label in (("A", "spinner A (fit spinner)"), ("B", "spinner B (held out: Moby)"), ("all", "A + B")):
+        print(f"{label:<28}" + "".join(f"{m[f'spin_{name}_{k}']:>7.3f}" for k in ("p", "r", "f1", "auc"))
+              + "   " + " / ".join(f"{m[f'base_{name}_{k}']:.3f}" for k in ("p", "r", "f1", "auc")))
+    print(f"false positives: originals {m['spin_fpr_original']:.1%} (baseline {m['base_fpr_original']:.1%}), "
+          f"garbled unspun {m['spin_fpr_garbled']:.1%} (baseline {m['base_fpr_garbled']:.1%})")
+
+
+if __name__ == "__main__":
+    main()
