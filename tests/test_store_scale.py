@@ -95,3 +95,43 @@ def test_assignment_is_the_same_whatever_the_cache_holds(monkeypatch: pytest.Mon
     baseline = run(None)
     assert run(max_states) == baseline
     assert len(baseline) < len(docs)  # the crafted data does form multi-article stories
+
+
+def _sql_candidates(store: Store, keys: list[int], per_key: int) -> set[tuple[int, str]]:
+    """The lookup as SQL answers it (what a read-only store does)."""
+    store.read_only = True
+    try:
+        return set(store.story_candidates(keys, per_key=per_key))
+    finally:
+        store.read_only = False
+
+
+@pytest.mark.parametrize("compact_rows", [3, 200_000])
+def test_in_memory_key_index_answers_as_sql_through_writes(monkeypatch: pytest.MonkeyPatch,
+                                                           compact_rows: int) -> None:
+    """Per key, the most recent stories (by end date, unknown last, then by last write), capped, before and after
+    writes; also when writes are folded into the sorted arrays after every few rows."""
+    from crossread import store_index
+    from crossread.model import Story
+
+    monkeypatch.setattr(store_index, "COMPACT_ROWS", compact_rows)
+    with Store(":memory:") as store:
+        def put(sid: str, end: str | None, keys: list[int]) -> None:
+            store.put_stories([(Story(id=sid, title=sid, doc_ids=(), end=end), {})], keys=[(k, sid) for k in keys])
+
+        # distinct end dates, so "most recent" has one answer
+        put("old", "2024-01-01", [1, 2])
+        put("mid", "2024-02-01", [1, 2, 3])
+        put("undated", None, [1, 3])
+        put("new", "2024-03-01", [1])
+        keys = [1, 2, 3, 4]
+        expected = _sql_candidates(store, keys, per_key=2)
+        assert expected == {(1, "new"), (1, "mid"), (2, "mid"), (2, "old"), (3, "mid"), (3, "undated")}
+        assert set(store.story_candidates(keys, per_key=2)) == expected  # builds the index from the tables
+        put("old", "2024-04-01", [3, 4])  # an old story grows: it becomes the most recent on its keys
+        put("newer", "2024-03-15", [2])
+        for per_key in (1, 2, 10):
+            assert set(store.story_candidates(keys, per_key=per_key)) == _sql_candidates(store, keys, per_key)
+        assert (1, "old") in set(store.story_candidates([1], per_key=1))
+        store.reset_stories()
+        assert store.story_candidates(keys, per_key=5) == []

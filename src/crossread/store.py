@@ -20,6 +20,7 @@ import duckdb
 
 from .errors import StoreError
 from .model import Document, IngestError, Sentence, Story, StoryAnalysis, from_dict, to_dict
+from .store_index import StoryKeyIndex
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class Store:
     def __init__(self, path: str | Path = "crossread.duckdb", read_only: bool = False) -> None:
         self.path = str(path)
         self.read_only = read_only
+        self._key_index: StoryKeyIndex | None = None  # story_keys in memory, read on first lookup (writers only)
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
@@ -285,6 +287,8 @@ class Store:
             if rows:
                 con.execute("INSERT OR IGNORE INTO story_keys SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[])",
                             [[k for k, _ in rows], [s for _, s in rows]])
+        if self._key_index is not None:  # committed: the in-memory index follows
+            self._key_index.record(((s.id, s.end) for s, _ in stories), rows)
 
     def story_candidates(self, keys: Iterable[int], per_key: int = 50) -> list[tuple[int, str]]:
         """``(key, story_id)`` index rows for ``keys``, at most ``per_key`` most recent stories per key.
@@ -295,6 +299,10 @@ class Store:
         keys = sorted(set(keys))
         if not keys:
             return []
+        if not self.read_only:  # this process is the only writer: answer from the in-memory index
+            if self._key_index is None:
+                self._key_index = StoryKeyIndex(self.con)
+            return self._key_index.lookup(keys, per_key)
         rows = self.con.execute(
             "SELECT k.key, k.story_id FROM story_keys k JOIN stories s ON s.id = k.story_id "
             "WHERE k.key IN (SELECT unnest(?::BIGINT[])) "
@@ -325,6 +333,7 @@ class Store:
         with self.transaction() as con:
             for table in ("story_members", "stories", "story_keys", "term_df", "analyses"):
                 con.execute(f"DELETE FROM {table}")
+        self._key_index = None
 
     def stories(self, ids: Iterable[str] | None = None) -> list[Story]:
         query = ("SELECT s.id, s.title, s.start_date, s.end_date, s.key_entities, "
