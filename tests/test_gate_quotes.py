@@ -27,7 +27,8 @@ def test_quotes_quality_gate(shared_data: Path) -> None:
     # the attribution rules must clearly beat "nearest capitalised name", or they are not earning their keep
     assert ours["attribution_accuracy"] > base["attribution_accuracy"] + 0.2
     check("quotes", {"direct_precision": ours["precision"], "direct_recall": ours["recall"],
-                     "direct_f1": ours["f1"], "attribution_accuracy": ours["attribution_accuracy"]})
+                     "direct_f1": ours["f1"], "attribution_accuracy": ours["attribution_accuracy"],
+                     "attribution_named_source": ours["attribution_named_source"]})
 
 
 def test_quote_variant_grouping_gate() -> None:
