@@ -8,7 +8,10 @@ plus generators; the article texts are read from ``../shared/data`` at run time 
 - ``spun``: ``benchmarks/spinner.py`` (hand-written thesaurus, independent of the detector).
 - ``paraphrase``: ``spinner.paraphrase`` (clause moves, reported-speech inversion, merges, function words).
 - ``shared_source``: two derivatives of one article, neither the original (spun + paraphrase, or two spins).
-- ``independent``: two different real articles about the same event (ECB+ gold events).
+- ``independent``: two different real articles about the same event (ECB+ gold events). Four such pairs were
+  read and relabelled in the manifest (field ``relabel`` says why): one is a reprint of the other (``near_copy``),
+  three share several sentences of one agency story, each outlet editing it (``shared_source``). The rule they
+  met: at least 3 sentences of 8+ words are the same text with light edits (rapidfuzz ratio >= 85) in both.
 
 Split: ECB+ topics 1-10 and FNC-1 bodies with Body ID % 4 != 0 are *fit* (classifier weights, thresholds);
 topics 11-20 and Body ID % 4 == 0 are *test* (all numbers reported). The n-gram table of the spin detector is
@@ -26,6 +29,7 @@ import argparse
 import csv
 import hashlib
 import json
+import pickle
 import random
 import re
 import sys
@@ -118,6 +122,8 @@ def build(item: dict, src: dict[str, dict[str, Any]]) -> tuple[str, str]:
     rng = random.Random(item["seed"])
     a = src[item["a"]]["text"]
     rel = item["relation"]
+    if "b" in item:  # two real articles (independent, or relabelled after reading: see ``relabel``)
+        return a, src[item["b"]]["text"]
     if rel == "verbatim":
         return a, "Share this article\n\n" + a.strip() + "\n\nSource link"
     if rel == "near_copy":
@@ -140,11 +146,21 @@ def document(text: str) -> Document:
 
 
 class CachedModels(Models):
-    """Models whose sentence embeddings are cached by text (the originals recur across items)."""
+    """Models whose sentence embeddings are cached by text (the originals recur across items), optionally in a
+    pickle file kept between runs (``--cache``: a development aid, never read by the library)."""
 
-    def __init__(self, use_models: bool = True) -> None:
+    def __init__(self, use_models: bool = True, cache: Path | None = None) -> None:
         super().__init__(use_models)
         self._cache: dict[str, np.ndarray] = {}
+        self._file = cache
+        if cache is not None and cache.exists():
+            with cache.open("rb") as fh:
+                self._cache = pickle.load(fh)
+
+    def save(self) -> None:
+        if self._file is not None:
+            with self._file.open("wb") as fh:
+                pickle.dump(self._cache, fh)
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
@@ -275,7 +291,9 @@ def metrics(results: list[PairResult]) -> dict[str, float]:
 
 def fit(results: list[PairResult], lexical: bool, path: Path = reuse.MODEL_PATH) -> None:
     """Multinomial logistic regression over the pair features, stored under ``lexical`` or ``encoder`` in the
-    model file (the other fit is kept). Shared-source items are left out (a rule over the classifier's output)."""
+    model file (the other fit is kept). Shared-source items are left out: ``reuse.classify`` tells them from spun
+    copies by one signal that does not depend on how hard a text was spun (``one_sided``, see there); a
+    classifier fitted on them learned this spinner's intensity instead and called a heavier spin "shared"."""
     from sklearn.linear_model import LogisticRegression
 
     rows = [r for r in results if r.gold != "shared_source"]
@@ -313,6 +331,7 @@ def main() -> None:
     ap.add_argument("--fit", action="store_true", help="fit the relation classifier on the fit split first")
     ap.add_argument("--no-models", action="store_true")
     ap.add_argument("--limit", type=int, default=0, help="items per relation (0 = all)")
+    ap.add_argument("--cache", type=Path, help="pickle file to keep sentence embeddings in between runs")
     args = ap.parse_args()
     if not args.data.is_dir():
         sys.exit(f"shared data not found at {args.data}")
@@ -320,12 +339,13 @@ def main() -> None:
     if args.make_manifest or not MANIFEST.exists():
         MANIFEST.write_text(json.dumps(make_manifest(src), indent=0), encoding="utf-8")
     items = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    models, config = CachedModels(use_models=not args.no_models), Config()
+    models, config = CachedModels(use_models=not args.no_models, cache=args.cache), Config()
     t0 = time.time()
     if args.fit:
         fit(run_pairs(select(items, "fit", args.limit), src, models, config), args.no_models)
     test = select(items, "test", args.limit)
     results = run_pairs(test, src, models, config)
+    models.save()
     m = metrics(results)
     rare_t = fit_rare_threshold(spin_articles(select(items, "fit", args.limit or 15), src))
     sm = spin_metrics(spin_articles(test, src), models, rare_t)

@@ -31,7 +31,8 @@ def test_gate_reuse(shared_data: Path) -> None:
     m = ev.metrics(results)
     rare_t = ev.fit_rare_threshold(ev.spin_articles(ev.select(items, "fit", 6), src))
     sm = ev.spin_metrics(ev.spin_articles(test, src), models, rare_t)
-    measured = {f"{rel}_f1": m[f"{rel}_f1"] for rel in ("verbatim", "near_copy", "spun", "paraphrase", "independent")}
+    measured = {f"{rel}_f1": m[f"{rel}_f1"]
+                for rel in ("verbatim", "near_copy", "spun", "paraphrase", "shared_source", "independent")}
     measured["macro_f1"] = sum(measured.values()) / len(measured)
     measured["independent_not_called_copy"] = 1.0 - m["independent_called_copy"]
     measured |= {k: sm[k] for k in ("spin_p", "spin_r", "spin_f1")}

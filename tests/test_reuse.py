@@ -55,6 +55,7 @@ def docs() -> dict[str, Document]:
             "verbatim": _doc("verbatim", "Share this article\n\n" + orig + "\n\nRead more on our site"),
             "near": _doc("near", _near_copy(orig)),
             "spun": _doc("spun", _read("spun")),
+            "spun2": _doc("spun2", _read("spun2")),
             "paraphrase": _doc("paraphrase", _read("paraphrase")),
             "independent": _doc("independent", _read("independent"))}
 
@@ -156,3 +157,19 @@ def test_short_lines_are_not_aligned() -> None:
     assert [s.text for s in reuse.alignable(doc)] == [
         "A bridge closed on Monday after engineers found cracks in two of its piers."]
     assert all(len(re.findall(r"\w+", s.text)) >= reuse.MIN_WORDS for s in reuse.alignable(doc))
+
+
+@pytest.mark.parametrize("which", ["models", "lexical"])
+def test_two_spins_of_one_text_share_a_source(docs, which, request) -> None:
+    """Two spun derivatives of one article: each has its own rare words, neither is the other's original."""
+    m = request.getfixturevalue(which)
+    assert _relation(docs["spun"], docs["spun2"], m) == "shared_source"
+    assert _relation(docs["original"], docs["spun2"], m) == "spun"
+
+
+def test_undated_spun_copy_points_to_its_original(docs, models) -> None:
+    from crossread.stages import provenance
+
+    for pair in ([docs["original"], docs["spun"]], [docs["spun2"], docs["original"]]):
+        (link,) = provenance.refine(reuse.links(pair, Config(), models), pair, set(), {})
+        assert link.relation == "spun" and link.copied_from == "original"

@@ -72,15 +72,20 @@ def substitution_votes(pairs: Sequence[AlignedPair]) -> tuple[int, int]:
         wa = [w.lower() for w in _WORD.findall(p.a_text)]
         wb = [w.lower() for w in _WORD.findall(p.b_text)]
         for op in Levenshtein.opcodes(wa, wb):
-            if op.tag != "replace" or op.src_end - op.src_start != op.dest_end - op.dest_start:
-                continue
-            for x, y in zip(wa[op.src_start:op.src_end], wb[op.dest_start:op.dest_end]):
-                za, zb = _zipf(x), _zipf(y)
-                if za - zb >= ZIPF_GAP:
-                    va += 1
-                elif zb - za >= ZIPF_GAP:
-                    vb += 1
+            if op.tag != "replace" or op.src_end - op.src_start != 1 or op.dest_end - op.dest_start != 1:
+                continue  # one word for one word only: longer runs mix phrase swaps with shifted words
+            za, zb = _zipf(wa[op.src_start]), _zipf(wb[op.dest_start])
+            if za - zb >= ZIPF_GAP:
+                va += 1
+            elif zb - za >= ZIPF_GAP:
+                vb += 1
     return va, vb
+
+
+def _one_sided(link: ReuseLink) -> bool:
+    """True when the link's substitutions all run one way (one side holds the common words: it is the original)."""
+    va, vb = substitution_votes(link.pairs)
+    return max(va, vb) >= 3 and max(va, vb) >= 3 * min(va, vb)
 
 
 def _is_outlet(name: str, outlets: Any) -> bool:
@@ -146,10 +151,9 @@ def direction(link: ReuseLink, a: Document, b: Document, spin_scores: dict[str, 
     da, db = _date(a), _date(b)
     if da and db and da != db:
         return a.id if da < db else b.id
-    if link.relation == "spun":
+    if link.relation == "spun" and _one_sided(link):
         va, vb = substitution_votes(link.pairs)
-        if max(va, vb) >= 3 and max(va, vb) >= 3 * min(va, vb):
-            return a.id if va > vb else b.id  # the side whose swapped words are the rarer ones is the spun copy
+        return a.id if va > vb else b.id  # the side whose swapped words are the rarer ones is the spun copy
     sa, sb = spin_scores.get(a.id, 0.0), spin_scores.get(b.id, 0.0)
     if link.relation == "spun" and abs(sa - sb) > 0.5 * max(sa, sb, 1e-9) and max(sa, sb) > 0:
         return b.id if sa > sb else a.id
@@ -172,7 +176,7 @@ def refine(links: Sequence[ReuseLink], docs: Sequence[Document], spun: set[str],
     for link in links:
         a, b = by_id[link.a], by_id[link.b]
         relation = link.relation
-        if (relation == "spun" and a.id in spun and b.id in spun) or (
+        if (relation == "spun" and a.id in spun and b.id in spun and not _one_sided(link)) or (
                 relation == "paraphrase" and (a.id in spun) != (b.id in spun)):
             relation = "shared_source"  # neither side reads as the other's original
         origin = direction(link, a, b, spin_scores, outlets) if relation in COPY_RELATIONS else None

@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "reuse_model.json"
 FEATURES = ("jaccard", "containment", "share_min", "share_max", "exact", "lex", "emb", "swap", "restructure",
-            "same_len", "order")
-RELATIONS = ("verbatim", "near_copy", "spun", "paraphrase", "independent")
+            "same_len", "order", "subst_only", "one_sided")
+RELATIONS = ("verbatim", "near_copy", "spun", "paraphrase", "shared_source", "independent")
 SCHEME = "affine32"  # datasketch's permutation scheme, named so stored signatures are read back with it
 SENTENCE_FOR_SENTENCE = 0.5  # aligned share of both articles, in order, from which a pair is never independent
 PASSAGE_PAIR = 0.75  # sentence score from which a pair can be part of a reused passage
@@ -52,6 +52,7 @@ PASSAGE_MIN = 3  # sentences in a reused passage (partial reuse inside otherwise
 MIN_WORDS = 5  # sentences shorter than this ("Share this:") are never aligned
 ALIGN_MIN = 0.6  # combined sentence score from which two sentences count as aligned
 NEIGHBOUR_MIN = 0.72  # sentence cosine that makes two documents candidates
+ONE_SIDED_MIN = 0.4  # substitution one-sidedness below which a spun-looking pair is two derivatives of a third text
 _WORD = re.compile(r"\w+")
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{12,})[\"“”«»]")
 
@@ -370,7 +371,7 @@ def features(a: Document, b: Document, sa: Sequence[Sentence], sb: Sequence[Sent
     f["share_min"], f["share_max"] = min(share_a, share_b), max(share_a, share_b)
     row_a = {s.index: n for n, s in enumerate(sa)}
     row_b = {s.index: n for n, s in enumerate(sb)}
-    total = exact = lex = emb = swap = restr = same = 0.0
+    total = exact = lex = emb = swap = restr = same = subst = 0.0
     for p in pairs:
         wa, wb = _norm(p.a_text).split(), _norm(p.b_text).split()
         w = float(max(len(wa), len(wb)))
@@ -379,6 +380,7 @@ def features(a: Document, b: Document, sa: Sequence[Sentence], sb: Sequence[Sent
         lex += w * fuzz.ratio(p.a_text, p.b_text) / 100.0
         emb += w * float(ea[row_a[p.a_sentence]] @ eb[row_b[p.b_sentence]])
         same += w * (1.0 - abs(len(wa) - len(wb)) / w)
+        in_place = wa != wb
         for op in Levenshtein.opcodes(wa, wb):
             if op.tag == "equal":
                 continue
@@ -387,8 +389,12 @@ def features(a: Document, b: Document, sa: Sequence[Sentence], sb: Sequence[Sent
                 swap += size
             else:
                 restr += size
+            in_place &= op.tag == "replace" and op.src_end - op.src_start == op.dest_end - op.dest_start <= 2
+        subst += w * in_place
+    va, vb = provenance.substitution_votes(pairs)
     f.update(exact=exact / total, lex=lex / total, emb=emb / total, swap=swap / total, restructure=restr / total,
-             same_len=same / total, order=_order([p.b_sentence for p in pairs]))
+             same_len=same / total, order=_order([p.b_sentence for p in pairs]), subst_only=subst / total,
+             one_sided=abs(va - vb) / (va + vb + 2.0))
     return f
 
 
@@ -430,7 +436,17 @@ def classify(f: dict[str, float], model: dict[str, Any] | None = None, lexical: 
     if "independent" in classes and f["share_min"] >= SENTENCE_FOR_SENTENCE and f["order"] >= 0.8:
         p[classes.index("independent")] = 0.0  # most of both articles matched in order: reuse by definition
     best = int(np.argmax(p))
-    return classes[best], float(p[best] / p.sum())
+    return _shared(classes[best], f), float(p[best] / p.sum())
+
+
+def _shared(relation: str, f: dict[str, float]) -> str:
+    """A word-for-word spin whose rare words are on both sides is two derivatives of one text, not a copy.
+
+    In a spun copy the original holds the commoner word at almost every swapped slot; two spins of a third text
+    (or a spin and a rewrite) each carry their own rare words. The measure does not depend on how many words
+    were swapped, so it carries over to spinners heavier or lighter than the one the classifier was fitted on.
+    """
+    return "shared_source" if relation == "spun" and f.get("one_sided", 1.0) < ONE_SIDED_MIN else relation
 
 
 def _rules(f: dict[str, float]) -> tuple[str, float]:
@@ -442,7 +458,7 @@ def _rules(f: dict[str, float]) -> tuple[str, float]:
     if f["exact"] > 0.5:
         return "near_copy", 0.5
     if f["swap"] > 2 * f["restructure"] and f["same_len"] > 0.9:
-        return "spun", 0.5
+        return _shared("spun", f), 0.5
     return "paraphrase", 0.5
 
 
