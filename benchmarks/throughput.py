@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         for engine in args.engines.split(","):
             cmd = [sys.executable, __file__, "--one", str(size), "--engine", engine]
             cmd += ["--models"] * args.models + ["--ner"] * args.ner
-            env = os.environ | {"PYTHONPATH": str(HERE)}
+            env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
             out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
             if out.returncode != 0:
                 print(out.stderr[-3000:], file=sys.stderr)
