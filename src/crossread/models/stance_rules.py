@@ -197,13 +197,14 @@ def _common(word: str) -> bool:
 
 def named_in(chunk: tuple[str, ...], words: set[str]) -> bool:
     """Is a participant named among ``words`` (an article's normalised words)? Any of its distinctive words will
-    do ("Macron" for "Emmanuel Macron"), spelled alike or garbled by a letter or two ("Marcone")."""
+    do ("Macron" for "Emmanuel Macron"), spelled alike, as the name a derived word comes from ("West" for
+    "Western", "India" for "Indian") or garbled by a letter or two ("Marcone")."""
     from rapidfuzz import process
     from rapidfuzz.fuzz import ratio
 
     keys = [w for w in chunk if len(w) > 2 and not _common(w)] or list(chunk)
     for w in keys:
-        if w in words:
+        if w in words or any(w[:n] in words for n in range(max(4, len(w) - 3), len(w))):  # "Western" / "West"
             return True
         if len(w) >= 5 and process.extractOne(w, words, scorer=ratio, score_cutoff=75) is not None:
             return True
