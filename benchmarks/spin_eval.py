@@ -14,7 +14,7 @@ Baseline: the rate of rare words (Zipf < 3, ``wordfreq``), its threshold fitted 
 
     .venv/bin/python benchmarks/spin_eval.py            # report on the test split
     .venv/bin/python benchmarks/spin_eval.py --fit      # refit data/spin_model.json on the fit split, then report
-    .venv/bin/python benchmarks/spin_eval.py --limit 40 # fewer articles per part (faster)
+    .venv/bin/python benchmarks/spin_eval.py --limit 40 # fewer test articles (faster)
 """
 
 from __future__ import annotations
@@ -260,7 +260,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--fit", action="store_true", help="refit data/spin_model.json on the fit split first")
-    ap.add_argument("--limit", type=int, default=150, help="articles per split (default 150)")
+    ap.add_argument("--limit", type=int, default=150, help="test articles (default 150)")
+    ap.add_argument("--fit-articles", type=int, default=400, help="fit articles for --fit (default 400)")
     args = ap.parse_args()
     if not args.data.is_dir():
         sys.exit(f"shared data not found at {args.data}")
@@ -268,7 +269,7 @@ def main() -> None:
     arts = articles(args.data)
     ng = S.table()
     assert ng is not None, "n-gram table missing: run benchmarks/build_ngrams.py"
-    fit_items = items(arts["fit"][:max(args.limit, 200) if args.fit else args.limit], ("original", "A"))
+    fit_items = items(arts["fit"][:args.fit_articles if args.fit else args.limit], ("original", "A"))
     if args.fit:
         fit(fit_items, ng)
     rare_t = fit_rare_threshold(fit_items)
