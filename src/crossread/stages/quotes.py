@@ -145,12 +145,10 @@ class _Ctx:
 
     def sentence_tokens(self, pos: int) -> slice:
         """Token slice of the parser sentence holding character ``pos`` (the whole doc when unknown)."""
-        tok = None
-        for t in self.parsed:
-            if t.idx > pos:
-                break
-            tok = t
-        return slice(tok.sent.start, tok.sent.end) if tok is not None else slice(0, len(self.parsed))
+        span = self.parsed.char_span(pos, min(pos + 1, len(self.parsed.text)), alignment_mode="expand")
+        if span is not None and len(span):
+            return slice(span[0].sent.start, span[0].sent.end)
+        return slice(0, len(self.parsed))
 
     def sentence_of(self, pos: int) -> int:
         return max(0, bisect_right(self.sent_starts, pos) - 1)
