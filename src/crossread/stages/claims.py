@@ -3,12 +3,15 @@
 1. **Units.** Every sentence (split at ``;`` and dashes into clauses when both halves stand alone) that states
    something checkable: an event, a decision, a number, what someone said. Questions, headlines, boilerplate and
    bare fragments are skipped (:func:`checkworthy`).
-2. **Retrieval.** Units are embedded once (``ctx.models.embed``); for each unit, the best-matching unit of every
-   other article is a candidate. The matrix is bounded by the story's size, never the corpus. Quotes of one
-   utterance (the quotes stage's ``QuoteGroup``) are candidates too, however differently outlets worded them.
+2. **Retrieval.** Units are embedded once (``ctx.models.embed``); each unit retrieves its ``TOP_K`` nearest units of
+   other articles (:class:`_Index`, a blocked matrix product), so the verifier runs on at most ``TOP_K``
+   candidates per claim and the stage's cost per article stays flat as stories grow. Quotes of one utterance
+   (the quotes stage's ``QuoteGroup``) are candidates too, however differently outlets worded them.
 3. **Verification.** Each (claim, candidate) pair goes to the stance verifier
-   (:func:`crossread.models.stance.stance_batch`); a very close paraphrase counts as support even when the
-   verifier hesitates, and conflicting figures for one quantity turn support into contradiction.
+   (:func:`crossread.models.stance.stance_batch`); an article that never names one of the claim's participants
+   reports another event (silent); a very close paraphrase counts as support even when the verifier hesitates;
+   conflicting figures for one quantity turn support into contradiction; a copy, spun copy or rewrite supports
+   what its source supports through its counterpart sentence (:class:`_Counterparts`).
 4. **Independence.** A claim's ``independent_origins`` counts origin groups (copies, spun copies and rewrites of
    one source are one origin, from the reuse stage), and an article that attributes the statement to an outlet
    ("according to Reuters", "told the AP") counts as that outlet, so five re-reports of one wire story are one.
