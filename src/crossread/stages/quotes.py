@@ -293,6 +293,7 @@ def _best_frame(ctx: _Ctx, first: _Seg, final: _Seg, body: str) -> tuple | None:
     after_end = s_end
     if after_end <= final.mark_end + 1 and si_end + 1 < len(ctx.sents):
         after_end = ctx.sents[si_end + 1][1]
+    next_sentence_end = after_end
     nxt = text.find("“", final.mark_end, after_end)
     after_end = after_end if nxt < 0 else nxt
     right = _frame_after(ctx, final.mark_end, min(after_end, _para_end(ctx, final.mark_end)))
@@ -308,8 +309,9 @@ def _best_frame(ctx: _Ctx, first: _Seg, final: _Seg, body: str) -> tuple | None:
         if right[1].lower() in PRONOUNS and left[1] and left[1].lower() not in PRONOUNS \
                 and left[1].lower() not in FIRST_PERSON and left[0] != ":":
             return left  # 'Rhimes declared: “…,” she said' — the name beats the pronoun
-        if body.rstrip().endswith((".", "?", "!")) and left[1] and re.match(r"\s+[A-Z]", text[final.mark_end:]) \
-                and re.search(r"[,:]\s*$", text[left_start:first.mark_start]):
+        new_sentence = body.rstrip().endswith((".", "?", "!")) and re.match(r"\s+[A-Z]", text[final.mark_end:])
+        if new_sentence and left[1] and (re.search(r"[,:]\s*$", text[left_start:first.mark_start])
+                                         or _MARK.search(text, final.mark_end, next_sentence_end)):
             return left  # 'Bush called Trump “unhinged.” Rubio called …': the next sentence has its own quote
         return right if body.rstrip().endswith((",", "?", "!")) or right[0] != "according to" else left
     return right or left
