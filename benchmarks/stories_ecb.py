@@ -192,12 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-models", action="store_true", help="lexical fallbacks (hashed embedding, no spaCy NER)")
     ap.add_argument("--seeds", type=int, default=3, help="stream orders averaged per fold")
     ap.add_argument("--cache", type=Path, default=CACHE, help="feature cache directory")
+    ap.add_argument("--ship", action="store_true",
+                    help="also write the fit on topics 1-10 (the first fold) to story_model.json, as fit_stories.py does")
     args = ap.parse_args(argv)
     if not (args.data / "gold.json").is_file():
         print(f"ECB+ data not found at {args.data}; nothing to measure")
         return 0
     logging.basicConfig(level=logging.WARNING)
-    from fit_stories import fit
+    from fit_stories import OUT, fit, ship
 
     config, models = Config(use_models=not args.no_models), Models(use_models=not args.no_models)
     t0 = time.perf_counter()
@@ -208,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     for train, test in FOLDS:
         tr, te = corpus.subset(train), corpus.subset(test)
         model = fit(corpus, tr, config, models, seeds=range(args.seeds))
+        if args.ship and train == FOLDS[0][0]:
+            ship(model, OUT, models, len(tr), f"{train[0]}-{train[-1]}")
         ours = mean([bcubed(cluster(corpus, te, model, config, models, seed), corpus.gold)
                      for seed in range(args.seeds)])
         dist, _ = tune_baseline(tr, corpus.gold)

@@ -79,14 +79,69 @@ def test_missing_model_file_falls_back_to_defaults(tmp_path: Path, caplog: pytes
 
 
 def test_model_round_trips_through_json(tmp_path: Path) -> None:
-    model = stories.StoryModel(weights=(1.0, 2.0, 3.0, 4.0), bias=-1.5, threshold=0.25, trained_on="test")
+    n = len(stories.FEATURES)
+    model = stories.StoryModel(weights=tuple(float(i) for i in range(n)), bias=-1.5, threshold=0.25, trained_on="test")
     path = tmp_path / "m.json"
     model.save(path, variant="x")
     assert stories.StoryModel.load(path, variant="x") == model
-    other = stories.StoryModel(weights=(0.5, 0.5, 0.5, 0.5), trained_on="other")
+    other = stories.StoryModel(weights=(0.5,) * n, trained_on="other")
     other.save(path, variant="y")  # a second variant is added beside the first, not over it
     assert stories.StoryModel.load(path, variant="x") == model
     assert stories.StoryModel.load(path, variant="y") == other
+
+
+def test_a_model_fitted_for_other_features_is_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "m.json"
+    stories.StoryModel(weights=(1.0, 2.0), trained_on="old features").save(path, variant="x")
+    with caplog.at_level(logging.WARNING):
+        model = stories.StoryModel.load(path, variant="x")
+    assert model == stories.StoryModel()
+    assert "weights for" in caplog.text
+
+
+def test_when_terms_are_the_years_and_dates_a_text_mentions() -> None:
+    when = stories.when_terms("Updated: November 11, 2011. The quake struck on Nov. 9th; in 2005 another hit. "
+                              "Marines 12 and the Mayor 3 are not dates, nor is Tuesday.")
+    assert set(when) == {"y2011", "y2005", "nov11", "nov9"}
+    assert abs(sum(v * v for v in when.values()) - 1.0) < 1e-9
+    assert stories.when_terms("No dates here at all.") == {}
+
+
+def _article(doc_id: str, terms: dict[int, float], when: dict[str, float] | None = None) -> stories.Article:
+    norm = sum(v * v for v in terms.values()) ** 0.5
+    unit = {k: v / norm for k, v in terms.items()}
+    return stories.Article(id=doc_id, title=doc_id, date=None, emb=np.ones(4, dtype=np.float32) / 2, terms=unit,
+                           title_terms={}, ents={}, names={}, keys=[], bands=[], when=when or {})
+
+
+def test_member_level_and_date_features_see_what_a_centroid_blurs() -> None:
+    """A story holding two sub-events: an article equal to one member matches it fully though the centroid is
+    only half like it; a different year than every member's is a date conflict."""
+    state = stories.StoryState(id="s")
+    state.add(_article("a", {1: 1.0, 2: 1.0}, {"y2008": 1.0}), keep_terms=50)
+    state.add(_article("b", {3: 1.0, 4: 1.0}, {"y2008": 1.0}), keep_terms=50)
+    names = list(stories.FEATURES)
+    same = stories.pair_features(_article("c", {1: 1.0, 2: 1.0}, {"y2008": 1.0}), state)
+    assert same[names.index("tfidf_max")] == pytest.approx(1.0)
+    assert same[names.index("tfidf")] < 0.8
+    assert same[names.index("when")] == pytest.approx(1.0) and same[names.index("when_conflict")] == 0.0
+    other = stories.pair_features(_article("d", {5: 1.0}, {"y2011": 1.0}), state)
+    assert other[names.index("tfidf_max")] == 0.0
+    assert other[names.index("when")] == 0.0 and other[names.index("when_conflict")] == 1.0
+    undated = stories.pair_features(_article("e", {1: 1.0}), state)
+    assert undated[names.index("when_conflict")] == 0.0  # no date is no evidence either way
+
+
+def test_story_state_keeps_only_the_latest_members_and_round_trips() -> None:
+    state = stories.StoryState(id="s")
+    for i in range(6):
+        state.add(_article(f"a{i}", {j: 1.0 for j in range(10 * i, 10 * i + 10)}, {f"y200{i}": 1.0}),
+                  keep_terms=50, member_cap=3, member_terms=4)
+    assert len(state.mem_terms) == 3 and all(len(t) == 4 for t in state.mem_terms)
+    assert all(min(t) >= 30 for t in state.mem_terms)  # the three latest members
+    back = stories.StoryState.from_json("s", json.loads(json.dumps(state.to_json())))
+    probe = _article("p", {50: 1.0, 51: 1.0}, {"y2005": 1.0})
+    assert np.allclose(stories.pair_features(probe, back), stories.pair_features(probe, state))
 
 
 def test_two_events_of_the_same_kind_stay_apart(lexical: tuple[Config, Models],

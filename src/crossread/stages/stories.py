@@ -40,7 +40,7 @@ from ..models import Models
 log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "story_model.json"
-FEATURES = ("dense", "tfidf", "entities", "title")
+FEATURES = ("dense", "tfidf", "entities", "title", "tfidf_max", "entities_max", "when", "when_conflict")
 N_TERMS = 1 << 20  # hashed term space; entity ids live in [N_TERMS, 2 * N_TERMS)
 DOCS_KEY = -1  # term_df row holding the number of documents counted
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
@@ -52,6 +52,9 @@ _COMMON_CAPS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
     "september october november december mr mrs ms dr he she it they we i but and the a an in on at".split())
 _NOT_NAMES = _COMMON_CAPS | ENGLISH_STOP_WORDS  # single capitalised words that are not entities
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_MONTH_DAY = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)(?:uary|ruary|ch|il|e|y|ust|t|tember|ober|"
+                        r"ember)?\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class StoryModel:
 
     Attributes:
         weights: one weight per name in ``FEATURES``; the score is ``weights . features + bias``.
+            ``*_max`` features compare with the story's latest members one by one (a story can hold two
+            sub-events its centroid blurs); ``when`` compares the years and dates the texts mention.
         bias: intercept of the score.
         threshold: an article joins its best candidate story when the score is above this, else opens a story.
         centroid_terms: TF-IDF terms (and entities) kept per story centroid.
@@ -68,12 +73,15 @@ class StoryModel:
         per_key: at most this many (most recent) stories are candidates through one index key.
         max_candidates: stories scored per article, those sharing the most index keys.
         dup_jaccard: estimated MinHash Jaccard above which an article is a near-duplicate and joins the story.
+        member_cap: a story keeps the term and entity vectors of at most this many latest members.
+        member_terms: heaviest TF-IDF terms kept per member (the member-level similarity is a dot product with
+            this truncated vector, which keeps a story's state small).
         band_rows: MinHash rows per LSH band (bands = permutations // band_rows).
         trained_on: what the weights were fitted on (for the record).
     """
 
-    weights: tuple[float, ...] = (6.0, 6.0, 3.0, 2.0)
-    bias: float = -5.0
+    weights: tuple[float, ...] = (6.0, 6.0, 3.0, 2.0, 2.0, 1.0, 1.0, -1.0)
+    bias: float = -6.0
     threshold: float = 0.0
     centroid_terms: int = 300
     index_terms: int = 12
@@ -82,6 +90,8 @@ class StoryModel:
     max_candidates: int = 40
     dup_jaccard: float = 0.5
     band_rows: int = 4
+    member_cap: int = 16
+    member_terms: int = 64
     trained_on: str = "untrained defaults"
 
     @classmethod
@@ -105,13 +115,17 @@ class StoryModel:
             return cls()
         known = {k: v for k, v in variants[variant].items() if k in cls.__dataclass_fields__}
         known["weights"] = tuple(float(w) for w in known.get("weights", cls.weights))
+        if len(known["weights"]) != len(FEATURES):
+            log.warning("story model %s [%s] has %d weights for %d features; using untrained defaults (refit with "
+                        "benchmarks/fit_stories.py)", path, variant, len(known["weights"]), len(FEATURES))
+            return cls()
         return cls(**known)
 
     def save(self, path: str | Path, variant: str, **meta: Any) -> None:
         """Write (or replace) this model as ``variant`` in the JSON at ``path``, keeping the other variants."""
         path = Path(path)
         data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        data.setdefault("features", list(FEATURES))
+        data["features"] = list(FEATURES)
         data.setdefault("variants", {})[variant] = asdict(self) | meta
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
@@ -133,6 +147,17 @@ class Article:
     names: dict[int, str]  # entity term id -> surface form
     keys: list[int]  # candidate-index keys: salient terms and entities
     bands: list[int]  # candidate-index keys: MinHash bands
+    when: dict[str, float] = field(default_factory=dict)  # L2-normalised years and month-days the text mentions
+    sorted_terms: tuple[np.ndarray, np.ndarray] | None = None  # terms as sorted key/value arrays, made once
+
+    def term_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The TF-IDF vector as sorted keys and their values (for member-level dot products in numpy)."""
+        if self.sorted_terms is None:
+            keys = np.fromiter(self.terms.keys(), dtype=np.int64, count=len(self.terms))
+            values = np.fromiter(self.terms.values(), dtype=np.float64, count=len(self.terms))
+            order = np.argsort(keys)
+            self.sorted_terms = (keys[order], values[order])
+        return self.sorted_terms
 
 
 @dataclass(slots=True)
@@ -151,7 +176,11 @@ class StoryState:
     central_id: str = ""
     central_title: str = ""
     central_emb: np.ndarray | None = None
+    when: dict[str, float] = field(default_factory=dict)  # summed year/month-day vectors of the members
+    mem_terms: list[dict[int, float]] = field(default_factory=list)  # latest members' truncated TF-IDF vectors
+    mem_ents: list[dict[int, float]] = field(default_factory=list)  # latest members' entity vectors
     norms: dict[str, float] = field(default_factory=dict, repr=False, compare=False)  # centroid norms, cached
+    packed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def norm(self, name: str) -> float:
         """The L2 norm of centroid ``name`` (``emb``, ``terms``, ``title_terms``, ``ents``), computed once per add."""
@@ -165,14 +194,22 @@ class StoryState:
             self.norms[name] = value
         return value
 
-    def add(self, a: Article, keep_terms: int) -> None:
+    def add(self, a: Article, keep_terms: int, member_cap: int = 16, member_terms: int = 64) -> None:
         """Fold an article into the centroids; keep the member closest to the centroid as the central one.
 
         Centroids are pruned to their heaviest terms once they grow past 1.5x the budget (amortised, so an add
-        does not sort the centroid every time).
+        does not sort the centroid every time). The latest ``member_cap`` members' vectors are kept as they are
+        (terms truncated to ``member_terms``) for the member-level features.
         """
         self.n += 1
         self.norms.clear()
+        self.packed = None
+        for k, v in a.when.items():
+            self.when[k] = self.when.get(k, 0.0) + v
+        self.when = _prune(self.when, 32)
+        self.mem_terms = (self.mem_terms + [dict(heapq.nlargest(member_terms, a.terms.items(),
+                                                                key=lambda kv: kv[1]))])[-member_cap:]
+        self.mem_ents = (self.mem_ents + [dict(a.ents)])[-member_cap:]
         self.emb = a.emb.astype(np.float64) if self.emb is None or self.emb.shape != a.emb.shape \
             else self.emb + a.emb
         for mine, theirs in ((self.terms, a.terms), (self.title_terms, a.title_terms), (self.ents, a.ents)):
@@ -192,17 +229,29 @@ class StoryState:
         if float(a.emb @ centre) > old:
             self.central_id, self.central_title, self.central_emb = a.id, a.title, a.emb
 
+    def member_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The members' truncated TF-IDF vectors as flat (keys, values, member index) arrays, made once per add."""
+        if self.packed is None:
+            keys = [np.fromiter(m.keys(), dtype=np.int64, count=len(m)) for m in self.mem_terms]
+            values = [np.fromiter(m.values(), dtype=np.float64, count=len(m)) for m in self.mem_terms]
+            index = [np.full(len(m), i, dtype=np.int64) for i, m in enumerate(self.mem_terms)]
+            empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
+            self.packed = (np.concatenate(keys) if keys else empty_i, np.concatenate(values) if values else empty_f,
+                           np.concatenate(index) if index else empty_i)
+        return self.packed
+
     def key_entities(self, k: int = 5) -> tuple[str, ...]:
         return tuple(self.names[e] for e, _ in sorted(self.ents.items(), key=lambda kv: -kv[1])[:k]
                      if e in self.names)
 
     def to_json(self) -> dict[str, Any]:
-        return {"v": 2, "n": self.n, "emb": _b64(self.emb), "terms": _pairs(self.terms),
+        return {"v": 3, "n": self.n, "emb": _b64(self.emb), "terms": _pairs(self.terms),
                 "title_terms": _pairs(self.title_terms), "ents": _pairs(self.ents),
                 "names": {str(k): v for k, v in self.names.items()},
                 "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
                 "central_id": self.central_id, "central_title": self.central_title,
-                "central_emb": _b64(self.central_emb)}
+                "central_emb": _b64(self.central_emb), "when": self.when,
+                "members": [{"t": _pairs(t), "e": _pairs(e)} for t, e in zip(self.mem_terms, self.mem_ents)]}
 
     @classmethod
     def from_json(cls, sid: str, d: dict[str, Any]) -> StoryState:
@@ -210,7 +259,9 @@ class StoryState:
                    title_terms=_unpairs(d["title_terms"]), ents=_unpairs(d["ents"]),
                    names={int(k): v for k, v in d["names"].items()}, start=_date(d["start"]),
                    end=_date(d["end"]), central_id=d["central_id"], central_title=d["central_title"],
-                   central_emb=_unb64(d["central_emb"], np.float32))
+                   central_emb=_unb64(d["central_emb"], np.float32), when=dict(d.get("when") or {}),
+                   mem_terms=[_unpairs(m["t"]) for m in d.get("members") or []],
+                   mem_ents=[_unpairs(m["e"]) for m in d.get("members") or []])
 
     def story(self, doc_ids: tuple[str, ...]) -> Story:
         """The Story record, listing ``doc_ids`` as members (new ones on an incremental update)."""
@@ -224,13 +275,34 @@ def embed(docs: list[Document], models: Models) -> list[bytes]:
 
 
 def pair_features(a: Article, s: StoryState) -> np.ndarray:
-    """The similarities of an article to a story centroid, in ``FEATURES`` order."""
+    """The similarities of an article to a story, in ``FEATURES`` order.
+
+    Centroid cosines (dense, TF-IDF, entities, title); the best TF-IDF and entity match among the story's latest
+    members (a centroid blurs two same-kind events, a member does not); and the years and dates both texts
+    mention (``when``), with ``when_conflict`` = 1 when both mention some and share none.
+    """
     dense = 0.0
     if s.emb is not None and s.emb.shape == a.emb.shape:
         dense = float(a.emb @ s.emb) / (s.norm("emb") or 1.0)
+    when = _sparse_cos(a.when, s.when, s.norm("when"))  # type: ignore[arg-type]
+    conflict = float(bool(a.when) and bool(s.when) and when == 0.0)
     return np.array([dense, _sparse_cos(a.terms, s.terms, s.norm("terms")),
                      _sparse_cos(a.ents, s.ents, s.norm("ents")),
-                     _sparse_cos(a.title_terms, s.title_terms, s.norm("title_terms"))], dtype=np.float64)
+                     _sparse_cos(a.title_terms, s.title_terms, s.norm("title_terms")),
+                     _member_max(a, s), max((_sparse_cos(a.ents, e, 1.0) for e in s.mem_ents), default=0.0),
+                     when, conflict], dtype=np.float64)
+
+
+def _member_max(a: Article, s: StoryState) -> float:
+    """The largest dot product of the article's TF-IDF vector with one member's truncated TF-IDF vector."""
+    keys, values, index = s.member_terms()
+    if not len(keys) or not a.terms:
+        return 0.0
+    ak, av = a.term_arrays()
+    pos = np.minimum(np.searchsorted(ak, keys), len(ak) - 1)
+    hit = ak[pos] == keys
+    dots = np.bincount(index[hit], weights=values[hit] * av[pos[hit]], minlength=len(s.mem_terms))
+    return float(dots.max())
 
 
 def in_window(a: Article, s: StoryState, days: int) -> bool:
@@ -321,7 +393,7 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
         if state is None:
             state = StoryState(id="s" + hashlib.sha256(a.id.encode()).hexdigest()[:10])
             states[state.id] = state
-        state.add(a, model.centroid_terms)
+        state.add(a, model.centroid_terms, model.member_cap, model.member_terms)
         members.setdefault(state.id, []).append(a.id)
         for k in a.keys + a.bands:  # later articles of this batch find the story through the in-memory postings
             postings.setdefault(k, set()).add(state.id)
@@ -394,8 +466,20 @@ def vectorize(store: Any, config: Config, models: Models, model: StoryModel, doc
         out.append(Article(id=d.id, title=_headline(d), date=_date(d.published),
                            emb=np.frombuffer(emb_rows[d.id][0], dtype=np.float32), terms=terms,
                            title_terms=title_terms, ents=ent_w, names={t: n for t, (n, _) in ents[i].items()},
-                           keys=keys, bands=_bands(sig, model.band_rows) if sig else []))
+                           keys=keys, bands=_bands(sig, model.band_rows) if sig else [],
+                           when=when_terms((d.title or "") + "\n" + d.text)))
     return out
+
+
+def when_terms(text: str) -> dict[str, float]:
+    """The years and month-days a text mentions, as an L2-normalised count vector ("y2011", "nov11").
+
+    Two same-kind events (two earthquakes in one place) differ in when they happened; reports of one event
+    mention its dates again and again. Weekdays are left out: every event has a Tuesday.
+    """
+    counts: Counter[str] = Counter("y" + m.group(1) for m in _YEAR.finditer(text))
+    counts.update(m.group(1).lower() + m.group(2).lstrip("0") for m in _MONTH_DAY.finditer(text))
+    return _normalise(dict(counts))  # type: ignore[arg-type]
 
 
 def _ranked_candidates(a: Article, postings: dict[int, set[str]], model: StoryModel) -> list[str]:
