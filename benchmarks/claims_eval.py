@@ -234,6 +234,7 @@ def main() -> None:
     ap.add_argument("--split", default="test", choices=("dev", "test", "all"))
     ap.add_argument("--no-models", action="store_true", help="lexical fallbacks only")
     ap.add_argument("-v", "--verbose", action="store_true", help="list crossread's errors")
+    ap.add_argument("--top-k", type=int, default=None, help="with --timing: override claims.TOP_K")
     ap.add_argument("--timing", default="", help="comma-separated story sizes (articles) to time the alignment on, "
                                                   "e.g. 50,100,200,400; skips the quality measurement")
     args = ap.parse_args()
@@ -242,6 +243,11 @@ def main() -> None:
 
     models = Models(use_models=not args.no_models)
     if args.timing:
+        from crossread.stages import claims
+
+        if args.top_k:
+            claims.TOP_K = args.top_k
+        print(f"TOP_K = {claims.TOP_K}")
         rows = timing([int(x) for x in args.timing.split(",")], models)
         print(f"claims alignment cost (encoder: {models.encoder_name}; first n ECB+ dev articles as one story)")
         print(f"{'articles':>9}{'units':>7}{'claims':>8}{'verifier pairs':>16}{'CPU s':>9}{'ms/article':>12}")
