@@ -45,7 +45,8 @@ MIN_WORDS, MAX_WORDS = 6, 90
 SAME_SPEECH_OVERLAP = 0.35  # content-word overlap two reports of one speaker need to count as one statement
 SPEECH_OVERLAP = 0.6  # share of a quote's content words a paraphrase naming the speaker must keep
 SURE_SUPPORT = 0.8  # verifier probability a loosely related sentence needs to count as support
-TOP_K = 64  # nearest units of other articles each unit (or quote) retrieves: bounds the verifier calls per claim
+TOP_K = 64  # nearest other articles each unit (or quote) retrieves: bounds the verifier calls per claim
+OVERFETCH = 4  # units fetched per article wanted, since one article's units often rank together
 BLOCK = 512
 SPEAKER_SLACK = 0.1  # how far below the candidate cosine a report of the same speaker saying the same may be  # query rows per block of the retrieval matrix product
 MAX_CLAIMS_PER_DOC = 6  # single-source claims kept per article (ranked); multi-source claims are all kept
@@ -344,7 +345,8 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
 
 
 class _Index:
-    """Nearest units of other articles, TOP_K per query, from a blocked matrix product (memory BLOCK x units)."""
+    """Per query, the best unit of each of its TOP_K nearest other articles, from a blocked matrix product
+    (memory BLOCK x units)."""
 
     def __init__(self, vecs: np.ndarray, doc_of: list[str], floor: float) -> None:
         self.vecs, self.floor = vecs, floor
@@ -356,7 +358,7 @@ class _Index:
     def search(self, queries: np.ndarray, exclude: list[set[str]]) -> list[dict[str, tuple[int, float]]]:
         """Per query: doc id -> (unit, cosine) of its best unit among the query's TOP_K nearest of other docs."""
         out: list[dict[str, tuple[int, float]]] = []
-        k = min(TOP_K, len(self.vecs))
+        k = min(OVERFETCH * TOP_K, len(self.vecs))  # several units of one article may rank high: fetch more
         for lo in range(0, len(queries), BLOCK):
             block = queries[lo:lo + BLOCK] @ self.vecs.T
             for r, row in enumerate(block):
@@ -368,6 +370,8 @@ class _Index:
                 cands: dict[str, tuple[int, float]] = {}
                 for j in top[np.argsort(-row[top], kind="stable")]:
                     cands.setdefault(self.names[self.doc[j]], (int(j), float(row[j])))
+                    if len(cands) == TOP_K:
+                        break
                 out.append(cands)
         return out
 
