@@ -342,7 +342,9 @@ def main() -> None:
     models, config = CachedModels(use_models=not args.no_models, cache=args.cache), Config()
     t0 = time.time()
     if args.fit:
-        fit(run_pairs(select(items, "fit", args.limit), src, models, config), args.no_models)
+        fit_results = run_pairs(select(items, "fit", args.limit), src, models, config)
+        models.save()  # the fit split's embeddings are kept even if the test run is cut short
+        fit(fit_results, args.no_models)
     test = select(items, "test", args.limit)
     results = run_pairs(test, src, models, config)
     models.save()
