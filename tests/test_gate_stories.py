@@ -41,4 +41,5 @@ def test_story_clustering_quality_gate(shared_data: Path) -> None:
     lexical = _measure(data, use_models=False)
     full = _measure(data, use_models=True)
     measured = {f"bcubed_{k}": v for k, v in full.items()} | {f"lexical_bcubed_{k}": v for k, v in lexical.items()}
+    print("stories gate measured:", {k: round(v, 4) for k, v in measured.items()})  # shown with pytest -s
     check("stories", measured)
