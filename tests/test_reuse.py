@@ -173,3 +173,19 @@ def test_undated_spun_copy_points_to_its_original(docs, models) -> None:
     for pair in ([docs["original"], docs["spun"]], [docs["spun2"], docs["original"]]):
         (link,) = provenance.refine(reuse.links(pair, Config(), models), pair, set(), {})
         assert link.relation == "spun" and link.copied_from == "original"
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_candidates_are_bounded_per_document_and_keep_copies_connected(docs, lexical, exact) -> None:
+    """Forty copies of one article: at most top_k pairs per document (not all 780), still one connected group."""
+    from scipy.cluster.hierarchy import DisjointSet
+
+    base = docs["original"].text
+    group = [_doc(f"c{i:02d}", f"Copy {i} of the wire story.\n\n" + base) for i in range(40)]
+    table = reuse.sentence_table(group, lexical)
+    pairs = reuse.candidate_pairs(group, table, Config(), exact_neighbours=exact, top_k=5)
+    assert len(pairs) <= 5 * len(group)  # each document contributes at most top_k pairs: linear in documents
+    sets = DisjointSet(range(len(group)))
+    for i, j in pairs:
+        sets.merge(i, j)
+    assert len(list(sets.subsets())) == 1
