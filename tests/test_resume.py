@@ -66,6 +66,16 @@ def _snapshot(db: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
+def _stored(db: Path) -> int:
+    """Documents a killed run left in its store (0 when it died before the store or its tables existed)."""
+    if not db.exists():
+        return 0
+    try:
+        return len(_snapshot(db)["documents"])
+    except duckdb.Error:
+        return 0
+
+
 @pytest.mark.slow
 def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
     corpus = tmp_path / "in"
@@ -77,15 +87,26 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None
     assert len(expected["documents"]) == N_FILES - N_FILES // 250 - N_FILES // 100
     assert sum(1 for row in expected["ingest_log"] if row[2] == "error") == N_FILES // 250
 
-    killed_db = tmp_path / "killed.duckdb"
-    proc = _run(corpus, killed_db)
-    delay = random.Random().uniform(0.35, 0.85) * whole_time  # somewhere in the middle of the ingest
-    time.sleep(delay)
-    assert proc.poll() is None, "the run finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    partial = _snapshot(killed_db)
-    assert len(partial["documents"]) < len(expected["documents"])  # it really was interrupted
+    # The command starts up (imports), stores, then annotates and assigns stories, so a kill at a random point may
+    # land before the store exists or after the last document is stored; bisect the delay on fresh stores until a
+    # kill interrupts the ingest itself (some but not all documents stored).
+    lo, hi = 0.0, 1.0
+    fraction = random.Random().uniform(0.3, 0.7)
+    stored = 0
+    for attempt in range(8):
+        killed_db = tmp_path / f"killed{attempt}.duckdb"
+        proc = _run(corpus, killed_db)
+        time.sleep(fraction * whole_time)
+        assert proc.poll() is None, "the run finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        stored = _stored(killed_db)
+        if 0 < stored < len(expected["documents"]):
+            break
+        lo, hi = (fraction, hi) if stored == 0 else (lo, fraction)
+        fraction = (lo + hi) / 2
+    assert 0 < stored < len(expected["documents"])  # it really was interrupted mid-ingest
+    delay = fraction * whole_time
 
     assert _run(corpus, killed_db).wait(timeout=120) == 0
     resumed = _snapshot(killed_db)
