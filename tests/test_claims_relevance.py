@@ -126,6 +126,24 @@ def test_spun_copy_supports_through_its_aligned_sentence(models) -> None:
     assert claim.independent_origins == 2  # the spun copy adds an article, not an origin
 
 
+def test_claim_is_worded_by_the_unspun_article(models) -> None:
+    spun = _doc("Bridge Works\n\nThe town council stated the old bridge over the Varna stream would reopen on "
+                "Friday after repairs.", "a")
+    plain = _doc("Bridge Works\n\nThe town council said the old bridge over the Varna river would reopen on "
+                 "Friday after repairs.", "b")
+    all_units = [u for d in (spun, plain) for u in claims.units(d)]
+    origins = {"a": "d:a", "b": "d:b"}
+
+    def bridge_claim(flagged: set[str]):
+        out = claims.align(all_units, (), (), {}, origins, models, "s", spun=flagged)
+        return next(c for c in out if "bridge" in c.text)
+
+    assert "stream" in bridge_claim(set()).text  # a tie: the first article's wording wins
+    claim = bridge_claim({"a"})
+    assert "river" in claim.text and "stream" not in claim.text
+    assert {s.doc_id for s in claim.sources if s.stance == "supports"} == {"a", "b"}  # the spun copy still counts
+
+
 # -- bounded retrieval -------------------------------------------------------------------------------------------
 
 def test_index_returns_best_unit_per_article_among_top_k() -> None:

@@ -221,7 +221,8 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
         figures[(f.doc_id, f.sentence)].append(f)
     origins = _origins(analysis, ctx, docs)
     claims = align(all_units, analysis.quotes, analysis.quote_groups, figures, origins, ctx.models,
-                   analysis.story.id, ctx.outlets, analysis.entities, analysis.reuse)
+                   analysis.story.id, ctx.outlets, analysis.entities, analysis.reuse,
+                   spun={ev.doc_id for ev in analysis.spin})
     extra = dict(analysis.extra)
     extra["contradictions"] = contra.find(analysis, ctx, claims, figures)
     flags = dict(extra.get("doc_flags", {}))
@@ -258,8 +259,11 @@ def _origins(analysis: StoryAnalysis, ctx: Any, docs: dict[str, Document]) -> di
 def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_groups: Any,
           figures: dict[tuple[str, int | None], list[Figure]], origins: dict[str, str], models: Any,
           story_id: str | None = None, outlets: Any = None, entities: Any = (),
-          links: tuple[ReuseLink, ...] = ()) -> list[Claim]:
+          links: tuple[ReuseLink, ...] = (), spun: set[str] | frozenset[str] = frozenset()) -> list[Claim]:
     """Cluster units into claims and decide every article's stance on each; see the module docstring.
+
+    Units of articles flagged as spun seed claims last, so a claim echoed by an unspun article is worded as that
+    article words it ("ground troops", not the spun "floor troops"); the spun copy still counts as a source.
 
     Cost stays linear in the story's units: each unit retrieves its ``TOP_K`` nearest units of other articles
     (a blocked matrix product, never a units-by-units matrix in memory), so each claim verifies at most
@@ -287,7 +291,8 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         seeds.append((text, members, cands))
         covered.update(members)
     cands = index.search(uvecs, [{u.doc_id} for u in all_units])
-    order = sorted(range(len(all_units)), key=lambda i: (-len(cands[i]), -sum(s for _, s in cands[i].values()),
+    order = sorted(range(len(all_units)), key=lambda i: (all_units[i].doc_id in spun, -len(cands[i]),
+                                                         -sum(s for _, s in cands[i].values()),
                                                          all_units[i].doc_id, all_units[i].start))
     seeds += [(statement(all_units[i]), [i], cands[i]) for i in order]
 
