@@ -1,4 +1,4 @@
-"""Reuse and spin evaluation: precision / recall / F1 per relation and for spin detection, vs named baselines.
+"""Reuse evaluation: precision / recall / F1 per relation (spin with a reference included), vs a named baseline.
 
 The labelled set is a manifest (``benchmarks/reuse_set.json``: which real article, which transform, which seed)
 plus generators; the article texts are read from ``../shared/data`` at run time and never copied into the repo:
@@ -15,7 +15,8 @@ plus generators; the article texts are read from ``../shared/data`` at run time 
 
 Split: ECB+ topics 1-10 and FNC-1 bodies with Body ID % 4 != 0 are *fit* (classifier weights, thresholds);
 topics 11-20 and Body ID % 4 == 0 are *test* (all numbers reported). The n-gram table of the spin detector is
-built from PolNeAR and fit-split FNC-1 only.
+built from PolNeAR and fit-split FNC-1 only. Spin *without* a reference (article level) is measured by
+``benchmarks/spin_eval.py``, not here.
 
     .venv/bin/python benchmarks/reuse_eval.py                # report on the test split
     .venv/bin/python benchmarks/reuse_eval.py --make-manifest  # rewrite reuse_set.json
@@ -235,41 +236,6 @@ def run_pairs(items: list[dict], src: dict, models: Any, config: Config, log_eve
     return out
 
 
-def spin_articles(items: list[dict], src: dict) -> list[tuple[Document, bool]]:
-    """Reference-free spin set: each spun item's original (negative) and spun copy (positive), plus the
-    independent items' real articles (negatives)."""
-    out, seen = [], set()
-    for item in items:
-        if item["relation"] == "spun":
-            a, b = build(item, src)
-            out += [(document(a), False), (document(b), True)]
-        elif item["relation"] == "independent":
-            for key in (item["a"], item["b"]):
-                if key not in seen:
-                    seen.add(key)
-                    out.append((document(src[key]["text"]), False))
-    return out
-
-
-def rare_rate(doc: Document) -> float:
-    """Baseline spin score: share of words rarer than Zipf 3 (spinners pick unusual synonyms)."""
-    from wordfreq import zipf_frequency
-
-    words = [w.lower() for w in re.findall(r"[A-Za-z]+", doc.text) if not w[:1].isupper()]
-    return sum(zipf_frequency(w, "en") < 3.0 for w in words) / max(1, len(words))
-
-
-def spin_metrics(arts: list[tuple[Document, bool]], models: Any, rare_threshold: float) -> dict[str, float]:
-    gold = ["spun" if s else "clean" for _, s in arts]
-    scores = [spin_stage.detect(d, models)[0] for d, _ in arts]
-    pred = ["spun" if s >= spin_stage.THRESHOLD else "clean" for s in scores]
-    base = ["spun" if rare_rate(d) >= rare_threshold else "clean" for d, _ in arts]
-    p, r, f, _ = prf(gold, pred, "spun")
-    bp, br, bf, _ = prf(gold, base, "spun")
-    return {"spin_p": p, "spin_r": r, "spin_f1": f, "base_spin_p": bp, "base_spin_r": br, "base_spin_f1": bf,
-            "spin_scores": scores}  # type: ignore[dict-item]
-
-
 def metrics(results: list[PairResult]) -> dict[str, float]:
     gold = [r.gold for r in results]
     pred = [r.predicted for r in results]
@@ -316,14 +282,6 @@ def fit(results: list[PairResult], lexical: bool, path: Path = reuse.MODEL_PATH)
     print(f"wrote {path} [{'lexical' if lexical else 'encoder'}] ({Counter(y)})")
 
 
-def fit_rare_threshold(arts: list[tuple[Document, bool]]) -> float:
-    """The baseline's threshold: the best F1 cut on the fit split."""
-    rates = [(rare_rate(d), s) for d, s in arts]
-    best = max(sorted({r for r, _ in rates}), key=lambda t: prf(["s" if s else "c" for _, s in rates],
-                                                               ["s" if r >= t else "c" for r, _ in rates], "s")[2])
-    return best
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
@@ -349,8 +307,6 @@ def main() -> None:
     results = run_pairs(test, src, models, config)
     models.save()
     m = metrics(results)
-    rare_t = fit_rare_threshold(spin_articles(select(items, "fit", args.limit or 15), src))
-    sm = spin_metrics(spin_articles(test, src), models, rare_t)
     print(f"\nreuse relations, test split ({len(results)} pairs, encoder {models.encoder_name}, "
           f"{time.time() - t0:.0f}s)")
     print(f"{'relation':<15}{'n':>4}{'P':>7}{'R':>7}{'F1':>7}   baseline F1 (MinHash Jaccard thresholds)")
@@ -360,9 +316,7 @@ def main() -> None:
     print(f"paraphrase vs independent F1: {m['para_vs_ind_f1']:.3f}")
     print(f"independent same-event pairs called copies: {m['independent_called_copy']:.1%}")
     print(f"spin with a reference (pair relation 'spun'): P {m['spun_p']:.3f} R {m['spun_r']:.3f} F1 {m['spun_f1']:.3f}")
-    print(f"spin without a reference (article level, threshold {spin_stage.THRESHOLD}): P {sm['spin_p']:.3f} "
-          f"R {sm['spin_r']:.3f} F1 {sm['spin_f1']:.3f}   baseline rare-word rate >= {rare_t:.3f}: "
-          f"P {sm['base_spin_p']:.3f} R {sm['base_spin_r']:.3f} F1 {sm['base_spin_f1']:.3f}")
+    print("spin without a reference (article level): measured by benchmarks/spin_eval.py")
     confusion = Counter((r.gold, r.predicted) for r in results)
     print("confusion (gold -> predicted):", {f"{g}->{p}": n for (g, p), n in sorted(confusion.items()) if g != p})
 
