@@ -23,6 +23,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -87,8 +88,9 @@ FUZZY_FIRST = 75  # rapidfuzz ratio for first-name transliterations (Dmitri/Dmit
 GARBLE_MIN = 75  # ratio for a garbled surname (Marcone/Macron = 77) when exactly one candidate fits
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Lower-case, accent-free key used to compare name forms."""
+    """Lower-case, accent-free key used to compare name forms (memoised: called for every word of every name)."""
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower().replace("’", "'")
 
@@ -104,11 +106,16 @@ def strip_name(text: str) -> str:
 
 def name_tokens(text: str) -> list[str]:
     """Folded tokens of a person name, without titles and middle initials."""
+    return list(_name_tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def _name_tokens(text: str) -> tuple[str, ...]:
     toks = [fold(t).strip(".,") for t in strip_name(text).split()]
     toks = [t for t in toks if t and t not in TITLES]
     if len(toks) > 2:
         toks = [toks[0]] + [t for t in toks[1:-1] if len(t) > 1] + [toks[-1]]
-    return toks
+    return tuple(toks)
 
 
 # ---------------------------------------------------------------------------------------------- per document
@@ -160,12 +167,21 @@ def _clean_mention(doc_id: str, text: str, start: int, end: int, label: str) -> 
     return [Mention(doc_id, start, end, text[start:end], label)]
 
 
+_HEAD_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+
+
 def _fix_headline_names(text: str, found: list[Mention]) -> list[Mention]:
     """In Title Case lines NER glues words onto names ("Rebuke Macron"): keep only the part named elsewhere."""
+    lines: dict[int, bool] = {}  # line start -> is a Title Case line (each line judged once)
+
     def is_title_line(pos: int) -> bool:
-        ls, le = text.rfind("\n", 0, pos) + 1, text.find("\n", pos)
-        words = re.findall(r"[A-Za-z][\w'’-]*", text[ls:le if le >= 0 else len(text)])
-        return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+        ls = text.rfind("\n", 0, pos) + 1
+        if ls not in lines:
+            le = text.find("\n", pos)
+            words = _HEAD_WORD.findall(text, ls, le if le >= 0 else len(text))
+            lines[ls] = len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+        return lines[ls]
+    elsewhere: set[str] | None = None
     out = []
     for m in found:
         # names can be glued onto ("Rebuke Macron"); other names only in long runs ("Buy Weapons For Ukraine")
@@ -174,7 +190,8 @@ def _fix_headline_names(text: str, found: list[Mention]) -> list[Mention]:
         if not glued or not is_title_line(m.start):
             out.append(m)
             continue
-        elsewhere = {x.text for x in found if x is not m and not is_title_line(x.start)}
+        if elsewhere is None:  # m sits in a title line, so it is never part of this set
+            elsewhere = {x.text for x in found if not is_title_line(x.start)}
         if m.text in elsewhere:
             out.append(m)
             continue
@@ -236,14 +253,16 @@ def _surname_mentions(doc_id: str, text: str, found: list[Mention]) -> list[Ment
              and m.text in people and fold(m.text) not in DEMONYMS else m for m in found]
     if not surnames:
         return found
-    taken = [(m.start, m.end) for m in found]
+    taken = bytearray(len(text) + 1)  # characters already inside a mention
+    for m in found:
+        taken[m.start:m.end] = b"\x01" * (m.end - m.start)
     out = list(found)
-    for surname, after in surnames.items():
-        for a in re.finditer(rf"\b{re.escape(surname)}\b", text[after:]):
-            s, e = after + a.start(), after + a.end()
-            if not any(x < e and s < y for x, y in taken):
-                out.append(Mention(doc_id, s, e, surname, "PERSON"))
-                taken.append((s, e))
+    one_pass = re.compile(r"\b(?:" + "|".join(re.escape(s) for s in sorted(surnames, key=len, reverse=True)) + r")\b")
+    for a in one_pass.finditer(text, min(surnames.values())):  # every surname in one scan of the article
+        s, e = a.start(), a.end()
+        if s >= surnames[a.group()] and not any(taken[s:e]):
+            out.append(Mention(doc_id, s, e, a.group(), "PERSON"))
+            taken[s:e] = b"\x01" * (e - s)
     return sorted(out, key=lambda m: (m.start, m.end))
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -134,6 +134,9 @@ class _Ctx:
     roles: dict[tuple[str, str], Mention]
     quoted: list[tuple[int, int]]
     _tokens: dict[int, Any] | None = None
+    _genders: dict[str, str | None] | None = None
+    _firsts: dict[str, set[str]] | None = None
+    _para_ends: list[int] | None = None
 
     def token_at(self, pos: int) -> Any | None:
         """The parser token starting at character ``pos`` (index built on first use)."""
@@ -154,10 +157,23 @@ class _Ctx:
         return max(0, bisect_right(self.sent_starts, pos) - 1)
 
     def para_of(self, pos: int) -> int:
-        for i, (s, e) in enumerate(self.paras):
-            if s <= pos < e or pos == e:
-                return i
-        return len(self.paras) - 1
+        """Index of the paragraph holding ``pos`` (a position at a paragraph's end belongs to it)."""
+        if self._para_ends is None:
+            self._para_ends = [e for _, e in self.paras]
+        i = bisect_left(self._para_ends, pos)
+        while i < len(self.paras) and not (self.paras[i][0] <= pos <= self.paras[i][1]):
+            i += 1
+        return min(i, len(self.paras) - 1)
+
+    def first_names(self, surname: str) -> set[str]:
+        """Folded first names of the people the article names in full with this folded surname."""
+        if self._firsts is None:
+            self._firsts = {}
+            for m in self.mentions:
+                toks = ents.name_tokens(m.text) if m.label == "PERSON" else []
+                if len(toks) >= 2:
+                    self._firsts.setdefault(toks[-1], set()).add(toks[0])
+        return self._firsts.get(surname, set())
 
 
 def extract(doc: Document, parsed: Any | None, mentions: list[Mention]) -> list[Quote]:
@@ -190,7 +206,9 @@ def extract(doc: Document, parsed: Any | None, mentions: list[Mention]) -> list[
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    """``pos`` lies in one of ``spans`` (sorted, non-overlapping quoted stretches)."""
+    i = bisect_right(spans, (pos, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
 def _join_segments(text: str, segs: list[_Seg]) -> list[list[_Seg]]:
@@ -726,12 +744,18 @@ _TITLE_GENDER = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "dam
 
 def _gender(ctx: _Ctx, name: str) -> str | None:
     """'m' or 'f' when the article titles this surname one way only ("Mr. Rubio", "Ms. Sarandon"), else None."""
+    if ctx._genders is None:
+        ctx._genders = {}
+    if name not in ctx._genders:
+        ctx._genders[name] = _title_gender(ctx, name)
+    return ctx._genders[name]
+
+
+def _title_gender(ctx: _Ctx, name: str) -> str | None:
     toks = ents.name_tokens(name)
     if not toks:
         return None
-    firsts = {ents.name_tokens(m.text)[0] for m in ctx.mentions if m.label == "PERSON" and
-              len(ents.name_tokens(m.text)) >= 2 and ents.name_tokens(m.text)[-1] == toks[-1]}
-    if len(firsts) > 1:
+    if len(ctx.first_names(toks[-1])) > 1:
         return None  # "Mrs. Schlafly" and her son "John Schlafly": the title does not say which one
     seen = {_TITLE_GENDER[t.lower()] for t in re.findall(rf"\b(Mr|Mrs|Ms|Miss|Sir|Dame|Lord|Lady)\.?\s+(?:[A-Z][\w.'’-]*\s+)?"
                                                         rf"{re.escape(name.split()[-1])}\b", ctx.doc.text)}
