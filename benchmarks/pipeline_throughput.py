@@ -1,28 +1,30 @@
-"""Articles per second and peak memory of every pipeline stage, on a corpus of 10,000+ recombined real articles.
+"""Articles per second and peak memory of every pipeline stage, on a synthetic-but-realistic corpus of real text.
 
-The corpus is built from the real article bodies in ``../shared/data`` (FNC-1 bodies, PolNeAR, ECB+; ~2,900
-texts): article ``i`` is a real body with one paragraph dropped and one paragraph of another article appended,
-given an outlet (one of 300) and a date within 30 days. So the corpus has the texture of a news feed: many
-distinct articles, reprints with light edits, and stories of very different sizes. Nothing is written to the repo.
+The corpus comes from ``synth_corpus.generate`` (real sentences from ``../shared/data``: FNC-1 bodies, PolNeAR,
+ECB+): stories mix two real articles, their members are reordered subsamples and light-edit syndicated copies,
+500 outlets, one year of dates, and story sizes are heavy-tailed but independent of the corpus size (a bigger
+corpus has more stories, not bigger ones). An earlier version reprinted each of the ~2,900 real bodies n/2,900
+times, so its stories grew with n and the story stages looked superlinear in the corpus.
 
-Each phase runs on its own and is measured on its own: wall time, articles per second, and peak resident memory
-of the process during that phase (sampled every 50 ms; RSS includes the models once loaded). Doubling ``--n``
-shows the growth: every stage is about linear (no step compares all pairs of articles).
+Each phase runs on its own and is measured on its own: wall time, CPU seconds of this process, articles per
+second and peak resident memory during that phase (sampled every 50 ms; RSS includes the models once loaded).
+Each phase prints its line when it finishes; the story stages print a progress line every ``--every`` seconds,
+then one line per stage, the story-size distribution, and the seconds of the five largest stories.
 
     .venv/bin/python benchmarks/pipeline_throughput.py --n 10000             # with the offline models
     .venv/bin/python benchmarks/pipeline_throughput.py --n 10000 --no-models # lexical fallbacks only
-    .venv/bin/python benchmarks/pipeline_throughput.py --n 2000 --n 4000     # growth check at two sizes
+    .venv/bin/python benchmarks/pipeline_throughput.py --n 1000 --ner        # + spaCy NER alone, same text
 
-Baseline printed beside it: reading and JSON-parsing the same corpus (the floor any pipeline pays).
+Baselines printed beside it: reading and JSON-parsing the same corpus (the floor any pipeline pays) and, with
+``--ner``, spaCy's small English model running NER alone over the same text (what "full analysis within 1.3x of
+spaCy NER" compares with).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import random
 import sys
 import tempfile
 import threading
@@ -35,56 +37,30 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from synth_corpus import generate  # noqa: E402
 
 from crossread import pipeline  # noqa: E402
 from crossread.config import Config  # noqa: E402
 from crossread.models import Models  # noqa: E402
 from crossread.store import Store  # noqa: E402
 
-DATA = Path(os.environ.get("CROSSREAD_SHARED_DATA", ROOT.parent / "shared" / "data"))
-
-
-def real_bodies() -> list[str]:
-    """Every real article body in the shared data, as plain text with blank lines between paragraphs."""
-    bodies: list[str] = []
-    fnc = DATA / "fnc1-train" / "train_bodies.csv"
-    if fnc.exists():
-        csv.field_size_limit(10**8)
-        with fnc.open(encoding="utf-8") as f:
-            bodies += [row["articleBody"] for row in csv.DictReader(f)]
-    for folder in (DATA / "polnear-train" / "text", DATA / "ecbplus-dev" / "docs"):
-        if folder.is_dir():
-            bodies += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.iterdir()) if p.is_file()]
-    return [b for b in bodies if len(b.split()) >= 80]
-
-
-def _paragraphs(text: str) -> list[str]:
-    paras = [p.strip() for p in text.replace("\r", "").split("\n") if p.strip()]
-    return paras if len(paras) > 1 else [s.strip() + "." for s in text.split(". ") if s.strip()]
+Row = tuple[str, int, float, float, float]  # phase, articles, wall seconds, CPU seconds, peak RSS MiB
 
 
 def build_corpus(n: int, out: Path, seed: int = 13) -> Path:
-    """Write ``n`` recombined articles as one JSONL file (outlet, title, published, text)."""
-    bodies = real_bodies()
-    if not bodies:
-        raise SystemExit(f"no article bodies under {DATA}; this benchmark needs ../shared/data")
-    rng = random.Random(seed)
+    """Write ``n`` synthetic articles of real text as one JSONL file (title, text, outlet, published, url)."""
     path = out / f"corpus-{n}.jsonl"
     with path.open("w", encoding="utf-8") as f:
-        for i in range(n):
-            paras = _paragraphs(bodies[i % len(bodies)])
-            if len(paras) > 3:
-                paras.pop(rng.randrange(1, len(paras)))
-            paras.append(rng.choice(_paragraphs(rng.choice(bodies))))
-            f.write(json.dumps({"url": f"https://outlet{i % 300}.example/{i}", "outlet": f"Outlet {i % 300}",
-                                "title": paras[0][:90], "published": f"2024-03-{1 + rng.randrange(28):02d}",
-                                "text": "\n\n".join(paras)}) + "\n")
+        for record, _ in generate(n, seed=seed):
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
 
 
 @contextmanager
-def measured(results: list[tuple[str, int, float, float]], name: str, n: int) -> Iterator[None]:
-    """Time a phase and sample the process's peak RSS while it runs."""
+def measured(results: list[Row], name: str, n: int) -> Iterator[None]:
+    """Time a phase (wall and CPU) and sample the process's peak RSS while it runs."""
     proc, peak, stop = psutil.Process(), [0], threading.Event()
 
     def sample() -> None:
@@ -94,25 +70,36 @@ def measured(results: list[tuple[str, int, float, float]], name: str, n: int) ->
 
     t = threading.Thread(target=sample, daemon=True)
     t.start()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         stop.set()
         t.join()
-        results.append((name, n, elapsed, max(peak[0], proc.memory_info().rss) / 2**20))
+        results.append((name, n, elapsed, cpu, max(peak[0], proc.memory_info().rss) / 2**20))
 
 
-def run(n: int, use_models: bool, work: Path) -> Iterator[tuple[str, int, float, float]]:
-    """Yield (phase, articles, seconds, peak RSS MiB) as each phase finishes, so long runs show progress."""
+def run(n: int, use_models: bool, work: Path, ner: bool = False, every: float = 60.0) -> Iterator[Row]:
+    """Yield a row per phase as each phase finishes, so long runs show progress."""
     corpus = build_corpus(n, work)
-    results: list[tuple[str, int, float, float]] = []
+    results: list[Row] = []
     with measured(results, "baseline: read + parse JSONL", n):
-        sum(len(json.loads(line)["text"]) for line in corpus.open(encoding="utf-8"))
+        texts = [json.loads(line)["text"] for line in corpus.open(encoding="utf-8")]
     yield results[-1]
     config = Config(db=work / f"bench-{n}.duckdb", use_models=use_models)
     models = Models(use_models=use_models)
+    if ner and models.nlp is not None:
+        nlp = models.nlp
+        with measured(results, "baseline: spaCy NER alone", n):
+            with nlp.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in nlp.pipe_names]):
+                for _ in nlp.pipe(texts, batch_size=32):
+                    pass
+        words = sum(len(t.split()) for t in texts)
+        yield results[-1]
+        print(f"  (spaCy NER alone: {words / results[-1][2]:,.0f} words/s wall, "
+              f"{words / max(results[-1][3], 1e-9):,.0f} words/s CPU)", flush=True)
+    del texts
     with Store(config.db) as store:
         with measured(results, "ingest (read, clean, segment, store)", n):
             pipeline.ingest_paths([corpus], store, config)
@@ -127,40 +114,75 @@ def run(n: int, use_models: bool, work: Path) -> Iterator[tuple[str, int, float,
         with measured(results, "stories: assign", n):
             pipeline.stories.assign(store, config, models, pipeline.Progress(quiet=True))
         yield results[-1]
-        timings = time_story_stages(store, config, models)
-    for name, (secs, peak) in timings.items():
-        yield f"story stage: {name}", n, secs, peak
+        all_stories = store.stories()
+        sizes = sorted((len(s.doc_ids) for s in all_stories), reverse=True)
+        print(f"  stories: {len(sizes)}; articles per story: max {sizes[0]}, p99 {sizes[len(sizes) // 100]}, "
+              f"p90 {sizes[len(sizes) // 10]}, median {sizes[len(sizes) // 2]}", flush=True)
+        timings, per_story = time_story_stages(store, all_stories, config, models, every)
+    for name, (secs, cpu, peak) in timings.items():
+        yield f"story stage: {name}", n, secs, cpu, peak
+    print("  five largest stories: " + "; ".join(f"{size} articles {secs:.1f} s" for size, secs in per_story[:5]),
+          flush=True)
 
 
-def time_story_stages(store: Store, config: Config, models: Models) -> dict[str, tuple[float, float]]:
-    """Run every story stage over every story, accumulating each stage's time (stages run in pipeline order)."""
-    totals = {name: [0.0, 0.0] for name, _ in pipeline.STORY_STAGES}
+def time_story_stages(store: Store, all_stories: list, config: Config, models: Models,
+                      every: float) -> tuple[dict[str, tuple[float, float, float]], list[tuple[int, float]]]:
+    """Run every story stage over every story, accumulating each stage's wall and CPU time (stages run in pipeline
+    order, story by story, as ``update_stories`` does); also the seconds of each story, largest stories first."""
+    names = ["(read context)"] + [name for name, _ in pipeline.STORY_STAGES]
+    totals = {name: [0.0, 0.0, 0.0] for name in names}
     proc = psutil.Process()
-    for story in store.stories():
-        ctx = pipeline.story_context(store, story, config, models)
+    per_story: list[tuple[int, float]] = []
+    last = time.perf_counter()
+
+    def timed(name: str, fn: object, *args: object) -> object:
+        start, cpu = time.perf_counter(), time.process_time()
+        out = fn(*args)  # type: ignore[operator]
+        totals[name][0] += time.perf_counter() - start
+        totals[name][1] += time.process_time() - cpu
+        totals[name][2] = max(totals[name][2], proc.memory_info().rss / 2**20)
+        return out
+
+    for i, story in enumerate(all_stories, 1):
+        begin = time.perf_counter()
+        ctx = timed("(read context)", pipeline.story_context, store, story, config, models)
         analysis = pipeline.StoryAnalysis(story=story)
         for name, stage in pipeline.STORY_STAGES:
-            start = time.perf_counter()
-            analysis = stage(analysis, ctx)
-            totals[name][0] += time.perf_counter() - start
-            totals[name][1] = max(totals[name][1], proc.memory_info().rss / 2**20)
-    return {k: (v[0], v[1]) for k, v in totals.items()}
+            analysis = timed(name, stage, analysis, ctx)
+        per_story.append((len(story.doc_ids), time.perf_counter() - begin))
+        if time.perf_counter() - last > every:
+            last = time.perf_counter()
+            print(f"  ... {i}/{len(all_stories)} stories: " + ", ".join(f"{k} {v[0]:.0f}s" for k, v in totals.items()),
+                  flush=True)
+    per_story.sort(reverse=True)
+    return {k: (v[0], v[1], v[2]) for k, v in totals.items()}, per_story
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, action="append", help="corpus size (repeat for a growth check)")
     ap.add_argument("--no-models", action="store_true", help="lexical fallbacks only (no spaCy, no encoder)")
+    ap.add_argument("--ner", action="store_true", help="also time spaCy NER alone over the same text")
+    ap.add_argument("--every", type=float, default=60.0, help="seconds between story-stage progress lines")
     args = ap.parse_args()
     sizes = args.n or [10000]
     print(f"models: {'lexical fallbacks' if args.no_models else 'spaCy en_core_web_sm + all-MiniLM-L6-v2'}; "
-          f"CPUs: {os.cpu_count()}")
-    print(f"{'phase':40} {'articles':>9} {'seconds':>9} {'art/s':>9} {'peak RSS MiB':>13}")
+          f"CPUs: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
+    print(f"{'phase':40} {'articles':>9} {'seconds':>9} {'CPU s':>8} {'art/s':>9} {'art/CPU s':>9} "
+          f"{'peak RSS MiB':>13}")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            for name, count, secs, peak in run(n, not args.no_models, Path(tmp)):
+            total_wall = total_cpu = 0.0
+            for name, count, secs, cpu, peak in run(n, not args.no_models, Path(tmp), args.ner, args.every):
                 rate = count / secs if secs > 0 else float("inf")
-                print(f"{name:40} {count:9d} {secs:9.1f} {rate:9.0f} {peak:13.0f}", flush=True)
+                crate = count / cpu if cpu > 0 else float("inf")
+                print(f"{name:40} {count:9d} {secs:9.1f} {cpu:8.1f} {rate:9.0f} {crate:9.0f} {peak:13.0f}",
+                      flush=True)
+                if not name.startswith("baseline"):
+                    total_wall, total_cpu = total_wall + secs, total_cpu + cpu
+            print(f"{'all stages (not baselines)':40} {n:9d} {total_wall:9.1f} {total_cpu:8.1f} "
+                  f"{n / total_wall:9.1f} {n / total_cpu:9.1f}   load average now {os.getloadavg()[0]:.1f}",
+                  flush=True)
     return 0
 
 

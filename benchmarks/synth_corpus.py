@@ -21,7 +21,7 @@ import json
 import random
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -53,9 +53,13 @@ def _story_size(rng: random.Random) -> int:
     return min(80, int(rng.paretovariate(1.2)))
 
 
-def generate(n_articles: int, seed: int = 0, shared: Path = SHARED, days: int = 365,
-             outlets: int = 500) -> Iterator[tuple[dict[str, str], str]]:
-    """``(article record, story id)`` pairs, ``n_articles`` of them, stories interleaved in date order per day."""
+def generate(n_articles: int, seed: int = 0, shared: Path = SHARED, days: int = 365, outlets: int = 500,
+             story_size: Callable[[random.Random], int] = _story_size) -> Iterator[tuple[dict[str, str], str]]:
+    """``(article record, story id)`` pairs, ``n_articles`` of them, stories interleaved in date order per day.
+
+    Story sizes are drawn by ``story_size`` independently of ``n_articles`` (so a bigger corpus has more stories,
+    not bigger ones); ``story_size=lambda rng: n`` makes one story of ``n`` articles (a stress test).
+    """
     rng = random.Random(seed)
     pool = real_articles(shared)
     if len(pool) < 50:
@@ -69,7 +73,7 @@ def generate(n_articles: int, seed: int = 0, shared: Path = SHARED, days: int = 
         sents = primary[:max(6, int(len(primary) * 0.7))] + rng.sample(secondary, min(len(secondary), 4))
         day0 = start + timedelta(days=rng.randrange(days))
         members: list[str] = []
-        for _ in range(min(_story_size(rng), n_articles - made)):
+        for _ in range(min(story_size(rng), n_articles - made)):
             if members and rng.random() < 0.15:  # syndicated copy with a light edit
                 body = members[rng.randrange(len(members))].split("\n", 1)[1]
                 words = body.split()

@@ -274,7 +274,9 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     th = thresholds(models)
     models = _MemoEmbed(models)
     doc_ids = sorted({u.doc_id for u in all_units})
-    by_doc = {d: [i for i, u in enumerate(all_units) if u.doc_id == d] for d in doc_ids}
+    by_doc: dict[str, list[int]] = {d: [] for d in doc_ids}  # one pass, not one scan of all units per article
+    for i, u in enumerate(all_units):
+        by_doc[u.doc_id].append(i)
     qclaims = _quote_claims(all_units, quotes, quote_groups)
     texts = [statement(u) for u in all_units] + [q[0] for q in qclaims]
     vecs = models.embed(texts)

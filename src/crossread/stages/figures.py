@@ -13,7 +13,9 @@ Per story, :func:`run` marks figures only one origin group reports (``single_sou
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import math
 import hashlib
 import re
 from collections import defaultdict
@@ -79,6 +81,7 @@ _COUNT = re.compile(rf"(?i)(?<![\w.,]){_HEDGE}(?P<num>(?:tens|hundreds) of (?:th
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 _RANGE_LOW = re.compile(rf"(?<![\w.,])(?P<num>{_NUM})\s*(?:to|-|–|and)\s*$")
 CONFLICT_KINDS = ("money", "count", "percent")
+SINGLE_KINDS = ("money", "count", "percent")  # figures flagged when only one origin reports them
 CONTEXT_MODEL, CONTEXT_LEXICAL = 0.5, 0.25  # sentence cosine two conflicting figures' statements need
 
 
@@ -339,18 +342,56 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
     """Collect the story's figures, flag single-origin ones, and find conflicting reports of one quantity."""
     figs = [f for d in ctx.docs for f in ctx.annotations(d.id, "figures", Figure)]
     origin = origin_map(analysis, [d.id for d in ctx.docs])
-    groups: dict[tuple[str, str | None, str | None], list[Figure]] = defaultdict(list)
-    for f in figs:
-        groups[(f.kind, f.unit, _head(f.measure))].append(f)
-    out: list[Figure] = []
-    for f in figs:
-        same = [g for g in groups[(f.kind, f.unit, _head(f.measure))] if not values_conflict(f, g)]
-        origins = {origin[g.doc_id] for g in same}
-        single = f.kind in ("money", "count", "percent") and len(origins) == 1 and len(ctx.docs) > 1
-        out.append(replace(f, single_source=single))
+    groups: dict[tuple[str, str | None, str | None], list[int]] = defaultdict(list)
+    for n, f in enumerate(figs):
+        if f.kind in SINGLE_KINDS:
+            groups[(f.kind, f.unit, _head(f.measure))].append(n)
+    single: set[int] = set()
+    if len(ctx.docs) > 1:
+        for members in groups.values():
+            single.update(_single_origin([figs[n] for n in members], members, origin))
+    out = [replace(f, single_source=n in single) for n, f in enumerate(figs)]
     context = _context_similarity(out, ctx)
     return replace(analysis, figures=tuple(out),
                    figure_conflicts=tuple(conflicts(out, analysis.story.id, context)))
+
+
+def _single_origin(members: list[Figure], ids: list[int], origin: dict[str, str]) -> list[int]:
+    """The ``ids`` of ``members`` (reports of one quantity) that no report from another origin agrees with.
+
+    A figure is single-source when every report whose value range overlaps its own (``not values_conflict``)
+    comes from its own origin. A sweep over the ranges sorted by their low end answers that for every figure in
+    O(n log n) instead of comparing all pairs: among the ranges starting at or below a figure's high end, it
+    keeps the highest high end of the best origin and of any other origin.
+    """
+    ranges = [_range(f) for f in members]
+    if any(math.isnan(lo) or math.isnan(hi) for lo, hi in ranges):  # NaN compares false: keep the pairwise rule
+        return [n for n, f in zip(ids, members)
+                if len({origin[g.doc_id] for g in members if not values_conflict(f, g)}) == 1]
+    order = sorted(range(len(members)), key=lambda i: ranges[i][0])
+    lows = [ranges[i][0] for i in order]
+    # per prefix of ``order``: the top high end, its origin, and the top high end of every other origin (None: none)
+    best_hi: list[float] = []
+    best_org: list[str | None] = []
+    other_hi: list[float | None] = []
+    h1, o1, h2 = -math.inf, None, None
+    for i in order:
+        hi, org = ranges[i][1], origin[members[i].doc_id]
+        if org == o1:
+            h1 = max(h1, hi)
+        elif o1 is None or hi > h1:
+            h1, o1, h2 = hi, org, (h1 if o1 is not None else None)
+        elif h2 is None or hi > h2:
+            h2 = hi
+        best_hi.append(h1), best_org.append(o1), other_hi.append(h2)
+    out = []
+    for n, f, (lo, hi) in zip(ids, members, ranges):
+        p = bisect.bisect_right(lows, hi) - 1  # ranges with low end <= this high end (the figure itself among them)
+        org = origin[f.doc_id]
+        top_other = best_hi[p] if best_org[p] != org else other_hi[p]
+        if top_other is None or top_other < lo:  # no other origin's range reaches this figure's range
+            out.append(n)
+    return out
 
 
 def _context_similarity(figs: list[Figure], ctx: Any) -> Any:
@@ -383,10 +424,12 @@ def conflicts(figs: list[Figure], story_id: str | None = None, related: Any = No
     out = []
     for (_, _, head), members in groups.items():
         members = members[:max_group]
+        ranges = [_range(f) for f in members]  # once per figure, not once per pair
         clash = set()
         for i, a in enumerate(members):
-            for b in members[i + 1:]:
-                if a.doc_id != b.doc_id and values_conflict(a, b) and related(a, b):
+            lo_a, hi_a = ranges[i]
+            for b, (lo_b, hi_b) in zip(members[i + 1:], ranges[i + 1:]):
+                if a.doc_id != b.doc_id and (hi_a < lo_b or hi_b < lo_a) and related(a, b):
                     clash.update((a.id, b.id))
         if clash:
             chosen = [f for f in members if f.id in clash]

@@ -412,7 +412,7 @@ def choose(a: Article, candidates: list[str], states: dict[str, StoryState], mod
     estimate a Jaccard similarity of at least ``model.dup_jaccard`` (Mining of Massive Datasets, ch. 3).
     """
     if dup_min and band_hits:
-        sid, hits = band_hits.most_common(1)[0]
+        sid, hits = min(band_hits.items(), key=lambda kv: (-kv[1], kv[0]))  # a tie: the lower story id
         if hits >= dup_min and sid in states:
             return states[sid]
     pool = [states[s] for s in candidates if s in states and in_window(a, states[s], window)]
@@ -485,7 +485,8 @@ def when_terms(text: str) -> dict[str, float]:
 def _ranked_candidates(a: Article, postings: dict[int, set[str]], model: StoryModel) -> list[str]:
     """Stories sharing the most index keys with the article (bounded by ``model.max_candidates``)."""
     hits = Counter(sid for k in a.keys + a.bands for sid in postings.get(k, ()))
-    return [sid for sid, _ in hits.most_common(model.max_candidates)]
+    # ties break by story id, not by the iteration order of the posting sets (which follows the hash seed)
+    return heapq.nsmallest(model.max_candidates, hits, key=lambda sid: (-hits[sid], sid))
 
 
 def _entities(doc: Document, payload: Any) -> dict[int, tuple[str, int]]:
