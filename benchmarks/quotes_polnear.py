@@ -164,7 +164,31 @@ def name_match(speaker: str | None, gold: str) -> bool:
 # ---------------------------------------------------------------------------------------------- systems
 
 
-def crossread_system(articles: list[Article], use_models: bool = True) -> list[list[tuple[int, int, str | None]]]:
+CACHE: Path | None = None  # --cache: spaCy Docs of every PolNeAR article (DocBin + .ids), built on first use
+
+
+def _parsed(models, docs: list) -> list:
+    """spaCy Docs for ``docs``; read from / written to the DocBin cache when ``CACHE`` is set."""
+    if CACHE is None or models.nlp is None:
+        return models.parse([d.text for d in docs])
+    from spacy.tokens import DocBin
+
+    ids_path = CACHE.with_suffix(".ids")
+    if not CACHE.exists():
+        everything = load(DATA, "all")
+        parsed = models.parse([a.text for a in everything])
+        db = DocBin(store_user_data=False)
+        for p in parsed:
+            db.add(p)
+        db.to_disk(CACHE)
+        ids_path.write_text("\n".join(a.id for a in everything), encoding="utf-8")
+    by_id = dict(zip(ids_path.read_text(encoding="utf-8").split("\n"),
+                     DocBin().from_disk(CACHE).get_docs(models.nlp.vocab)))
+    return [by_id[d.id] if d.id in by_id and by_id[d.id].text == d.text else models.parse([d.text])[0] for d in docs]
+
+
+def crossread_system(articles: list[Article], use_models: bool = True, ranker=None
+                     ) -> list[list[tuple[int, int, str | None]]]:
     """Direct quotes (start, end, speaker surface) per article from crossread's entities + quotes stages."""
     from crossread.model import Document
     from crossread.models import Models
@@ -172,12 +196,62 @@ def crossread_system(articles: list[Article], use_models: bool = True) -> list[l
 
     models = Models(use_models=use_models)
     docs = [segment.segment(Document(id=a.id, source=a.id, text=a.text)) for a in articles]
-    parsed = models.parse([d.text for d in docs])
+    parsed = _parsed(models, docs)
     out = []
     for d, p in zip(docs, parsed):
         ms = entities.mentions(d, p)
-        out.append([(q.start, q.end, q.speaker) for q in quotes.extract(d, p, ms) if q.kind == "direct"])
+        out.append([(q.start, q.end, q.speaker) for q in quotes.extract(d, p, ms, ranker) if q.kind == "direct"])
     return out
+
+
+def fit_ranker(use_models: bool, folds: int = 2) -> dict[str, float]:
+    """Fit the speaker ranker's logistic regression on the dev split: every recorded candidate labelled by
+    whether it names the gold source. Prints a grouped k-fold check on dev (ranker vs rules) and returns the
+    weights fitted on all of dev."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from crossread.stages import speakers
+
+    articles = load(DATA, "dev")
+    rec = speakers.Recorder()
+    crossread_system(articles, use_models, rec)
+    gold = {a.id: a.gold for a in articles}
+    groups: list[tuple[str, list, list[int]]] = []
+    for doc_id, qs, qe, cands in rec.seen:
+        g = next((g for g in gold[doc_id] if g.source and any(_overlap((qs, qe), r) > 0 for r in g.spans)), None)
+        if g is None or not cands:
+            continue
+        labels = [int(name_match(c.text, g.source)) for c in cands]
+        groups.append((doc_id, cands, labels))
+    names = list(speakers.FEATURES)
+
+    def matrix(gs):
+        x = np.array([[c.features.get(n, 0.0) for n in names] for _, cs, _ in gs for c in cs])
+        y = np.array([lab for _, _, ls in gs for lab in ls])
+        return x, y
+
+    def fit(gs) -> dict[str, float]:
+        x, y = matrix(gs)
+        lr = LogisticRegression(C=1.0, max_iter=2000, fit_intercept=False).fit(x, y)
+        return {n: round(float(w), 4) for n, w in zip(names, lr.coef_[0])}
+
+    def accuracy(gs, weights) -> tuple[float, float]:
+        r = speakers.Ranker(weights)
+        ok_rank = sum(ls[cs.index(r.choose(cs))] for _, cs, ls in gs)
+        ok_rule = sum(any(lab and c.features["rule"] for c, lab in zip(cs, ls)) for _, cs, ls in gs)
+        return ok_rank / len(gs), ok_rule / len(gs)
+
+    docs = sorted({d for d, _, _ in groups})
+    for k in range(folds):
+        test_docs = set(docs[k::folds])
+        train = [g for g in groups if g[0] not in test_docs]
+        test = [g for g in groups if g[0] in test_docs]
+        rank, rule = accuracy(test, fit(train))
+        print(f"fold {k}: {len(test)} quotes with a gold source among their candidates; "
+              f"ranker top-1 {rank:.3f}, rules {rule:.3f}")
+    print(f"oracle: {len(groups)} of {len(rec.seen)} recorded quotes have the gold source among the candidates")
+    return fit(groups)
 
 
 _CAP_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
@@ -248,9 +322,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--lexical", action="store_true", help="no spaCy: the lexical fallback path")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--cache", type=Path, default=None, help="DocBin of spaCy parses of PolNeAR (made on first use)")
+    ap.add_argument("--fit-ranker", action="store_true",
+                    help="fit the speaker ranker on the dev split (both paths) and write data/speaker_model.json")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         print(f"PolNeAR not found at {DATA}; skipping", file=sys.stderr)
+        return 0
+    global CACHE
+    CACHE = args.cache
+    if args.fit_ranker:
+        from crossread.stages import speakers
+
+        model = {"_fitted": "benchmarks/quotes_polnear.py --fit-ranker: logistic regression over candidate "
+                            "speakers of PolNeAR dev-split quotes (label: the candidate names the gold source)",
+                 "features": list(speakers.FEATURES),
+                 "weights": {"spacy": fit_ranker(True), "lexical": fit_ranker(False)}}
+        speakers.MODEL_PATH.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {speakers.MODEL_PATH}")
         return 0
     t0 = time.time()
     res = evaluate(args.split, args.limit, not args.lexical)

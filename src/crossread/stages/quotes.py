@@ -27,6 +27,7 @@ from typing import Any
 
 from ..model import Document, Mention, Quote, StoryAnalysis
 from . import entities as ents
+from . import speakers as spk
 from .segment import paragraphs as para_spans
 from .segment import sentence_spans
 
@@ -137,6 +138,7 @@ class _Ctx:
     _genders: dict[str, str | None] | None = None
     _firsts: dict[str, set[str]] | None = None
     _para_ends: list[int] | None = None
+    ranker: Any = None  # speakers.Ranker choosing among candidate speakers; None keeps the rules' answer
 
     def token_at(self, pos: int) -> Any | None:
         """The parser token starting at character ``pos`` (index built on first use)."""
@@ -176,8 +178,11 @@ class _Ctx:
         return self._firsts.get(surname, set())
 
 
-def extract(doc: Document, parsed: Any | None, mentions: list[Mention]) -> list[Quote]:
-    """Direct and indirect quotes of one document, with speaker surface forms resolved inside the article."""
+def extract(doc: Document, parsed: Any | None, mentions: list[Mention], ranker: Any | None = None) -> list[Quote]:
+    """Direct and indirect quotes of one document, with speaker surface forms resolved inside the article.
+
+    ``ranker`` (a :class:`speakers.Ranker`) picks each direct quote's speaker among the candidates around it;
+    by default the fitted one for this path (spaCy or lexical)."""
     text = doc.text
     paras = para_spans(text)
     if doc.sentences:
@@ -191,6 +196,9 @@ def extract(doc: Document, parsed: Any | None, mentions: list[Mention]) -> list[
     quoted = [(s.start, s.end) for s in segs]
     speakers = [m for m in mentions if m.label in SPEAKER_LABELS and not _inside(m.start, quoted)]
     ctx = _Ctx(doc, parsed, speakers, paras, sents, [s for s, _ in sents], roles, quoted)
+    ctx.ranker = ranker if ranker is not None else spk.default(parsed is not None)
+    if isinstance(ctx.ranker, spk.Recorder):
+        ctx.ranker.doc_id = doc.id
     units = _join_segments(text, segs)
     quotes: list[Quote] = []
     last_speaker: tuple[str, int, int, int] | None = None  # (surface, start, end, paragraph)
@@ -295,11 +303,33 @@ def _attribute(ctx: _Ctx, unit: list[_Seg], last: tuple[str, int, int, int] | No
     if speaker is None and last is not None and last[3] == ctx.para_of(first.start) and \
             (speaker_text or "").lower() not in FIRST_PERSON:
         speaker, sspan = last[0], (last[1], last[2])  # '“…,” adding, “…”' continues the same speaker
+    if (speaker_text or "").lower() not in FIRST_PERSON and (ctx.ranker.weights or isinstance(ctx.ranker, spk.Recorder)):
+        speaker, sspan = _rerank(ctx, first.start, final.end, speaker_text, span, speaker, sspan, last)
     via = _via(ctx, first.mark_start, final.mark_end)
     return Quote(
         id=f"{ctx.doc.id}:{first.start}", doc_id=ctx.doc.id, text=body, start=first.start, end=final.end,
         kind="direct", speaker=speaker, speaker_text=speaker_text or None, cue=cue or None, via=via,
         sentence=si, speaker_span=sspan)
+
+
+def _rerank(ctx: _Ctx, qstart: int, qend: int, raw: str | None, raw_span: tuple[int, int] | None,
+            speaker: str | None, sspan: tuple[int, int] | None, last: tuple[str, int, int, int] | None
+            ) -> tuple[str | None, tuple[int, int] | None]:
+    """The learned ranker's choice among the candidates around the quote when the rules had to guess (the cue's
+    subject is a pronoun, a description or missing; the rules' answer is one feature). A quote the rules left
+    without a speaker gets one only when the ranker is confident."""
+    covering = _mention_covering(ctx, *raw_span) if raw_span else None
+    if speaker and raw and raw.lower() not in PRONOUNS and (
+            covering is not None and covering.label in ("PERSON", "ORG", "GPE") or _looks_named(raw)):
+        return speaker, sspan  # the cue's subject names the speaker: nothing to guess
+    rule = (speaker, sspan) if speaker and sspan else None
+    cands = spk.candidates(ctx, qstart, qend, raw, raw_span, rule, last)
+    if isinstance(ctx.ranker, spk.Recorder):
+        ctx.ranker.record(qstart, qend, cands)
+    best = ctx.ranker.choose(cands)
+    if best is None or (rule is None and ctx.ranker.score(best) < 0):
+        return speaker, sspan
+    return best.text, best.span
 
 
 def _best_frame(ctx: _Ctx, first: _Seg, final: _Seg, body: str) -> tuple | None:
