@@ -36,6 +36,7 @@ from scipy.cluster.hierarchy import DisjointSet
 
 from ..model import Claim, ClaimSource, Document, Figure, Quote, ReuseLink, StoryAnalysis
 from ..models import stance_rules as rules
+from ..topk import topk_blocks
 from . import contradictions as contra
 from .figures import origin_map, same_quantity, values_conflict
 
@@ -364,22 +365,22 @@ class _Index:
 
     def search(self, queries: np.ndarray, exclude: list[set[str]]) -> list[dict[str, tuple[int, float]]]:
         """Per query: doc id -> (unit, cosine) of its best unit among the query's TOP_K nearest of other docs."""
-        out: list[dict[str, tuple[int, float]]] = []
-        k = min(OVERFETCH * TOP_K, len(self.vecs))  # several units of one article may rank high: fetch more
-        for lo in range(0, len(queries), BLOCK):
-            block = queries[lo:lo + BLOCK] @ self.vecs.T
+        out: list[dict[str, tuple[int, float]]] = [{} for _ in range(len(queries))]
+
+        def skip_excluded(lo: int, block: np.ndarray) -> None:
             for r, row in enumerate(block):
                 skip = [self.code[d] for d in exclude[lo + r] if d in self.code]
                 if skip:
                     row[np.isin(self.doc, skip)] = -np.inf
-                top = np.argpartition(-row, k - 1)[:k]
-                top = top[row[top] >= self.floor]
-                cands: dict[str, tuple[int, float]] = {}
-                for j in top[np.argsort(-row[top], kind="stable")]:
-                    cands.setdefault(self.names[self.doc[j]], (int(j), float(row[j])))
+
+        # several units of one article may rank high: fetch more
+        for lo, tops, vals in topk_blocks(queries, self.vecs, OVERFETCH * TOP_K, skip_excluded, BLOCK):
+            for r, (top, val) in enumerate(zip(tops, vals)):
+                cands = out[lo + r]
+                for j, v in zip(top[val >= self.floor].tolist(), val[val >= self.floor].tolist()):
+                    cands.setdefault(self.names[self.doc[j]], (int(j), float(v)))
                     if len(cands) == TOP_K:
                         break
-                out.append(cands)
         return out
 
 

@@ -37,6 +37,7 @@ from rapidfuzz.process import cdist
 
 from ..config import Config
 from ..model import AlignedPair, Document, ReuseLink, Sentence, SpinEvidence, StoryAnalysis, from_dict
+from ..topk import topk_blocks
 from . import provenance, spin
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ MIN_WORDS = 5  # sentences shorter than this ("Share this:") are never aligned
 ALIGN_MIN = 0.6  # combined sentence score from which two sentences count as aligned
 NEIGHBOUR_MIN = 0.72  # sentence cosine that makes two documents candidates
 ONE_SIDED_MIN = 0.4  # substitution one-sidedness below which a spun-looking pair is two derivatives of a third text
+GUARD_LEX = 0.6  # character ratio of the aligned sentences from which the in-order guard applies
 _WORD = re.compile(r"\w+")
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{12,})[\"“”«»]")
 
@@ -223,16 +225,13 @@ def _minhash_pairs(sig: np.ndarray, bands: int, rows: int) -> tuple[np.ndarray, 
 def _neighbours_exact(vectors: np.ndarray, owner: np.ndarray, block: int = 1024,
                       k: int = SENTENCE_TOP_K) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each sentence's ``k`` nearest sentences of other documents with cosine >= ``NEIGHBOUR_MIN`` (all pairs of a
-    bounded set)."""
+    bounded set, by :func:`crossread.topk.topk_blocks`)."""
+
+    def other_docs(start: int, sims: np.ndarray) -> None:
+        sims[owner[start:start + len(sims), None] == owner[None, :]] = -np.inf
+
     out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    k = min(k, len(vectors) - 1)
-    for start in range(0, len(vectors), block):
-        sims = vectors[start:start + block] @ vectors.T
-        sims[owner[start:start + block, None] == owner[None, :]] = -1.0
-        if k <= 0:
-            break
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        val = np.take_along_axis(sims, top, axis=1)
+    for start, top, val in topk_blocks(vectors, vectors, min(k, len(vectors) - 1), other_docs, block):
         rows, cols = np.nonzero(val >= NEIGHBOUR_MIN)
         out.append((rows + start, top[rows, cols], val[rows, cols]))
     if not out:
@@ -433,8 +432,11 @@ def classify(f: dict[str, float], model: dict[str, Any] | None = None, lexical: 
     p = np.exp(logits - logits.max())
     p /= p.sum()
     classes = list(weights["classes"])
-    if "independent" in classes and f["share_min"] >= SENTENCE_FOR_SENTENCE and f["order"] >= 0.8:
-        p[classes.index("independent")] = 0.0  # most of both articles matched in order: reuse by definition
+    if ("independent" in classes and f["share_min"] >= SENTENCE_FOR_SENTENCE and f["order"] >= 0.8
+            and f["lex"] >= GUARD_LEX):
+        # Most of both articles matched in order, by sentences that also read alike: reuse by definition. Short
+        # articles on one event match half their sentences in order on topic alone, in other words (low lex).
+        p[classes.index("independent")] = 0.0
     best = int(np.argmax(p))
     return _shared(classes[best], f), float(p[best] / p.sum())
 
@@ -443,8 +445,8 @@ def _shared(relation: str, f: dict[str, float]) -> str:
     """A word-for-word spin whose rare words are on both sides is two derivatives of one text, not a copy.
 
     In a spun copy the original holds the commoner word at almost every swapped slot; two spins of a third text
-    (or a spin and a rewrite) each carry their own rare words. The measure does not depend on how many words
-    were swapped, so it carries over to spinners heavier or lighter than the one the classifier was fitted on.
+    each carry their own rare words. The measure does not depend on how many words were swapped, so it carries
+    over to spinners heavier or lighter than the one the classifier was fitted on.
     """
     return "shared_source" if relation == "spun" and f.get("one_sided", 1.0) < ONE_SIDED_MIN else relation
 
