@@ -370,18 +370,35 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
     """Resolve every document's mentions into the story's entities."""
     by_doc = {d.id: ctx.annotations(d.id, "mentions", Mention) for d in ctx.docs}
     docs = {d.id: d for d in ctx.docs}
-    return replace(analysis, entities=tuple(resolve(by_doc, docs)))
+    return replace(analysis, entities=tuple(resolve(by_doc, docs, _spin_evidence(ctx))))
 
 
-def resolve(by_doc: dict[str, list[Mention]], docs: dict[str, Document] | None = None) -> list[Entity]:
-    """Cluster mentions (doc id -> mentions) into entities; see the module docstring for the rules."""
+def _spin_evidence(ctx: Any) -> dict[str, list[tuple[int, int, str, str]]]:
+    """Per document, the spin stage's flagged phrases: (start, end, phrase, likely original)."""
+    out: dict[str, list[tuple[int, int, str, str]]] = {}
+    annotations = getattr(ctx, "features", {}).get("annotations", {})
+    for d in ctx.docs:
+        spin = (annotations.get(d.id) or {}).get("spin") or {}
+        out[d.id] = [(e["start"], e["end"], e["phrase"], e["likely_original"]) for e in spin.get("evidence", [])
+                     if isinstance(e, dict) and e.get("likely_original")]
+    return out
+
+
+def resolve(by_doc: dict[str, list[Mention]], docs: dict[str, Document] | None = None,
+            spin: dict[str, list[tuple[int, int, str, str]]] | None = None) -> list[Entity]:
+    """Cluster mentions (doc id -> mentions) into entities; see the module docstring for the rules. ``spin``
+    (per document, the spin stage's flagged phrases with their likely originals) lets spun names fold into their
+    originals (:mod:`crossread.stages.spun_names`)."""
+    from .spun_names import fold_spun_names
+
     by_doc = _harmonise_types(by_doc)
     clusters: list[list[Mention]] = []
     persons = _person_clusters(by_doc, clusters)
     _attach_roles(by_doc, docs or {}, clusters, persons)
     _other_clusters(by_doc, clusters)
     _fold_lone_names(clusters)
-    entities = [_entity(c) for c in clusters if c]
+    spun = fold_spun_names(clusters, spin)
+    entities = [_entity(c, spun) for c in clusters if c]
     return sorted(entities, key=lambda e: (-len(e.mentions), e.name))
 
 
@@ -624,8 +641,10 @@ def _initials(key: str) -> str:
     return "".join(w[0] for w in key.split() if w not in ("of", "the", "and", "for"))
 
 
-def _entity(cluster: list[Mention]) -> Entity:
-    named = [m for m in cluster if m.label != "ROLE"] or cluster
+def _entity(cluster: list[Mention], spun: set[tuple[str, int]] = frozenset()) -> Entity:  # type: ignore[assignment]
+    """One entity from a cluster; a spun form ("The Linked Press") is an alias, never the canonical name."""
+    named = [m for m in cluster if m.label != "ROLE" and (m.doc_id, m.start) not in spun] or \
+        [m for m in cluster if m.label != "ROLE"] or cluster
     types = Counter(m.label for m in named)
     if not any(m.label == "PERSON" and len(name_tokens(m.text)) >= 2 for m in named) and len(types) > 1:
         types.pop("PERSON", None)  # a lone word read as a person here, named as a place or body elsewhere
