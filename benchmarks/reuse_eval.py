@@ -22,6 +22,7 @@ built from PolNeAR and fit-split FNC-1 only. Spin *without* a reference (article
     .venv/bin/python benchmarks/reuse_eval.py --make-manifest  # rewrite reuse_set.json
     .venv/bin/python benchmarks/reuse_eval.py --fit            # fit the relation classifier on the fit split
     .venv/bin/python benchmarks/reuse_eval.py --no-models      # lexical fallbacks only
+    .venv/bin/python benchmarks/reuse_eval.py --add-independent 124  # (done once) more held-out independents
 """
 
 from __future__ import annotations
@@ -100,6 +101,40 @@ def make_manifest(src: dict[str, dict[str, Any]], per_relation: int = PER_RELATI
         items += [{"split": split, "relation": "independent", "a": a, "b": b, "seed": 0}
                   for a, b in pairs[:per_relation]]
     return items
+
+
+def shares_wire_text(a: str, b: str) -> bool:
+    """The rule the relabelled pairs met: >= 3 sentences of 8+ words are the same text with light edits
+    (rapidfuzz ratio >= 85) in both articles, so calling the pair a copy or shared source is right."""
+    from rapidfuzz import fuzz
+
+    sa, sb = ([s for s in re.split(r"(?<=[.!?])\s+", t) if len(s.split()) >= 8] for t in (a, b))
+    return sum(any(fuzz.ratio(x, y) >= 85 for y in sb) for x in sa) >= 3
+
+
+def add_independent(items: list[dict], src: dict[str, dict[str, Any]], n: int, split: str = "test",
+                    seed: int = 29) -> list[dict]:
+    """``n`` more same-event pairs of ``split`` as ``independent`` items (so the share of independents called
+    copies is measured on enough pairs), drawn at random from the pairs not yet in the manifest; pairs that meet
+    :func:`shares_wire_text` are skipped (they are reuse, not independent reporting) and counted in the item."""
+    by_event: dict[str, list[str]] = {}
+    for k, v in src.items():
+        if v["split"] == split and v["event"] and len(v["text"].split()) >= 80:
+            by_event.setdefault(v["event"], []).append(k)
+    have = {(it["a"], it.get("b")) for it in items}
+    pairs = [(a, b) for docs in by_event.values() for i, a in enumerate(sorted(docs)) for b in sorted(docs)[i + 1:]
+             if (a, b) not in have and (b, a) not in have]
+    random.Random(seed).shuffle(pairs)
+    added, skipped = [], 0
+    for a, b in pairs:
+        if len(added) == n:
+            break
+        if shares_wire_text(src[a]["text"], src[b]["text"]):
+            skipped += 1
+            continue
+        added.append({"split": split, "relation": "independent", "a": a, "b": b, "seed": 0,
+                      "added": f"add_independent(seed={seed}): {skipped} pairs sharing wire text skipped so far"})
+    return items + added
 
 
 def near_copy(text: str, rng: random.Random, other: str) -> str:
@@ -301,6 +336,8 @@ def main() -> None:
     ap.add_argument("--fit", action="store_true", help="fit the relation classifier on the fit split first")
     ap.add_argument("--no-models", action="store_true")
     ap.add_argument("--limit", type=int, default=0, help="items per relation (0 = all)")
+    ap.add_argument("--add-independent", type=int, default=0, metavar="N",
+                    help="append N more same-event pairs of the test split as independent items to the manifest")
     ap.add_argument("--cache", type=Path, help="pickle file to keep sentence embeddings in between runs")
     args = ap.parse_args()
     if not args.data.is_dir():
@@ -308,6 +345,10 @@ def main() -> None:
     src = sources(args.data)
     if args.make_manifest or not MANIFEST.exists():
         MANIFEST.write_text(json.dumps(make_manifest(src), indent=0), encoding="utf-8")
+    if args.add_independent:
+        items = json.loads(MANIFEST.read_text(encoding="utf-8"))
+        MANIFEST.write_text(json.dumps(add_independent(items, src, args.add_independent), indent=0),
+                            encoding="utf-8")
     items = json.loads(MANIFEST.read_text(encoding="utf-8"))
     models, config = CachedModels(use_models=not args.no_models, cache=args.cache), Config()
     t0 = time.time()
