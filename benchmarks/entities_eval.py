@@ -33,12 +33,15 @@ GOLD = ROOT / "tests" / "data" / "entities" / "stories.json"
 
 def _system_entities(story: dict[str, Any], models: Any) -> list[Any]:
     from crossread.model import Document
-    from crossread.stages import entities, segment
+    from crossread.stages import entities, segment, spin
 
     docs = {i: segment.segment(Document(id=i, source=i, text=t)) for i, t in story["docs"].items()}
     parsed = models.parse([d.text for d in docs.values()])
     by_doc = {i: entities.mentions(d, p) for (i, d), p in zip(docs.items(), parsed)}
-    return entities.resolve(by_doc, docs)
+    # the spin stage's flagged phrases, as the pipeline hands them over (spun names fold on them)
+    flagged = {i: [(e.start, e.end, e.phrase, e.likely_original) for e in spin.detect(d, models)[1]
+                   if e.likely_original] for i, d in docs.items()}
+    return entities.resolve(by_doc, docs, flagged)
 
 
 def _baseline_entities(story: dict[str, Any], models: Any) -> list[Any]:
