@@ -23,6 +23,7 @@ built from PolNeAR and fit-split FNC-1 only. Spin *without* a reference (article
     .venv/bin/python benchmarks/reuse_eval.py --fit            # fit the relation classifier on the fit split
     .venv/bin/python benchmarks/reuse_eval.py --no-models      # lexical fallbacks only
     .venv/bin/python benchmarks/reuse_eval.py --add-independent 124  # (done once) more held-out independents
+    .venv/bin/python benchmarks/reuse_eval.py --add-independent 120 --add-split fit  # (done once) more to fit on
 """
 
 from __future__ import annotations
@@ -337,7 +338,8 @@ def main() -> None:
     ap.add_argument("--no-models", action="store_true")
     ap.add_argument("--limit", type=int, default=0, help="items per relation (0 = all)")
     ap.add_argument("--add-independent", type=int, default=0, metavar="N",
-                    help="append N more same-event pairs of the test split as independent items to the manifest")
+                    help="append N more same-event pairs of --add-split as independent items to the manifest")
+    ap.add_argument("--add-split", choices=("fit", "test"), default="test")
     ap.add_argument("--cache", type=Path, help="pickle file to keep sentence embeddings in between runs")
     args = ap.parse_args()
     if not args.data.is_dir():
@@ -347,8 +349,9 @@ def main() -> None:
         MANIFEST.write_text(json.dumps(make_manifest(src), indent=0), encoding="utf-8")
     if args.add_independent:
         items = json.loads(MANIFEST.read_text(encoding="utf-8"))
-        MANIFEST.write_text(json.dumps(add_independent(items, src, args.add_independent), indent=0),
-                            encoding="utf-8")
+        seed = 29 if args.add_split == "test" else 31
+        MANIFEST.write_text(json.dumps(add_independent(items, src, args.add_independent, args.add_split, seed),
+                                       indent=0), encoding="utf-8")
     items = json.loads(MANIFEST.read_text(encoding="utf-8"))
     models, config = CachedModels(use_models=not args.no_models, cache=args.cache), Config()
     t0 = time.time()
