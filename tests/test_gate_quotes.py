@@ -2,7 +2,8 @@
 
 The articles are the first ``GATE_ARTICLES`` of the held-out split of benchmarks/quotes_polnear.py (ids hashed into
 buckets 0-2; the rules were developed on the other buckets), so the gate runs in about a minute on two cores.
-The full held-out numbers come from ``.venv/bin/python benchmarks/quotes_polnear.py --split heldout``.
+The full held-out numbers come from ``.venv/bin/python benchmarks/quotes_polnear.py --split heldout``. The
+lexical fallback (no spaCy, its own speaker-ranker weights) is measured on the same articles.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ def test_quotes_quality_gate(shared_data: Path) -> None:
     assert res["articles"] == GATE_ARTICLES and ours["gold_quotes"] > 100
     # the attribution rules must clearly beat "nearest capitalised name", or they are not earning their keep
     assert ours["attribution_accuracy"] > base["attribution_accuracy"] + 0.2
+    lex = bench.evaluate("heldout", limit=GATE_ARTICLES, use_models=False, data=data)["crossread"]
     check("quotes", {"direct_precision": ours["precision"], "direct_recall": ours["recall"],
                      "direct_f1": ours["f1"], "attribution_accuracy": ours["attribution_accuracy"],
-                     "attribution_named_source": ours["attribution_named_source"]})
+                     "attribution_named_source": ours["attribution_named_source"],
+                     "lexical_attribution_accuracy": lex["attribution_accuracy"]})
 
 
 def test_quote_variant_grouping_gate() -> None:
