@@ -31,7 +31,7 @@ from crossread.models import Models
 from crossread.stages import stories
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "crossread" / "data" / "story_model.json"
-THRESHOLDS = tuple(np.round(np.arange(-1.5, 1.01, 0.125), 3))
+THRESHOLDS = tuple(np.round(np.arange(-1.5, 2.01, 0.125), 3))  # wide enough that no fit ends on an edge
 
 
 def pair_examples(corpus: Corpus, docs: list[Document], config: Config, models: Models,

@@ -29,9 +29,9 @@ from urllib.parse import urlparse
 import numpy as np
 
 from crossread.config import Config
-from crossread.model import Document
+from crossread.model import Document, to_dict
 from crossread.models import Models
-from crossread.stages import clean, reuse, segment, stories
+from crossread.stages import clean, figures, reuse, segment, stories
 from crossread.store import Store
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecbplus-dev"
@@ -75,7 +75,8 @@ def load_docs(data: Path = DATA) -> tuple[list[Document], dict[str, str], dict[s
 
 
 def mentions_payload(docs: list[Document], models: Models) -> list[dict[str, Any]]:
-    """Entity mentions from spaCy NER (the part of the annotations feature the stories stage reads)."""
+    """Entity mentions from spaCy NER (the part of the annotations feature the stories stage reads, with the
+    figures that :func:`load_corpus` adds)."""
     if models.nlp is None:
         return [{"mentions": []} for _ in docs]
     with models.nlp.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in models.nlp.pipe_names]):
@@ -105,6 +106,11 @@ def load_corpus(models: Models, config: Config, data: Path = DATA, topics: Seque
         cached["minhash"].update({d.id: (reuse.signature(d, config), None) for d in todo})
         cached["embedding"].update({d.id: (b, None) for d, b in zip(todo, stories.embed(todo, models))})
         cached["annotations"].update({d.id: (None, p) for d, p in zip(todo, mentions_payload(todo, models))})
+    no_figures = [d for d in docs if "figures" not in (cached["annotations"][d.id][1] or {})]
+    if no_figures:  # the figures the annotate phase stores, from the same spaCy parse as the pipeline's
+        for d, sp in zip(no_figures, models.parse([d.text for d in no_figures])):
+            cached["annotations"][d.id][1]["figures"] = to_dict(figures.extract(d, sp))
+    if todo or no_figures:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as fh:

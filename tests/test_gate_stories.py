@@ -3,7 +3,8 @@
 The shipped ``data/story_model.json`` is fitted on ECB+ topics 1-10 (``benchmarks/fit_stories.py``); this gate
 clusters topics 11-20 with the real streaming stage (two stream orders) and checks the floors under "stories" in
 tests/eval_baseline.json, for the models path (MiniLM + spaCy NER) and the lexical fallback. Skips when
-../shared/data is absent. About a minute on 2 cores (spaCy and the encoder over ~200 articles).
+../shared/data is absent. About two minutes on 2 cores (spaCy NER and parse, for the figures, and the encoder over
+~200 articles).
 """
 
 from __future__ import annotations

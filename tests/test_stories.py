@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from crossread.config import Config
-from crossread.model import Document
+from crossread.model import Document, to_dict
 from crossread.models import Models
-from crossread.stages import reuse, segment, stories
+from crossread.stages import figures, reuse, segment, stories
 from crossread.store import Store
 
 DATA = json.loads((Path(__file__).with_name("data") / "stories" / "articles.json").read_text(encoding="utf-8"))
@@ -308,3 +308,58 @@ def test_two_events_stay_apart_with_models() -> None:
     store.put_features("annotations", [(d.id, None, p) for d, p in zip(docs, annotate_batch(docs, models))])
     stories.assign(store, config, models)
     assert _groups(store) == _gold(items)
+
+
+def test_when_terms_read_dates_with_the_figures_date_parser() -> None:
+    """Day-month and ISO dates count as month-days too, a month-year counts its year; a publication date gives
+    a bare month-day its year, as in the figures stage."""
+    when = stories.when_terms("The vote of 16 December 2009 and the report dated 2010-03-05; in May 2008 too.")
+    assert set(when) == {"y2009", "dec16", "y2010", "mar5", "y2008"}
+    assert set(stories.when_terms("Flooding began on March 3.", published="2014-03-04")) == {"y2014", "mar3"}
+    assert set(stories.when_terms("Flooding began on March 3.")) == {"mar3"}
+    assert stories.when_terms("It rained on Monday, said 2,011 people.") == {}
+
+
+def _quantities(text: str) -> dict[str, list[list[float]]]:
+    return stories.quantities([to_dict(f) for f in figures.extract(Document(id=text[:8], source="t", text=text))])
+
+
+def test_quantities_agree_or_conflict_like_the_figures_stage() -> None:
+    """Same measured noun with matching values agrees; only different values is a conflict; hedges widen a value
+    ("about 300" meets 310); quantities the other does not report are no evidence."""
+    first = _quantities("Rescuers said 23 pirates were captured and 300 villagers fled.")
+    assert stories.number_agreement(_quantities("Officials said 23 pirates were captured."), first) == (1.0, 0.0)
+    assert stories.number_agreement(_quantities("Officials said 26 pirates were captured."), first) == (0.0, 1.0)
+    assert stories.number_agreement(_quantities("About 310 villagers fled."), first) == (1.0, 0.0)
+    assert stories.number_agreement(_quantities("Nine ships sailed."), first) == (0.0, 0.0)
+    assert stories.quantities(None) == {}
+
+
+def test_number_features_reach_the_score_and_survive_the_state_round_trip() -> None:
+    state = stories.StoryState(id="s")
+    first = _article("a", {1: 1.0})
+    first.nums = _quantities("Police freed 23 pirates.")
+    state.add(first, keep_terms=50)
+    names = list(stories.FEATURES)
+    other = _article("b", {1: 1.0})
+    other.nums = _quantities("Police freed 26 pirates.")
+    feats = stories.pair_features(other, state)
+    assert feats[names.index("num_conflict")] == 1.0 and feats[names.index("num_agree")] == 0.0
+    back = stories.StoryState.from_json("s", json.loads(json.dumps(state.to_json())))
+    assert np.allclose(stories.pair_features(other, back), feats)
+
+
+def test_equal_scores_go_to_the_lower_story_id() -> None:
+    """Two candidate stories the article matches equally: the lower id wins, whatever the candidate order."""
+    model = stories.StoryModel(threshold=-100.0)
+    states = {}
+    for sid in ("s2", "s1", "s3"):
+        states[sid] = stories.StoryState(id=sid)
+        states[sid].add(_article("m" + sid, {1: 1.0, 2: 1.0}), keep_terms=50)
+    probe = _article("p", {1: 1.0, 2: 1.0})
+    for order in (["s2", "s1", "s3"], ["s3", "s2", "s1"], ["s1", "s3", "s2"]):
+        chosen = stories.choose(probe, order, states, model, window=7)
+        assert chosen is not None and chosen.id == "s1"
+    states["s0"] = stories.StoryState(id="s0")
+    states["s0"].add(_article("m0", {7: 1.0}), keep_terms=50)  # lower id, worse score: not chosen
+    assert stories.choose(probe, ["s0", "s2", "s1"], states, model, window=7).id == "s1"

@@ -34,15 +34,18 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
 from ..config import Config
-from ..model import Document, Story
+from ..model import Document, Figure, Story, from_dict
 from ..models import Models
+from . import figures
 
 log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "story_model.json"
-FEATURES = ("dense", "tfidf", "entities", "title", "tfidf_max", "entities_max", "when", "when_conflict")
+FEATURES = ("dense", "tfidf", "entities", "title", "tfidf_max", "entities_max", "when", "when_conflict",
+            "num_agree", "num_conflict")
 N_TERMS = 1 << 20  # hashed term space; entity ids live in [N_TERMS, 2 * N_TERMS)
 DOCS_KEY = -1  # term_df row holding the number of documents counted
+MAX_QUANTITIES, MAX_RANGES = 48, 6  # a story keeps this many reported quantities, each with this many values
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
 
 _HASHER = HashingVectorizer(n_features=N_TERMS, alternate_sign=False, norm=None, stop_words="english",
@@ -52,9 +55,7 @@ _COMMON_CAPS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
     "september october november december mr mrs ms dr he she it they we i but and the a an in on at".split())
 _NOT_NAMES = _COMMON_CAPS | ENGLISH_STOP_WORDS  # single capitalised words that are not entities
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-_MONTH_DAY = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)(?:uary|ruary|ch|il|e|y|ust|t|tember|ober|"
-                        r"ember)?\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,8 @@ class StoryModel:
     Attributes:
         weights: one weight per name in ``FEATURES``; the score is ``weights . features + bias``.
             ``*_max`` features compare with the story's latest members one by one (a story can hold two
-            sub-events its centroid blurs); ``when`` compares the years and dates the texts mention.
+            sub-events its centroid blurs); ``when`` compares the years and dates the texts mention; ``num_*``
+            the quantities both report (a death toll, a magnitude: one event's figures agree, two events' differ).
         bias: intercept of the score.
         threshold: an article joins its best candidate story when the score is above this, else opens a story.
         centroid_terms: TF-IDF terms (and entities) kept per story centroid.
@@ -80,7 +82,7 @@ class StoryModel:
         trained_on: what the weights were fitted on (for the record).
     """
 
-    weights: tuple[float, ...] = (6.0, 6.0, 3.0, 2.0, 2.0, 1.0, 1.0, -1.0)
+    weights: tuple[float, ...] = (6.0, 6.0, 3.0, 2.0, 2.0, 1.0, 1.0, -1.0, 1.0, -1.0)
     bias: float = -6.0
     threshold: float = 0.0
     centroid_terms: int = 300
@@ -148,6 +150,7 @@ class Article:
     keys: list[int]  # candidate-index keys: salient terms and entities
     bands: list[int]  # candidate-index keys: MinHash bands
     when: dict[str, float] = field(default_factory=dict)  # L2-normalised years and month-days the text mentions
+    nums: dict[str, list[list[float]]] = field(default_factory=dict)  # quantity -> value ranges ([lo, hi])
     sorted_terms: tuple[np.ndarray, np.ndarray] | None = None  # terms as sorted key/value arrays, made once
 
     def term_arrays(self) -> tuple[np.ndarray, np.ndarray]:
@@ -177,6 +180,7 @@ class StoryState:
     central_title: str = ""
     central_emb: np.ndarray | None = None
     when: dict[str, float] = field(default_factory=dict)  # summed year/month-day vectors of the members
+    nums: dict[str, list[list[float]]] = field(default_factory=dict)  # quantity -> the members' value ranges
     mem_terms: list[dict[int, float]] = field(default_factory=list)  # latest members' truncated TF-IDF vectors
     mem_ents: list[dict[int, float]] = field(default_factory=list)  # latest members' entity vectors
     norms: dict[str, float] = field(default_factory=dict, repr=False, compare=False)  # centroid norms, cached
@@ -207,6 +211,11 @@ class StoryState:
         for k, v in a.when.items():
             self.when[k] = self.when.get(k, 0.0) + v
         self.when = _prune(self.when, 32)
+        for k, ranges in a.nums.items():
+            mine = self.nums.pop(k, [])  # re-inserted last: the oldest quantities are dropped first
+            self.nums[k] = (mine + [r for r in ranges if r not in mine])[-MAX_RANGES:]
+        while len(self.nums) > MAX_QUANTITIES:
+            del self.nums[next(iter(self.nums))]
         self.mem_terms = (self.mem_terms + [dict(heapq.nlargest(member_terms, a.terms.items(),
                                                                 key=lambda kv: kv[1]))])[-member_cap:]
         self.mem_ents = (self.mem_ents + [dict(a.ents)])[-member_cap:]
@@ -250,7 +259,7 @@ class StoryState:
                 "names": {str(k): v for k, v in self.names.items()},
                 "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
                 "central_id": self.central_id, "central_title": self.central_title,
-                "central_emb": _b64(self.central_emb), "when": self.when,
+                "central_emb": _b64(self.central_emb), "when": self.when, "nums": self.nums,
                 "members": [{"t": _pairs(t), "e": _pairs(e)} for t, e in zip(self.mem_terms, self.mem_ents)]}
 
     @classmethod
@@ -260,6 +269,7 @@ class StoryState:
                    names={int(k): v for k, v in d["names"].items()}, start=_date(d["start"]),
                    end=_date(d["end"]), central_id=d["central_id"], central_title=d["central_title"],
                    central_emb=_unb64(d["central_emb"], np.float32), when=dict(d.get("when") or {}),
+                   nums=dict(d.get("nums") or {}),
                    mem_terms=[_unpairs(m["t"]) for m in d.get("members") or []],
                    mem_ents=[_unpairs(m["e"]) for m in d.get("members") or []])
 
@@ -279,18 +289,58 @@ def pair_features(a: Article, s: StoryState) -> np.ndarray:
 
     Centroid cosines (dense, TF-IDF, entities, title); the best TF-IDF and entity match among the story's latest
     members (a centroid blurs two same-kind events, a member does not); and the years and dates both texts
-    mention (``when``), with ``when_conflict`` = 1 when both mention some and share none.
+    mention (``when``), with ``when_conflict`` = 1 when both mention some and share none; ``num_agree`` = 1 when
+    both report one quantity with a matching value, ``num_conflict`` = 1 when they report some quantity only with
+    different values and agree on none.
     """
     dense = 0.0
     if s.emb is not None and s.emb.shape == a.emb.shape:
         dense = float(a.emb @ s.emb) / (s.norm("emb") or 1.0)
     when = _sparse_cos(a.when, s.when, s.norm("when"))  # type: ignore[arg-type]
     conflict = float(bool(a.when) and bool(s.when) and when == 0.0)
+    agree, differ = number_agreement(a.nums, s.nums)
     return np.array([dense, _sparse_cos(a.terms, s.terms, s.norm("terms")),
                      _sparse_cos(a.ents, s.ents, s.norm("ents")),
                      _sparse_cos(a.title_terms, s.title_terms, s.norm("title_terms")),
                      _member_max(a, s), max((_sparse_cos(a.ents, e, 1.0) for e in s.mem_ents), default=0.0),
-                     when, conflict], dtype=np.float64)
+                     when, conflict, agree, differ], dtype=np.float64)
+
+
+def quantities(figs: list[dict[str, Any]] | None) -> dict[str, list[list[float]]]:
+    """The quantities an article reports, from the figures stage's records (the ``annotations`` feature).
+
+    Key: kind, unit and the head noun measured, as ``figures.same_quantity`` compares them ("count|pirate|pirate");
+    value: the ranges the figures stage allows for each value given its hedge ("about 300" is 255-345). Dates
+    are left to ``when``. No figures (no annotations yet, as on the cheap path) is no evidence either way.
+    """
+    out: dict[str, list[list[float]]] = {}
+    for f in figs or ():
+        if f.get("kind") not in ("count", "money", "percent") or f.get("value") is None:
+            continue
+        fig = from_dict(Figure, f)
+        noun = figures._head(fig.measure)  # noqa: SLF001 - the figures stage's notion of one quantity
+        if noun is None:
+            continue
+        lo, hi = (max(-1e30, min(1e30, v)) for v in figures._range(fig))  # noqa: SLF001 - finite for JSON
+        ranges = out.setdefault(f"{fig.kind}|{fig.unit}|{noun}", [])
+        if [lo, hi] not in ranges:
+            ranges.append([lo, hi])
+    return {k: v[:MAX_RANGES] for k, v in out.items()}
+
+
+def number_agreement(mine: dict[str, list[list[float]]], theirs: dict[str, list[list[float]]]) -> tuple[float, float]:
+    """(agree, conflict): whether some quantity both report has overlapping values, and whether some has only
+    disjoint ones while none agrees (two quakes of magnitude 5.6 and 6.1, 23 and 26 pirates freed)."""
+    agree = differ = False
+    for k, ranges in mine.items():
+        other = theirs.get(k)
+        if not other:
+            continue
+        if any(lo <= hi2 and lo2 <= hi for lo, hi in ranges for lo2, hi2 in other):
+            agree = True
+        else:
+            differ = True
+    return float(agree), float(differ and not agree)
 
 
 def _member_max(a: Article, s: StoryState) -> float:
@@ -408,6 +458,8 @@ def choose(a: Article, candidates: list[str], states: dict[str, StoryState], mod
            dup_min: int = 0, band_hits: Counter[str] | None = None) -> StoryState | None:
     """The story an article joins: a near-duplicate's story, else the best-scoring one above the threshold.
 
+    Equal best scores go to the lower story id, so the choice does not depend on the candidates' order.
+
     ``band_hits`` counts the MinHash LSH bands the article shares with each story; ``dup_min`` shared bands
     estimate a Jaccard similarity of at least ``model.dup_jaccard`` (Mining of Massive Datasets, ch. 3).
     """
@@ -419,8 +471,10 @@ def choose(a: Article, candidates: list[str], states: dict[str, StoryState], mod
     if not pool:
         return None
     scores = model.score(np.stack([pair_features(a, s) for s in pool]))
-    best = int(np.argmax(scores))
-    return pool[best] if scores[best] > model.threshold else None
+    top = float(scores.max())
+    if top <= model.threshold:
+        return None
+    return min((s for s, v in zip(pool, scores) if v == top), key=lambda s: s.id)  # a tie: the lower story id wins
 
 
 def vectorize(store: Any, config: Config, models: Models, model: StoryModel, docs: list[Document]) -> list[Article]:
@@ -467,18 +521,38 @@ def vectorize(store: Any, config: Config, models: Models, model: StoryModel, doc
                            emb=np.frombuffer(emb_rows[d.id][0], dtype=np.float32), terms=terms,
                            title_terms=title_terms, ents=ent_w, names={t: n for t, (n, _) in ents[i].items()},
                            keys=keys, bands=_bands(sig, model.band_rows) if sig else [],
-                           when=when_terms((d.title or "") + "\n" + d.text)))
+                           when=when_terms((d.title or "") + "\n" + d.text, d.published),
+                           nums=quantities(((ann_rows.get(d.id) or (None, None))[1] or {}).get("figures"))))
     return out
 
 
-def when_terms(text: str) -> dict[str, float]:
+def when_terms(text: str, published: str | None = None) -> dict[str, float]:
     """The years and month-days a text mentions, as an L2-normalised count vector ("y2011", "nov11").
 
     Two same-kind events (two earthquakes in one place) differ in when they happened; reports of one event
-    mention its dates again and again. Weekdays are left out: every event has a Tuesday.
+    mention its dates again and again. The dates are read by the project's one date parser (the figures stage's:
+    "Nov. 9th", "9 November 2011", "2011-11-09", "November 2011", bare years); ``published`` resolves a
+    month-day's year as it does there. Weekdays are left out: every event has a Tuesday, and "Monday" resolved
+    against two publication dates would split one event.
     """
-    counts: Counter[str] = Counter("y" + m.group(1) for m in _YEAR.finditer(text))
-    counts.update(m.group(1).lower() + m.group(2).lstrip("0") for m in _MONTH_DAY.finditer(text))
+    spans: list[tuple[int, int]] = []
+    counts: Counter[str] = Counter()
+
+    def add(start: int, end: int, value: float | None, unit: str | None, kind: str) -> None:
+        if value is None or any(s < end and start < e for s, e in spans):
+            return  # the parser offers the longest reading first ("Nov 9, 2011" before "2011"); keep that one
+        spans.append((start, end))
+        if unit == "year":
+            counts["y%d" % int(value)] += 1
+        elif unit == "month_day":
+            counts["%s%d" % (_MONTHS[int(value) // 100 - 1], int(value) % 100)] += 1
+        elif unit in ("date", "month"):
+            day = date.fromordinal(int(value))
+            counts["y%d" % day.year] += 1
+            if unit == "date":
+                counts["%s%d" % (_MONTHS[day.month - 1], day.day)] += 1
+
+    figures._dates(Document(id="", source="", text=text, published=published), add)  # noqa: SLF001 - one parser
     return _normalise(dict(counts))  # type: ignore[arg-type]
 
 
