@@ -543,14 +543,14 @@ def when_terms(text: str, published: str | None = None) -> dict[str, float]:
             return  # the parser offers the longest reading first ("Nov 9, 2011" before "2011"); keep that one
         spans.append((start, end))
         if unit == "year":
-            counts["y%d" % int(value)] += 1
+            counts[f"y{int(value)}"] += 1
         elif unit == "month_day":
-            counts["%s%d" % (_MONTHS[int(value) // 100 - 1], int(value) % 100)] += 1
+            counts[f"{_MONTHS[int(value) // 100 - 1]}{int(value) % 100}"] += 1
         elif unit in ("date", "month"):
             day = date.fromordinal(int(value))
-            counts["y%d" % day.year] += 1
+            counts[f"y{day.year}"] += 1
             if unit == "date":
-                counts["%s%d" % (_MONTHS[day.month - 1], day.day)] += 1
+                counts[f"{_MONTHS[day.month - 1]}{day.day}"] += 1
 
     figures._dates(Document(id="", source="", text=text, published=published), add)  # noqa: SLF001 - one parser
     return _normalise(dict(counts))  # type: ignore[arg-type]
