@@ -232,8 +232,17 @@ def fit_ranker(use_models: bool, folds: int = 2) -> dict[str, float]:
         return x, y
 
     def fit(gs) -> dict[str, float]:
-        x, y = matrix(gs)
-        lr = LogisticRegression(C=1.0, max_iter=2000, fit_intercept=False).fit(x, y)
+        """Pairwise logistic regression: for every quote, the gold candidate's features minus each other
+        candidate's (and the reverse as negatives), so the weights rank candidates within a quote."""
+        rows, ys = [], []
+        for _, cs, ls in gs:
+            vec = [np.array([c.features.get(n, 0.0) for n in names]) for c in cs]
+            for i, li in enumerate(ls):
+                for j, lj in enumerate(ls):
+                    if li and not lj:
+                        rows += [vec[i] - vec[j], vec[j] - vec[i]]
+                        ys += [1, 0]
+        lr = LogisticRegression(C=1.0, max_iter=2000, fit_intercept=False).fit(np.array(rows), np.array(ys))
         return {n: round(float(w), 4) for n, w in zip(names, lr.coef_[0])}
 
     def accuracy(gs, weights) -> tuple[float, float]:
@@ -334,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit_ranker:
         from crossread.stages import speakers
 
-        model = {"_fitted": "benchmarks/quotes_polnear.py --fit-ranker: logistic regression over candidate "
+        model = {"_fitted": "benchmarks/quotes_polnear.py --fit-ranker: pairwise logistic regression over candidate "
                             "speakers of PolNeAR dev-split quotes (label: the candidate names the gold source)",
                  "features": list(speakers.FEATURES),
                  "weights": {"spacy": fit_ranker(True), "lexical": fit_ranker(False)}}

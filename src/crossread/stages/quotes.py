@@ -317,7 +317,7 @@ def _rerank(ctx: _Ctx, qstart: int, qend: int, raw: str | None, raw_span: tuple[
             ) -> tuple[str | None, tuple[int, int] | None]:
     """The learned ranker's choice among the candidates around the quote when the rules had to guess (the cue's
     subject is a pronoun, a description or missing; the rules' answer is one feature). A quote the rules left
-    without a speaker gets one only when the ranker is confident."""
+    without a speaker gets one only when the best candidate scores above zero (beats an empty candidate)."""
     covering = _mention_covering(ctx, *raw_span) if raw_span else None
     if speaker and raw and raw.lower() not in PRONOUNS and (
             covering is not None and covering.label in ("PERSON", "ORG", "GPE") or _looks_named(raw)):

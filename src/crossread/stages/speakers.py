@@ -6,11 +6,12 @@ name sends them to the wrong person. Here every named candidate near the quote (
 sentences, the two sentences before, its paragraph and the next sentence; the last quoted speaker; the rules'
 own answer) is described by a few features (the rules' choice and how they reached it, subject position, a
 speech verb next to the mention, distance in characters and sentences, pronoun gender agreement, entity type,
-how often the article names it) and scored by a logistic regression. The best-scoring candidate is the speaker.
+how often the article names it) and scored by a linear model. The best-scoring candidate is the speaker.
 
 The weights are a small JSON (``data/speaker_model.json``), fitted by ``benchmarks/quotes_polnear.py --fit-ranker``
-on the PolNeAR dev split only, one set for the spaCy path and one for the lexical fallback. Without the file the
-rules' answer stands.
+on the PolNeAR dev split only as a pairwise logistic regression (the gold candidate's features minus each other
+candidate's), one set for the spaCy path and one for the lexical fallback. A score is therefore relative: above
+zero, a candidate beats one with no features at all. Without the file the rules' answer stands.
 """
 
 from __future__ import annotations
@@ -185,9 +186,11 @@ class Ranker:
         return sum(w.get(k, 0.0) * v for k, v in c.features.items())
 
     def choose(self, cands: list[Candidate]) -> Candidate | None:
+        """The best-scoring candidate; "she" never goes to a man the article titles "Mr." while another fits."""
         if not self.weights or not cands:
             return None
-        return max(cands, key=lambda c: (self.score(c), c.features.get("rule", 0.0)))
+        pool = [c for c in cands if not c.features.get("gender_clash")] or cands
+        return max(pool, key=lambda c: (self.score(c), c.features.get("rule", 0.0)))
 
 
 class Recorder(Ranker):
