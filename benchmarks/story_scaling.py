@@ -1,4 +1,4 @@
-"""Seconds of every story stage on ONE story of growing size: is each stage linear in the size of a story?
+"""CPU seconds of every story stage on ONE story of growing size: is each stage linear in the size of a story?
 
 A real story can hold thousands of articles (a war, an election night), so a story stage must cost about linearly
 in its articles, not in their pairs. This builds one story of ``n`` articles from real text
@@ -59,28 +59,29 @@ def build_store(n: int, thread: int, use_models: bool, cache: Path, seed: int = 
 
 def time_stages(db: Path, use_models: bool, profile: str | None = None,
                 on_stage: Callable[[str, float], None] | None = None) -> tuple[dict[str, float], dict[str, object]]:
-    """Seconds per story stage over one story holding every article of the store, and the analysis as JSON;
+    """CPU seconds per story stage over one story holding every article of the store (CPU, not wall: the
+    machine is shared), and the analysis as JSON;
     ``on_stage(name, seconds)`` is called as each stage finishes."""
     config = Config(db=db, use_models=use_models)
     models = Models(use_models=use_models)
     with Store(db, read_only=True) as store:
         ids = tuple(store.document_ids())
         story = Story(id="s0", title="one big story", doc_ids=ids)
-        start = time.perf_counter()
+        start = time.process_time()
         ctx = pipeline.story_context(store, story, config, models)
-        times = {"(read context)": time.perf_counter() - start}
+        times = {"(read context)": time.process_time() - start}
     if on_stage:
         on_stage("(read context)", times["(read context)"])
     analysis = StoryAnalysis(story=story)
     for name, stage in pipeline.STORY_STAGES:
         prof = cProfile.Profile() if name == profile else None
-        start = time.perf_counter()
+        start = time.process_time()
         if prof:
             prof.enable()
         analysis = stage(analysis, ctx)
         if prof:
             prof.disable()
-        times[name] = time.perf_counter() - start
+        times[name] = time.process_time() - start
         if on_stage:
             on_stage(name, times[name])
         if prof:
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     use_models = not args.no_models
     sizes = [int(s) for s in args.sizes.split(",")]
     base: dict[str, float] = {}
-    print(f"{'articles':>8} {'stage':16} {'seconds':>8} {'ms/article':>10} {'vs smallest':>11}", flush=True)
+    print(f"{'articles':>8} {'stage':16} {'CPU s':>8} {'ms/article':>10} {'vs smallest':>11}", flush=True)
     for n in sizes:
         db = build_store(n, args.thread, use_models, args.cache)
 

@@ -362,6 +362,9 @@ class _Index:
         code = {d: i for i, d in enumerate(self.names)}
         self.doc = np.array([code[d] for d in doc_of], dtype=np.int64)
         self.code = code
+        order = np.argsort(self.doc, kind="stable")  # each article's unit rows, found once (not by a scan per query)
+        bounds = np.searchsorted(self.doc[order], np.arange(len(self.names) + 1))
+        self.rows_of = [order[bounds[c]:bounds[c + 1]] for c in range(len(self.names))]
 
     def search(self, queries: np.ndarray, exclude: list[set[str]]) -> list[dict[str, tuple[int, float]]]:
         """Per query: doc id -> (unit, cosine) of its best unit among the query's TOP_K nearest of other docs."""
@@ -369,9 +372,9 @@ class _Index:
 
         def skip_excluded(lo: int, block: np.ndarray) -> None:
             for r, row in enumerate(block):
-                skip = [self.code[d] for d in exclude[lo + r] if d in self.code]
-                if skip:
-                    row[np.isin(self.doc, skip)] = -np.inf
+                for d in exclude[lo + r]:
+                    if d in self.code:
+                        row[self.rows_of[self.code[d]]] = -np.inf
 
         # several units of one article may rank high: fetch more
         for lo, tops, vals in topk_blocks(queries, self.vecs, OVERFETCH * TOP_K, skip_excluded, BLOCK):
