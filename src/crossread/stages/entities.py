@@ -414,6 +414,9 @@ def _harmonise_types(by_doc: dict[str, list[Mention]]) -> dict[str, list[Mention
     by_doc = titled
     surnames = {name_tokens(m.text)[-1] for ms in by_doc.values() for m in ms
                 if m.label == "PERSON" and len(name_tokens(m.text)) >= 2}
+    by_initial: dict[str, list[str]] = defaultdict(list)  # a garble keeps the first letter: compare within it
+    for x in surnames:
+        by_initial[x[:1]].append(x)
     org_forms = Counter(fold(m.text) for ms in by_doc.values() for m in ms if m.label == "ORG")
     out = {}
     for doc_id, ms in by_doc.items():
@@ -428,7 +431,7 @@ def _harmonise_types(by_doc: dict[str, list[Mention]]) -> dict[str, list[Mention
             if m.label == "PERSON" and tok in DEMONYMS and tok not in surnames:
                 m = replace(m, label="NORP")  # "Slovak" is a nationality, not a person
             if m.label in ("ORG", "GPE", "NORP", "MISC") and " " not in m.text and not m.text.isupper():
-                close = [x for x in surnames if len(tok) >= 4 and tok[0] == x[0] and fuzz.ratio(tok, x) >= GARBLE_MIN]
+                close = [x for x in by_initial.get(tok[:1], ()) if len(tok) >= 4 and fuzz.ratio(tok, x) >= GARBLE_MIN]
                 if tok in surnames or (m.label in ("ORG", "MISC") and org_forms[tok] <= 1 and len(close) == 1):
                     m = replace(m, label="PERSON")
             fixed.append(m)
@@ -593,8 +596,16 @@ def _other_clusters(by_doc: dict[str, list[Mention]], clusters: list[list[Mentio
                 groups[next(lab for lab, kk in seen if kk == k), k].append(m)
             else:
                 pending.append((label, key, m))
+    # the multi-word groups are all known now (pending keys are single words): index them by initials and by
+    # last word once, instead of testing every pending name against every group
+    by_abbrev: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for lab, k in groups:
+        if len(k.split()) >= 2:
+            by_abbrev[(lab, _initials(k))].add(k)
+            if lab == "ORG":
+                by_abbrev[(lab, k.split()[-1])].add(k)
     for label, key, m in pending:
-        longer = {k for lab, k in groups if lab == label and _abbreviates(key, k, lab == "ORG")}
+        longer = {k for k in by_abbrev.get((label, key), ()) if _abbreviates(key, k, label == "ORG")}
         if (label, key) not in groups and len(longer) == 1:
             groups[(label, longer.pop())].append(m)
         else:
