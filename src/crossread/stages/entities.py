@@ -22,6 +22,7 @@ import hashlib
 import logging
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from functools import lru_cache
 from collections.abc import Iterable
@@ -467,15 +468,27 @@ def _person_clusters(by_doc: dict[str, list[Mention]], clusters: list[list[Menti
             full[found] = toks
             by_surname[last].append(found)
         clusters[found].append(m)
+    # where each full-name cluster is named in full, per article (sorted starts): bare surnames look back into it
+    named_at: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for ci, c in enumerate(clusters):
+        if ci in full:
+            for x in c:
+                named_at[ci][x.doc_id].append(x.start)
+    for per_doc in named_at.values():
+        for starts in per_doc.values():
+            starts.sort()
+    by_initial: dict[str, set[str]] = defaultdict(set)  # surnames by first letter, for garble look-ups
+    for key in by_surname:
+        by_initial[key[:1]].add(key)
     # bare surnames, then garbled ones
     counts = Counter(name_tokens(m.text)[-1] for m in singles if name_tokens(m.text))
     for m in singles:
         toks = name_tokens(m.text)
         if not toks:
             continue
-        ci = _pick_by_surname(m, toks[-1], by_surname, clusters, by_doc)
+        ci = _pick_by_surname(m, toks[-1], by_surname, full, named_at)
         if ci is None:
-            ci = _garble_target(toks[-1], counts[toks[-1]], by_surname, clusters, m.doc_id)
+            ci = _garble_target(toks[-1], counts[toks[-1]], by_surname, clusters, by_initial)
         if ci is None:
             key = toks[-1]
             if key in by_surname and any(not full[c] for c in by_surname[key]):
@@ -485,33 +498,38 @@ def _person_clusters(by_doc: dict[str, list[Mention]], clusters: list[list[Menti
                 clusters.append([])
                 full[ci] = []
                 by_surname[key].append(ci)
+                by_initial[key[:1]].add(key)
         clusters[ci].append(m)
     return full
 
 
-def _pick_by_surname(m: Mention, surname: str, by_surname: dict[str, list[int]], clusters: list[list[Mention]],
-                     by_doc: dict[str, list[Mention]]) -> int | None:
-    """The full-name person a bare surname refers to: the only one, or the latest named before it in its article."""
-    cands = [c for c in by_surname.get(surname, []) if any(len(name_tokens(x.text)) >= 2 for x in clusters[c])]
+def _pick_by_surname(m: Mention, surname: str, by_surname: dict[str, list[int]], full: dict[int, list[str]],
+                     named_at: dict[int, dict[str, list[int]]]) -> int | None:
+    """The full-name person a bare surname refers to: the only one, or the latest named before it in its article
+    (``full``: clusters named in full; ``named_at``: where, per article)."""
+    cands = [c for c in by_surname.get(surname, []) if full.get(c)]
     if len(cands) == 1:
         return cands[0]
     if not cands:
         return None
     best, best_pos = None, -1
     for c in cands:
-        for x in clusters[c]:
-            if x.doc_id == m.doc_id and x.start < m.start and x.start > best_pos and len(name_tokens(x.text)) >= 2:
-                best, best_pos = c, x.start
+        starts = named_at[c].get(m.doc_id, [])
+        i = bisect_left(starts, m.start) - 1
+        if i >= 0 and starts[i] > best_pos:
+            best, best_pos = c, starts[i]
     return best
 
 
 def _garble_target(token: str, freq: int, by_surname: dict[str, list[int]], clusters: list[list[Mention]],
-                   doc_id: str) -> int | None:
-    """A person whose surname the unknown ``token`` garbles: close, unique, better attested, named in the story."""
+                   by_initial: dict[str, set[str]]) -> int | None:
+    """A person whose surname the unknown ``token`` garbles: close, unique, better attested, named in the story
+    (a garble keeps the first letter, so only surnames with that initial are compared)."""
     if token in by_surname or len(token) < 4 or _common_word(token):
         return None
     scored = []
-    for surname, cis in by_surname.items():
+    for surname in sorted(by_initial.get(token[:1], ())):
+        cis = by_surname[surname]
         if len(surname) < 4 or not cis:
             continue
         score = fuzz.ratio(token, surname)
