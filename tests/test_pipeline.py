@@ -61,3 +61,22 @@ def test_disabled_stage_is_skipped(tmp_path) -> None:
     report = crossread.analyze([CRAFTED], config=Config(db=tmp_path / "s.duckdb", use_models=False,
                                                         disabled_stages=("brief",)))
     assert report["briefs"] == []
+
+
+def test_chunked_story_contexts_match_per_story_reads(tmp_path) -> None:
+    """Reading many stories' members in one scan must hand each story exactly its own documents and annotations."""
+    config = Config(db=tmp_path / "s.duckdb", use_models=False)
+    models = Models(use_models=False)
+    with Store(config.db) as store:
+        pipeline.ingest_paths(sorted(CRAFTED.glob("*.txt")), store, config)
+        pipeline.annotate(store, config, models)
+        pipeline.stories.assign(store, config, models, pipeline.Progress(quiet=True))
+        all_stories = store.stories()
+        assert len(all_stories) >= 2
+        for chunk in (1, 3, 10_000):
+            got = list(pipeline.story_contexts(store, all_stories, config, models, chunk_docs=chunk))
+            assert [s.id for s, _ in got] == [s.id for s in all_stories]
+            for story, ctx in got:
+                assert [d.id for d in ctx.docs] == list(story.doc_ids)
+                assert set(ctx.features["annotations"]) == set(story.doc_ids)
+                assert all(d.sentences for d in ctx.docs)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ STORY_STAGES: tuple[tuple[str, StoryStage], ...] = (
 
 # Per-document features computed in the annotate phase, in order (later ones may read earlier ones).
 DOC_FEATURES = ("minhash", "embedding", "annotations")
+CONTEXT_CHUNK_DOCS = 4000  # story members read from the store per scan (see story_contexts)
 
 
 @dataclass(slots=True)
@@ -196,18 +197,47 @@ def update_stories(store: Store, config: Config, models: Models, progress: Progr
     keys = store.analysis_keys()
     todo = [s for s in all_stories if keys.get(s.id) != _input_key(s.doc_ids, config)]
     task = progress.task("analyze stories", total=len(todo))
-    for story in todo:
-        analysis = analyze_story(story, story_context(store, story, config, models, outlets))
-        store.put_analysis(analysis, _input_key(story.doc_ids, config))
+    for story, ctx in story_contexts(store, todo, config, models, outlets):
+        store.put_analysis(analyze_story(story, ctx), _input_key(story.doc_ids, config))
         progress.advance(task)
     return [s.id for s in todo]
 
 
 def story_context(store: Store, story: Any, config: Config, models: Models, outlets: Any = None) -> StoryContext:
     """What the story stages read for one story: its documents and their cached per-document annotations."""
-    annotations = {d: p for d, (_, p) in store.features("annotations", story.doc_ids).items()}
-    return StoryContext(docs=store.documents(story.doc_ids), features={"annotations": annotations}, config=config,
-                        models=models, outlets=outlets)
+    return next(story_contexts(store, [story], config, models, outlets))[1]
+
+
+def story_contexts(store: Store, stories_: Iterable[Any], config: Config, models: Models, outlets: Any = None,
+                   chunk_docs: int = CONTEXT_CHUNK_DOCS) -> Iterator[tuple[Any, StoryContext]]:
+    """Each story with its context, read from the store for many stories at once.
+
+    A read by a list of ids scans the sentence and feature tables once whatever the list's length, so reading per
+    story would cost one corpus scan per story (quadratic in the corpus). Stories are grouped until their members
+    reach ``chunk_docs``: one scan per chunk, and memory holds one chunk (or one story bigger than it).
+    """
+    chunk: list[Any] = []
+    size = 0
+    for story in stories_:
+        chunk.append(story)
+        size += len(story.doc_ids)
+        if size >= chunk_docs:
+            yield from _chunk_contexts(store, chunk, config, models, outlets)
+            chunk, size = [], 0
+    if chunk:
+        yield from _chunk_contexts(store, chunk, config, models, outlets)
+
+
+def _chunk_contexts(store: Store, chunk: list[Any], config: Config, models: Models,
+                    outlets: Any) -> Iterator[tuple[Any, StoryContext]]:
+    ids = [d for story in chunk for d in story.doc_ids]
+    docs = {d.id: d for d in store.documents(ids)}
+    annotations = {d: p for d, (_, p) in store.features("annotations", ids).items()}
+    for story in chunk:
+        ctx = StoryContext(docs=[docs[d] for d in story.doc_ids if d in docs],
+                           features={"annotations": {d: annotations[d] for d in story.doc_ids if d in annotations}},
+                           config=config, models=models, outlets=outlets)
+        yield story, ctx
 
 
 def analyze_story(story: Any, ctx: StoryContext) -> StoryAnalysis:
