@@ -441,7 +441,7 @@ class _Counterparts:
         settled = {s.doc_id for s in sources if s.stance in ("supports", "contradicts")}
         out: dict[str, tuple[int, float]] = {}
         for k in support:
-            for other in self.linked.get(self.units[k].doc_id, ()):
+            for other in sorted(self.linked.get(self.units[k].doc_id, ())):  # a set: sorted, so runs agree
                 if other in settled or other in out:
                     continue
                 j = self.pairs.get((k, other))
