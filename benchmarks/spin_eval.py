@@ -3,8 +3,9 @@
 Articles are real news texts from ``../shared/data`` (never copied into the repo), in three disjoint parts:
 
 - n-gram table: PolNeAR and FNC-1 bodies with Body ID % 4 in (1, 2) (``benchmarks/build_ngrams.py``);
-- *fit*: ECB+ topics 1-10 and FNC-1 Body ID % 4 == 3 -- originals (negatives) and their ``spinner.spin`` versions
-  (positives, the substituted words known by alignment, which is what the word classifier learns from);
+- *fit*: ECB+ topics 1-10 and FNC-1 Body ID % 4 == 3 -- originals and garbled versions (negatives) and their
+  ``spinner.spin`` versions (positives, the substituted words known by alignment, which is what the word classifier
+  learns from); ``--fit-spinners A,C`` adds ``spinner_embed.spin`` versions (sentence-encoder neighbours);
 - *test*: ECB+ topics 11-20 and FNC-1 Body ID % 4 == 0 -- originals, ``spinner.spin`` versions (spinner A, the
   fitting spinner) and ``spinner_moby.spin`` versions (spinner B: Moby thesaurus ranked by word frequency, never
   seen in fitting), plus garbled but unspun versions (typos, dropped function words, tokenizer spacing) as a
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import spinner  # noqa: E402
+import spinner_embed  # noqa: E402
 import spinner_moby  # noqa: E402
 
 from crossread.stages import spin as S  # noqa: E402
@@ -94,13 +96,13 @@ def garble(text: str, seed: int) -> str:
 @dataclass
 class Item:
     key: str
-    kind: str  # "original", "A" (spinner.spin), "B" (spinner_moby.spin), "garbled"
+    kind: str  # "original", "A" (spinner.spin), "B" (spinner_moby.spin), "C" (spinner_embed.spin), "garbled"
     text: str
     original: str
 
     @property
     def spun(self) -> bool:
-        return self.kind in ("A", "B")
+        return self.kind in ("A", "B", "C")
 
 
 def items(arts: list[tuple[str, str]], kinds: tuple[str, ...], seed: int = 7) -> list[Item]:
@@ -116,6 +118,9 @@ def items(arts: list[tuple[str, str]], kinds: tuple[str, ...], seed: int = 7) ->
                 out.append(Item(key, kind, spinner.spin(text, rate=rate_a, seed=s), text))
             elif kind == "B":
                 out.append(Item(key, kind, spinner_moby.spin(text, rate=rate_b, seed=s), text))
+            elif kind == "C":  # its rate from the article's seed, so adding it leaves the other versions as they were
+                rate_c = 0.2 + 0.3 * random.Random(s).random()
+                out.append(Item(key, kind, spinner_embed.spin(text, rate=rate_c, seed=s), text))
             elif kind == "garbled":
                 out.append(Item(key, kind, garble(text, s), text))
     return out
@@ -130,11 +135,9 @@ def substituted(spun: list[S.Token], original: list[S.Token]) -> set[int]:
 def word_rows(it: Item, ng: S.NgramTable) -> tuple[np.ndarray, np.ndarray]:
     """Feature rows of the scored word slots of one item, and whether each was substituted."""
     toks = S.tokens(it.text)
-    web, news_words = S.web_bigrams(), max(1, sum(ng.unigrams.values()))
     subs = substituted(toks, S.tokens(it.original)) if it.spun else set()
-    idx = [i for i in range(len(toks)) if S._scored(toks, i)]
-    x = np.array([S.token_features(toks, i, ng, web, news_words)[0] for i in idx], dtype=float)
-    return x.reshape(len(idx), len(S.TOKEN_FEATURES)), np.array([i in subs for i in idx], dtype=bool)
+    idx, x = S.slot_features(toks, ng)
+    return x, np.array([i in subs for i in idx], dtype=bool)
 
 
 def rare_rate(text: str) -> float:
@@ -200,7 +203,8 @@ def fit(fit_items: list[Item], ng: S.NgramTable, path: Path = S.MODEL_PATH) -> N
     article["intercept"] -= _logit(_cut(S._linear(article, np.array(art_x)), np.array(art_y)))
     n_slots = sum(len(y) for _, y in rows.values())
     model = {"_doc": "spin classifiers of crossread.stages.spin; regenerate: benchmarks/spin_eval.py --fit",
-             "trained_on": f"{len(fit_items)} fit-split items (originals + benchmarks/spinner.py spins), "
+             "trained_on": f"{len(fit_items)} fit-split items (originals, garbled and spins: "
+                           f"{sorted({it.kind for it in fit_items if it.spun})}), "
                            f"{n_slots} word slots",
              "token": token, "article": article}
     path.write_text(json.dumps(model, separators=(",", ":")), encoding="utf-8")
@@ -250,6 +254,17 @@ def evaluate(test_items: list[Item], rare_t: float) -> dict[str, float]:
     return out
 
 
+def throughput(texts: list[str]) -> float:
+    """Articles per CPU second of ``spin.detect`` (tables loaded and warm; the detector runs once per article in
+    the annotate phase, so this is its per-article cost)."""
+    docs = [_doc(t) for t in texts]
+    S.detect(docs[0])
+    t0 = time.process_time()
+    for d in docs:
+        S.detect(d)
+    return len(docs) / max(1e-9, time.process_time() - t0)
+
+
 def _doc(text: str):  # noqa: ANN202 - a Document, imported lazily with the model types
     from crossread.model import Document
 
@@ -262,6 +277,9 @@ def main() -> None:
     ap.add_argument("--fit", action="store_true", help="refit data/spin_model.json on the fit split first")
     ap.add_argument("--limit", type=int, default=150, help="test articles (default 150)")
     ap.add_argument("--fit-articles", type=int, default=400, help="fit articles for --fit (default 400)")
+    ap.add_argument("--fit-spinners", default="A", help="spinners fitted on: A (spinner.py), C (spinner_embed.py); "
+                    "A,C raised held-out AUC but over-flagged short clean texts (docs/reuse.md)")
+    ap.add_argument("--speed", type=int, default=200, help="articles timed for throughput (default 200, 0: skip)")
     args = ap.parse_args()
     if not args.data.is_dir():
         sys.exit(f"shared data not found at {args.data}")
@@ -269,10 +287,11 @@ def main() -> None:
     arts = articles(args.data)
     ng = S.table()
     assert ng is not None, "n-gram table missing: run benchmarks/build_ngrams.py"
-    fit_items = items(arts["fit"][:args.fit_articles if args.fit else args.limit], ("original", "A"))
+    kinds = ("original", *args.fit_spinners.split(","), "garbled") if args.fit else ("original", "A")
+    fit_items = items(arts["fit"][:args.fit_articles if args.fit else args.limit], kinds)
     if args.fit:
         fit(fit_items, ng)
-    rare_t = fit_rare_threshold(fit_items)
+    rare_t = fit_rare_threshold([it for it in fit_items if it.kind in ("original", "A")])
     test_items = items(arts["test"][:args.limit], ("original", "A", "B", "garbled"))
     m = evaluate(test_items, rare_t)
     n = len(arts["test"][:args.limit])
@@ -285,6 +304,10 @@ def main() -> None:
               + "   " + " / ".join(f"{m[f'base_{name}_{k}']:.3f}" for k in ("p", "r", "f1", "auc")))
     print(f"false positives: originals {m['spin_fpr_original']:.1%} (baseline {m['base_fpr_original']:.1%}), "
           f"garbled unspun {m['spin_fpr_garbled']:.1%} (baseline {m['base_fpr_garbled']:.1%})")
+    if args.speed:
+        texts = [t for _, t in (arts["test"] + arts["fit"])[:args.speed]]
+        print(f"speed: spin.detect {throughput(texts):.0f} articles per CPU second over {len(texts)} articles "
+              f"(~{sum(len(t.split()) for t in texts) / len(texts):.0f} words each)")
 
 
 if __name__ == "__main__":

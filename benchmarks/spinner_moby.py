@@ -40,7 +40,7 @@ def thesaurus() -> dict[str, list[str]]:
         if not head.isalpha() or head in _SKIP:
             continue
         single = {s.strip().lower() for s in syns if s.strip().isalpha() and s.strip().lower() != head}
-        ranked = sorted((s for s in single if zipf(s) >= 3.0), key=lambda s: -zipf(s))[:6]
+        ranked = sorted((s for s in single if zipf(s) >= 3.0), key=lambda s: (-zipf(s), s))[:6]  # ties: fixed order
         if ranked:
             out[head] = ranked
     return out

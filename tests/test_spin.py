@@ -53,7 +53,7 @@ def test_article_features_follow_the_likeliest_words() -> None:
     high = low.copy()
     high[:10] = 0.9
     assert spin.article_features(high)[0] > spin.article_features(low)[0]
-    assert spin.article_features(np.zeros(0)) == [0.0, 0.0, 0.0]
+    assert spin.article_features(np.zeros(0)) == [0.0] * len(spin.ARTICLE_FEATURES)
 
 
 def test_spun_text_scores_above_its_original(models) -> None:
@@ -73,8 +73,8 @@ def test_broken_collocations_score_above_fixed_ones() -> None:
     table = spin.table()
     t_clean, t_broken = spin.tokens(clean), spin.tokens(broken)
     assert len(t_clean) == len(t_broken)  # one word for one word: the slots line up
-    i_clean, p_clean, _ = spin.token_probabilities(t_clean, table)
-    i_broken, p_broken, _ = spin.token_probabilities(t_broken, table)
+    i_clean, p_clean = spin.token_probabilities(t_clean, table)
+    i_broken, p_broken = spin.token_probabilities(t_broken, table)
     assert i_clean == i_broken
     swapped = np.array([t_clean[i].low != t_broken[i].low for i in i_clean])
     assert p_broken[swapped].mean() > 1.5 * p_clean[swapped].mean()
@@ -143,6 +143,51 @@ def test_missing_model_file_degrades_to_fixed_weights(tmp_path, caplog) -> None:
 def test_fallback_weights_still_rank_spun_above_original(monkeypatch) -> None:
     monkeypatch.setattr(spin, "load_model", lambda path=None: None)
     assert spin.detect(_doc("spun"))[0] > spin.detect(_doc("original"))[0]
+
+
+def test_synonym_that_fits_the_slot_is_the_likely_original() -> None:
+    """A word whose WordNet synonym fills the slot far better in web text has that synonym as its likely original;
+    the usual word in the same slot gains nothing from its synonyms."""
+    table, web = spin.table(), spin.web_bigrams()
+    z = spin._zipf
+    best, spun = spin.synonym_fit(table, web, "officials", "stated", "that", z("officials"), z("stated"), z("that"))
+    _, usual = spin.synonym_fit(table, web, "officials", "said", "that", z("officials"), z("said"), z("that"))
+    assert best == "said"
+    col = spin.TOKEN_FEATURES.index("synonym_gain_web") - spin.TOKEN_FEATURES.index("has_synonym")
+    assert spun[0] == 1.0 and spun[col] > 1.0 >= usual[col]
+    assert spin.synonym_fit(table, web, "the", "zzyzx", "of", 3.0, 0.0, 3.0) == (None, [0.0] * 5)
+
+
+def test_off_topic_word_has_lower_coherence() -> None:
+    """A word far from the article's topic (a wrong-sense synonym) is less coherent with the rest than its words."""
+    tp = spin.topics()
+    assert tp is not None
+    words = ["earthquake", "magnitude", "damage", "buildings", "collapsed", "rescue", "injured", "quake", "ballots"]
+    coh = tp.coherence(words, [None] * (len(words) - 2) + ["tremor", "votes"])
+    assert coh[:, 1].all()  # all have vectors
+    assert coh[-1, 0] < np.median(coh[:-1, 0])
+    assert tp.coherence(["earthquake", "zzyzx"], [None, None])[1].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_without_synonyms_or_topics_detection_still_runs(monkeypatch) -> None:
+    monkeypatch.setattr(spin, "synonyms", lambda: {})
+    monkeypatch.setattr(spin, "topics", lambda: None)
+    score, evidence = spin.detect(_doc("spun"))
+    assert 0.0 <= score <= 1.0
+    assert all(e.phrase for e in evidence)
+
+
+def test_missing_synonym_file_warns(monkeypatch, tmp_path, caplog) -> None:
+    monkeypatch.setattr(spin, "SYNONYM_PATH", tmp_path / "absent.json.gz")
+    monkeypatch.setattr(spin, "TOPIC_PATH", tmp_path / "absent.npz")
+    spin.synonyms.cache_clear()
+    spin.topics.cache_clear()
+    try:
+        assert spin.synonyms() == {} and spin.topics() is None
+        assert "synonym table" in caplog.text and "topic vectors" in caplog.text
+    finally:
+        spin.synonyms.cache_clear()
+        spin.topics.cache_clear()
 
 
 def test_without_web_counts_detection_still_runs(monkeypatch) -> None:

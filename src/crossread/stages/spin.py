@@ -2,22 +2,27 @@
 
 Article spinners swap words for thesaurus entries blind to sense, so spun copy is full of broken fixed
 expressions ("of program" for "of course", "floor troops" for "ground troops"), of common words where a name was
-("The Linked Press") and of rarer synonyms where news text has a usual word ("stated" for "said"). No synonym
-table and no reference text are used; every signal is general:
+("The Linked Press") and of synonyms where news text has a usual word ("stated" for "said"). No reference text is
+used, and every signal is general (no table of spinner outputs):
 
 - per word slot: how often news text (``data/ngrams.json.gz``) and web text (the Google web bigram counts that
-  ship with the ``wordsegment`` package) have the word after its left neighbour and before its right one, the
-  word's general frequency (``wordfreq``) against its frequency in news, whether a near-synonym would fill the slot
-  in a far more frequent collocation, and whether a capitalised name is unattested with a common word inside;
-- a logistic regression over these (``data/spin_model.json``, "token") gives each content word the probability
-  that it was substituted, fitted on generated spun articles whose substituted words are known;
-- a second logistic regression (``"article"``) turns the article's word probabilities (mean, share above one
-  half, mean of the top tenth) into the article's score, the probability that it is spun.
+  ship with the ``wordsegment`` package) have the word after its left neighbour and before its right one, how
+  predictable the slot is from each neighbour, the word's general frequency (``wordfreq``) against its frequency
+  in news, whether a WordNet synonym of the word (``data/synonyms.json.gz``, same inflection) would fill the slot
+  far better, how well the word fits the rest of the article's topic (LSA vectors, ``data/topics.npz``) against
+  that synonym, and whether a capitalised name is unattested with a common word inside;
+- a logistic regression over these and their pairwise products (``data/spin_model.json``, "token") gives each
+  content word the probability that it was substituted, fitted on generated spun articles whose substituted words
+  are known;
+- a second logistic regression (``"article"``) turns the article's word probabilities (mean, top tenth, top five,
+  shares above one half and one third) into the article's score, the probability that it is spun.
 
-Both are fitted by ``benchmarks/spin_eval.py --fit`` on one spinner and checked on another. The article classifier's
-intercept is shifted so that its score crosses ``THRESHOLD`` where at most ``MAX_FPR`` of the unspun fit articles
-would be flagged (a false accusation of spinning costs more than a missed one). Evidence: the words most likely substituted, each with a likely original where a
-near-synonym (word embeddings, or shared contexts without models) makes a frequent collocation or a known name.
+Both are fitted by ``benchmarks/spin_eval.py --fit`` on two spinners and checked on a third. The article
+classifier's intercept is shifted so that its score crosses ``THRESHOLD`` where at most ``MAX_FPR`` of the unspun
+fit articles (clean and garbled) would be flagged: a false accusation of spinning costs more than a missed one.
+Evidence: the words most likely substituted, each with a likely original: a synonym that fills the slot far better,
+else a near-synonym (word embeddings, or shared contexts without models) that makes a frequent collocation or a
+known name. Every step is a table lookup per word, so the cost is linear in the article's length.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ log = logging.getLogger(__name__)
 DATA = Path(__file__).resolve().parents[1] / "data"
 NGRAM_PATH = DATA / "ngrams.json.gz"
 MODEL_PATH = DATA / "spin_model.json"
+SYNONYM_PATH = DATA / "synonyms.json.gz"
+TOPIC_PATH = DATA / "topics.npz"
 THRESHOLD = 0.5  # article score from which it is flagged spun (the fitted cut sits here, see MAX_FPR)
 EVIDENCE_P = 0.25  # word probability from which a word (with a likely original) is evidence; the top tenth always is
 WEB_WORDS = 1_024_908_267_229  # tokens behind the wordsegment (Google web) counts
@@ -50,6 +57,8 @@ MIN_SIM_CONTEXT = 0.25  # same, with the context-vector fallback (no models)
 NAME_SIM_FACTOR = 0.6  # of those floors, for a word inside a capitalised name
 STRONG = 5  # the expected collocation must be seen at least this often, on every side
 GAIN = math.log(30.0)  # and make the slot this many times likelier than the word as written
+SYNONYM_GAIN = 1.0  # log10: a synonym is a likely original where it fills the slot 10x better in web text
+MAX_SYNONYMS = 6  # synonyms tried per word, commonest first
 FOLLOWERS = 60  # candidate words kept per context word
 NAME_WORD = 10  # a word seen this often inside capitalised names is a name word, not a common word turned name
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
@@ -69,15 +78,19 @@ class Token:
     initial: bool  # first token of a sentence (its capital says nothing)
 
 
+_BREAK = re.compile(r"[.!?:;\"“”\n]")
+
+
 def tokens(text: str) -> list[Token]:
     """Word tokens with offsets; bigrams never cross punctuation."""
-    raw = list(_TOKEN.finditer(text))
+    raw = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
     out = []
-    for n, m in enumerate(raw):
-        gap_after = text[m.end():raw[n + 1].start()] if n + 1 < len(raw) else "."
-        gap_before = text[raw[n - 1].end():m.start()] if n else "."
-        initial = n == 0 or bool(re.search(r"[.!?:;\"“”\n]", gap_before))
-        out.append(Token(m.group(), m.group().lower(), m.start(), m.end(), gap_after.isspace(), initial))
+    initial = True
+    for n, (word, start, end) in enumerate(raw):
+        gap_after = text[end:raw[n + 1][1]] if n + 1 < len(raw) else "."
+        joined = gap_after.isspace()
+        out.append(Token(word, word.lower(), start, end, joined, initial))
+        initial = _BREAK.search(gap_after) is not None
     return out
 
 
@@ -105,6 +118,34 @@ class NgramTable:
             self.name_words[b] += n
             self.name_after[a].append(b)
             self.name_before[b].append(a)
+        self.words = max(1, sum(self.unigrams.values()))
+        # per context word: (total, largest) count of its bigrams on each side, for P(w | l) and the best filler
+        after: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        before: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for key, n in self.bigrams.items():
+            a, b = key.split(" ")
+            after[a][0] += n
+            after[a][1] = max(after[a][1], n)
+            before[b][0] += n
+            before[b][1] = max(before[b][1], n)
+        self.after_stats = {k: (v[0], v[1]) for k, v in after.items()}
+        self.before_stats = {k: (v[0], v[1]) for k, v in before.items()}
+        self._after_sets: dict[str, frozenset[str]] = {}
+        self._before_sets: dict[str, frozenset[str]] = {}
+
+    def after_set(self, a: str) -> frozenset[str]:
+        """The words most often seen right after ``a`` (cached set)."""
+        got = self._after_sets.get(a)
+        if got is None:
+            got = self._after_sets[a] = frozenset(self.after.get(a, ()))
+        return got
+
+    def before_set(self, b: str) -> frozenset[str]:
+        """The words most often seen right before ``b`` (cached set)."""
+        got = self._before_sets.get(b)
+        if got is None:
+            got = self._before_sets[b] = frozenset(self.before.get(b, ()))
+        return got
 
     def bi(self, a: str, b: str) -> int:
         return self.bigrams.get(a + " " + b, 0)
@@ -160,6 +201,60 @@ def web_bigrams() -> dict[str, int]:
 
 
 @lru_cache(maxsize=1)
+def synonyms() -> dict[str, list[tuple[str, float]]]:
+    """WordNet near-synonyms of common words in the word's own inflection (``data/synonyms.json.gz``, built by
+    ``benchmarks/build_synonyms.py``), or {} with a warning (the synonym features are then zero)."""
+    try:
+        with gzip.open(SYNONYM_PATH, "rt", encoding="utf-8") as fh:
+            table = json.load(fh)["synonyms"]
+        return {w: [(x, _zipf(x)) for x in xs[:MAX_SYNONYMS]] for w, xs in table.items()}
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("synonym table %s unavailable (%s): spin detection runs without synonym features "
+                    "(rebuild: benchmarks/build_synonyms.py)", SYNONYM_PATH, exc)
+        return {}
+
+
+class Topics:
+    """LSA word vectors from news text (``data/topics.npz``): how well a word fits the rest of its article."""
+
+    def __init__(self, words: np.ndarray, vectors: np.ndarray) -> None:
+        self.index = {str(w): k for k, w in enumerate(words)}
+        self.vectors = vectors.astype(np.float32) / 127.0
+
+    def coherence(self, words: list[str], others: list[str | None]) -> np.ndarray:
+        """Per word: (cosine of the word to the sum of the article's other words, whether the word has a vector,
+        the same cosine for ``others[k]`` (its best synonym) minus the word's own). Zero where a vector is missing."""
+        out = np.zeros((len(words), 3), dtype=float)
+        ids = [self.index.get(w, -1) for w in words]
+        known = [k for k, i in enumerate(ids) if i >= 0]
+        if len(known) < 2:
+            return out
+        v = self.vectors[[ids[k] for k in known]]
+        loo = v.sum(0)[None, :] - v  # leave-one-out centroid of the article
+        loo /= np.linalg.norm(loo, axis=1, keepdims=True) + 1e-9
+        cos = (v * loo).sum(1)
+        out[known, 0] = cos
+        out[known, 1] = 1.0
+        for j, k in enumerate(known):
+            alt = self.index.get(others[k] or "", -1)
+            if alt >= 0:
+                out[k, 2] = float(self.vectors[alt] @ loo[j]) - cos[j]
+        return out
+
+
+@lru_cache(maxsize=1)
+def topics() -> Topics | None:
+    """The shipped topic vectors, or None with a warning (the topic features are then zero)."""
+    try:
+        with np.load(TOPIC_PATH) as data:
+            return Topics(data["words"], data["vectors"])
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("topic vectors %s unavailable (%s): spin detection runs without topic features "
+                    "(rebuild: benchmarks/build_ngrams.py)", TOPIC_PATH, exc)
+        return None
+
+
+@lru_cache(maxsize=1)
 def load_model(path: Path = MODEL_PATH) -> dict[str, Any] | None:
     """The fitted token and article classifiers, or None (a fixed-weight fallback is used, with a warning)."""
     try:
@@ -201,26 +296,25 @@ class _Similarity:
         return MIN_SIM if self.use_vectors else MIN_SIM_CONTEXT
 
 
+def _slot_value(ng: NgramTable, left: str | None, x: str, right: str | None) -> tuple[float, int]:
+    """How well ``x`` fills a slot, scored like a bigram model on both sides, ``c(l,x) * c(x,r) / c(x)`` (so
+    function-word contexts count without favouring frequent words for being frequent), and its weaker side's count."""
+    cl = ng.bi(left, x) if left else 0
+    cr = ng.bi(x, right) if right else 0
+    value = math.log((cl + 0.5) if left else 1.0) + math.log((cr + 0.5) if right else 1.0) \
+        - math.log(ng.unigrams.get(x, 0) + 1.0)
+    return value, min(c for c, side in ((cl, left), (cr, right)) if side)
+
+
 def _collocation_candidates(toks: list[Token], i: int, ng: NgramTable) -> list[tuple[str, float, float]]:
     """Words ``x`` that fill token ``i``'s slot far better than its own word: (x, log gain, collocation count).
-
-    The slot is scored like a bigram language model on both sides, ``c(l,x) * c(x,r) / c(x)``, so function-word
-    contexts count ("ruled out" vs "dominated out") without favouring frequent words for being frequent.
-    """
+    Used for evidence only (the likely original), on the few words the classifier picked."""
     w = toks[i].low
     left = toks[i - 1].low if i > 0 and toks[i - 1].joined else None
     right = toks[i + 1].low if toks[i].joined and i + 1 < len(toks) else None
     if left is None and right is None:
         return []
-    uw = ng.unigrams.get(w, 0)
-
-    def slot(x: str, ux: int) -> tuple[float, int]:
-        cl = ng.bi(left, x) if left else 0
-        cr = ng.bi(x, right) if right else 0
-        value = math.log((cl + 0.5) if left else 1.0) + math.log((cr + 0.5) if right else 1.0) - math.log(ux + 1.0)
-        return value, min(c for c, side in ((cl, left), (cr, right)) if side)
-
-    observed, seen = slot(w, uw)
+    observed, seen = _slot_value(ng, left, w, right)
     if seen >= STRONG:
         return []  # the word's own collocation is common: nothing broken here
     pool = set(ng.after.get(left, ())) if left else set()
@@ -229,7 +323,7 @@ def _collocation_candidates(toks: list[Token], i: int, ng: NgramTable) -> list[t
     for x in pool - {w}:
         if len(x) < 3 or x in STOPWORDS:
             continue
-        value, strength = slot(x, ng.unigrams.get(x, 0))
+        value, strength = _slot_value(ng, left, x, right)
         gain = value - observed
         if strength >= STRONG and gain >= GAIN:
             out.append((x, gain, float(strength)))
@@ -258,10 +352,12 @@ def _name_candidates(toks: list[Token], i: int, ng: NgramTable) -> list[tuple[st
 
 
 TOKEN_FEATURES = ("zipf", "news_vs_general", "left", "right", "left_news", "right_news", "left_web", "right_web",
-                  "left_assoc", "right_assoc", "left_zipf", "right_zipf", "unseen_both", "gain", "capital",
-                  "name_unseen", "name_candidate", "news_count", "left_count", "right_count")
-ARTICLE_FEATURES = ("top_p", "mean_p", "log_words")
-MAX_FPR = 0.1  # the article cut is fitted so that at most this share of unspun fit articles is flagged
+                  "left_assoc", "right_assoc", "left_zipf", "right_zipf", "unseen_both", "left_cond", "right_cond",
+                  "left_gap", "right_gap", "capital", "name_unseen", "name_candidate", "news_count",
+                  "has_synonym", "synonym_gain_web", "synonym_gain_news", "synonym_zipf_gap", "synonym_max_zipf",
+                  "topic", "has_topic", "synonym_topic_gain")
+ARTICLE_FEATURES = ("top_p", "mean_p", "share_half", "share_third", "top5_p", "log_words")
+MAX_FPR = 0.05  # the article cut is fitted so that at most this share of unspun fit articles is flagged
 
 
 def _scored(toks: list[Token], i: int) -> bool:
@@ -269,46 +365,142 @@ def _scored(toks: list[Token], i: int) -> bool:
     return len(t.low) >= 3 and t.low not in STOPWORDS and not t.text.isupper()
 
 
-def token_features(toks: list[Token], i: int, ng: NgramTable, web: dict[str, int],
-                   news_words: int) -> tuple[list[float], list[tuple[str, float, float]], str]:
-    """Features of word slot ``i``, its candidate originals and the signal they would be evidence of."""
+def _name_slot(toks: list[Token], i: int) -> bool:
+    """A capitalised word (not sentence-initial) next to another capitalised word: inside a name."""
     t = toks[i]
-    w = t.low
-    zw = _zipf(w)
-    capital = t.text[:1].isupper() and not t.initial
-    news_log10 = math.log10((ng.unigrams.get(w, 0) + 0.5) / news_words * 1e9)
-    row = [zw, news_log10 - zw]
-    left = toks[i - 1] if i > 0 and toks[i - 1].joined else None
-    right = toks[i + 1] if t.joined and i + 1 < len(toks) else None
-    sides = []
-    for nb, key in ((left, lambda n: n.low + " " + w), (right, lambda n: w + " " + n.low)):
-        if nb is None:
-            sides.append((0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+    return t.text[:1].isupper() and not t.initial and any(
+        0 <= j < len(toks) and toks[j].text[:1].isupper() and not toks[j].initial and toks[j].low not in STOPWORDS
+        for j in (i - 1, i + 1))
+
+
+WEB_UNSEEN = math.log10(100_000 / WEB_WORDS * 1e9)  # the web list holds bigrams seen >= 100k times: an unseen
+# bigram is rarer than that (log10 per billion words), and no commoner than its two words' independent product
+
+
+def _web_fit(web: dict[str, int], left: str | None, x: str, right: str | None, zl: float, zx: float,
+             zr: float) -> float:
+    """How well ``x`` fills the slot in web text, log10 of a bigram model on both sides: f(l,x) + f(x,r) - f(x)."""
+    value = 0.0
+    if left is not None:
+        c = web.get(left + " " + x, 0)
+        value += math.log10(c / WEB_WORDS * 1e9) if c else min(WEB_UNSEEN, zl + zx - 9.0)
+    if right is not None:
+        c = web.get(x + " " + right, 0)
+        value += math.log10(c / WEB_WORDS * 1e9) if c else min(WEB_UNSEEN, zx + zr - 9.0)
+    return value - zx if left is not None and right is not None else value
+
+
+def _news_fit(ng: NgramTable, left: str | None, x: str, right: str | None) -> float:
+    """The same in the news table (natural log, counts smoothed by one half)."""
+    value = 0.0
+    if left is not None:
+        value += math.log(ng.bigrams.get(left + " " + x, 0) + 0.5)
+    if right is not None:
+        value += math.log(ng.bigrams.get(x + " " + right, 0) + 0.5)
+    if left is not None and right is not None:
+        value -= math.log(ng.unigrams.get(x, 0) + 1.0)
+    return value
+
+
+def synonym_fit(ng: NgramTable, web: dict[str, int], left: str | None, w: str, right: str | None,
+                zl: float, zw: float, zr: float) -> tuple[str | None, list[float]]:
+    """The synonym that fills the slot best instead of ``w``, and the features: whether ``w`` has synonyms, the
+    web and news gain of the best one over ``w``, its Zipf gap to ``w`` and the largest Zipf gap of any synonym.
+    A spinner puts a synonym where news text has its usual word, so the usual word fits the slot far better."""
+    syns = synonyms().get(w)
+    if not syns:
+        return None, [0.0, 0.0, 0.0, 0.0, 0.0]
+    top_z = max(zx for _, zx in syns) - zw
+    if left is None and right is None:
+        return None, [1.0, 0.0, 0.0, 0.0, top_z]
+    base_web = _web_fit(web, left, w, right, zl, zw, zr)
+    best_web, best, best_zx = max((_web_fit(web, left, x, right, zl, zx, zr), x, zx) for x, zx in syns)
+    gain_news = _news_fit(ng, left, best, right) - _news_fit(ng, left, w, right)
+    return best, [1.0, min(max(best_web - base_web, -4.0), 6.0), min(max(gain_news, -6.0), 8.0), best_zx - zw, top_z]
+
+
+def slot_features(toks: list[Token], ng: NgramTable) -> tuple[list[int], np.ndarray]:
+    """Indices of the scored word slots and their feature rows (``TOKEN_FEATURES``), one pass over the article.
+
+    Each adjacent pair is looked up once (news and web counts); everything else is a table lookup, so the cost is
+    linear in the words and small enough to run on every article.
+    """
+    web = web_bigrams()
+    n = len(toks)
+    lows = [t.low for t in toks]
+    zipf = [_zipf(w) for w in lows]
+    pair: list[tuple[int, int, float] | None] = [None] * n  # news count, web count, web association of (k, k+1)
+    for k in range(n - 1):
+        if toks[k].joined:
+            key = lows[k] + " " + lows[k + 1]
+            webc = web.get(key, 0)
+            assoc = (math.log10(webc / WEB_WORDS * 1e9) - zipf[k] - zipf[k + 1] + 9.0) if webc else 0.0
+            pair[k] = (ng.bigrams.get(key, 0), webc, assoc)
+    idx, rows, alts = [], [], []
+    for i in range(n):
+        if not _scored(toks, i):
             continue
-        k = key(nb)
-        news, webc = ng.bigrams.get(k, 0), web.get(k, 0)
-        znb = _zipf(nb.low)
-        # association: log10 of the bigram's frequency per billion words against the two words' own frequencies
-        assoc = (math.log10(webc / WEB_WORDS * 1e9) - znb - zw + 9.0) if webc else 0.0
-        sides.append((1.0, math.log1p(news), math.log10(webc) - 4.0 if webc else 0.0, assoc, znb,
-                      math.log1p(ng.unigrams.get(nb.low, 0))))
-    (hl, nl, wl, al, zl, ul), (hr, nr, wr, ar, zr, ur) = sides
-    unseen = float(bool(left or right) and all(
-        not (ng.bigrams.get(k, 0) or web.get(k, 0))
-        for k in ([left.low + " " + w] if left else []) + ([w + " " + right.low] if right else [])))
-    neighbour_cap = any(0 <= j < len(toks) and toks[j].text[:1].isupper() and not toks[j].initial
-                        and toks[j].low not in STOPWORDS for j in (i - 1, i + 1))
-    if capital and neighbour_cap:
-        cands, signal = (_name_candidates(toks, i, ng) if zw >= 4.0 else []), "entity_to_common"
-        name_seen = any(ng.name(toks[j].low, w) if j < i else ng.name(w, toks[j].low)
-                        for j in (i - 1, i + 1) if 0 <= j < len(toks) and toks[j].text[:1].isupper())
-    else:
-        cands, signal, name_seen = ([] if capital else _collocation_candidates(toks, i, ng)), "broken_collocation", True
-    gain = min(max((g for _, g, _ in cands), default=0.0), 8.0) if signal == "broken_collocation" else 0.0
-    row += [hl, hr, nl, nr, wl, wr, al, ar, zl, zr, unseen, gain, float(capital),
-            float(capital and neighbour_cap and not name_seen), float(signal == "entity_to_common" and bool(cands)),
-            math.log1p(ng.unigrams.get(w, 0)), ul, ur]
-    return row, cands, signal
+        w, zw = lows[i], zipf[i]
+        cw = ng.unigrams.get(w, 0)
+        lp = pair[i - 1] if i > 0 else None
+        rp = pair[i]
+        row = [zw, math.log10((cw + 0.5) / ng.words * 1e9) - zw, float(lp is not None), float(rp is not None),
+               math.log1p(lp[0]) if lp else 0.0, math.log1p(rp[0]) if rp else 0.0,
+               math.log10(lp[1]) - 4.0 if lp and lp[1] else 0.0, math.log10(rp[1]) - 4.0 if rp and rp[1] else 0.0,
+               lp[2] if lp else 0.0, rp[2] if rp else 0.0,
+               zipf[i - 1] if lp else 0.0, zipf[i + 1] if rp else 0.0,
+               float((lp or rp) is not None and not any(p[0] or p[1] for p in (lp, rp) if p))]
+        if lp:
+            total, top = ng.after_stats.get(lows[i - 1], (0, 0))
+            row += [math.log((lp[0] + 0.5) / (total + 1.0))]
+        else:
+            row += [0.0]
+        if rp:
+            total_r, top_r = ng.before_stats.get(lows[i + 1], (0, 0))
+            row += [math.log((rp[0] + 0.5) / (total_r + 1.0))]
+        else:
+            row += [0.0]
+        row += [math.log1p(top) - math.log1p(lp[0]) if lp else 0.0,
+                math.log1p(top_r) - math.log1p(rp[0]) if rp else 0.0]
+        capital = toks[i].text[:1].isupper() and not toks[i].initial
+        in_name = capital and _name_slot(toks, i)
+        name_unseen = in_name and not any(
+            (ng.name(lows[j], w) if j < i else ng.name(w, lows[j]))
+            for j in (i - 1, i + 1) if 0 <= j < n and toks[j].text[:1].isupper())
+        name_cand = in_name and zw >= 4.0 and bool(_name_candidates(toks, i, ng))
+        row += [float(capital), float(name_unseen), float(name_cand), math.log1p(cw)]
+        best, syn = synonym_fit(ng, web, lows[i - 1] if lp else None, w, lows[i + 1] if rp else None,
+                                zipf[i - 1] if lp else 0.0, zw, zipf[i + 1] if rp else 0.0)
+        idx.append(i)
+        rows.append(row + syn)
+        alts.append(best)
+    x = np.asarray(rows, dtype=float).reshape(len(rows), len(TOKEN_FEATURES) - 3)
+    tp = topics()
+    coherence = tp.coherence([lows[i] for i in idx], alts) if tp is not None else np.zeros((len(idx), 3))
+    return idx, np.hstack([x, coherence])
+
+
+def _candidates(toks: list[Token], i: int, ng: NgramTable) -> tuple[list[tuple[str, float, float]], str, bool]:
+    """A word's candidate originals, the signal they are evidence of, and whether they are known synonyms (which
+    need no near-synonym check): a synonym that fills the slot better in web text, else a word of a far more
+    frequent collocation, or, inside a capitalised name, a word that makes a known name."""
+    t = toks[i]
+    if t.text[:1].isupper() and not t.initial:
+        if _name_slot(toks, i) and _zipf(t.low) >= 4.0:
+            return _name_candidates(toks, i, ng), "entity_to_common", False
+        return [], "entity_to_common", False
+    left = toks[i - 1].low if i > 0 and toks[i - 1].joined else None
+    right = toks[i + 1].low if t.joined and i + 1 < len(toks) else None
+    if left is not None or right is not None:
+        web = web_bigrams()
+        zl = _zipf(left) if left else 0.0
+        zr = _zipf(right) if right else 0.0
+        base = _web_fit(web, left, t.low, right, zl, _zipf(t.low), zr)
+        better = sorted(((_web_fit(web, left, x, right, zl, zx, zr) - base, x) for x, zx in synonyms().get(t.low, ())),
+                        reverse=True)
+        if better and better[0][0] >= SYNONYM_GAIN:
+            return [(x, g, 0.0) for g, x in better if g >= SYNONYM_GAIN][:4], "rare_synonym", True
+    return _collocation_candidates(toks, i, ng), "broken_collocation", False
 
 
 def quadratic(x: np.ndarray) -> np.ndarray:
@@ -328,42 +520,40 @@ def _linear(weights: dict[str, Any], x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-# used when spin_model.json is missing: unseen bigrams, a better-filling near-synonym and broken names
+# used when spin_model.json is missing: unseen bigrams, a synonym that fits far better, broken names
+_FALLBACK_COEF = {"unseen_both": 1.0, "name_unseen": 1.5, "name_candidate": 1.5, "synonym_gain_web": 0.8,
+                  "synonym_gain_news": 0.3}
 _FALLBACK_TOKEN = {"mean": [0.0] * len(TOKEN_FEATURES), "scale": [1.0] * len(TOKEN_FEATURES), "intercept": -4.0,
-                   "coef": [1.5 if f in ("unseen_both", "name_unseen", "name_candidate") else
-                            0.4 if f == "gain" else 0.0 for f in TOKEN_FEATURES]}
-_FALLBACK_ARTICLE = {"mean": [0.0] * 3, "scale": [1.0] * 3, "coef": [12.0, 0.0, 0.0], "intercept": -4.0}
+                   "coef": [_FALLBACK_COEF.get(f, 0.0) for f in TOKEN_FEATURES]}
+_FALLBACK_ARTICLE = {"mean": [0.0] * len(ARTICLE_FEATURES), "scale": [1.0] * len(ARTICLE_FEATURES),
+                     "coef": [12.0 if f == "top_p" else 0.0 for f in ARTICLE_FEATURES], "intercept": -4.0}
+MAX_EVIDENCE = 12  # words of an article searched for a likely original (the search is the costly part)
 
 
-def token_probabilities(toks: list[Token], ng: NgramTable) -> tuple[list[int], np.ndarray, list[tuple[list, str]]]:
-    """Indices of the scored word slots, the probability that each was substituted, and its candidates."""
-    web = web_bigrams()
-    news_words = max(1, sum(ng.unigrams.values()))
-    idx, rows, extra = [], [], []
-    for i in range(len(toks)):
-        if _scored(toks, i):
-            row, cands, signal = token_features(toks, i, ng, web, news_words)
-            idx.append(i)
-            rows.append(row)
-            extra.append((cands, signal))
-    if not rows:
-        return [], np.zeros(0), []
+def token_probabilities(toks: list[Token], ng: NgramTable) -> tuple[list[int], np.ndarray]:
+    """Indices of the scored word slots and the probability that each was substituted."""
+    idx, x = slot_features(toks, ng)
+    if not idx:
+        return [], np.zeros(0)
     model = load_model()
-    p = _linear(model["token"] if model else _FALLBACK_TOKEN, np.asarray(rows, dtype=float))
-    return idx, p, extra
+    return idx, _linear(model["token"] if model else _FALLBACK_TOKEN, x)
 
 
 def article_features(p: np.ndarray) -> list[float]:
-    """Mean probability of the article's top tenth of words (spinners change a share of the words, so the likeliest
-    tenth says more than the mean, which is also kept), and the log number of scored words (short articles have
-    noisier tenths)."""
+    """Aggregates of the article's word probabilities (``ARTICLE_FEATURES``): the mean of its likeliest tenth and of
+    its five likeliest words (a spinner changes a share of the words, so the top says more than the mean, which is
+    also kept), the shares of words above one half and one third, and the log number of scored words (short
+    articles have noisier tops)."""
     if not len(p):
-        return [0.0, 0.0, 0.0]
-    top = np.sort(p)[::-1][:max(1, len(p) // 10)]
-    return [float(top.mean()), float(p.mean()), math.log(len(p))]
+        return [0.0] * len(ARTICLE_FEATURES)
+    ranked = np.sort(p)[::-1]
+    top = ranked[:max(1, len(p) // 10)]
+    return [float(top.mean()), float(p.mean()), float((p >= 0.5).mean()), float((p >= 1 / 3).mean()),
+            float(ranked[:5].mean()), math.log(len(p))]
 
 
 def article_score(p: np.ndarray) -> float:
+    """The article's spin probability from its word probabilities (the fitted article classifier)."""
     model = load_model()
     x = np.asarray([article_features(p)], dtype=float)
     return float(_linear(model["article"] if model else _FALLBACK_ARTICLE, x)[0])
@@ -375,31 +565,39 @@ def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None) 
     toks = tokens(doc.text)
     if ng is None or not toks:
         return 0.0, []
-    idx, p, extra = token_probabilities(toks, ng)
+    idx, p = token_probabilities(toks, ng)
     if not idx:
         return 0.0, []
     score = article_score(p)
     cut = min(EVIDENCE_P, float(np.quantile(p, 0.9)))  # the article's likeliest tenth, or any likely word
-    chosen = [(i, prob, cands, signal) for i, prob, (cands, signal) in zip(idx, p, extra)
-              if prob >= cut and cands]
+    order = [k for k in np.argsort(-p, kind="stable") if p[k] >= cut][:MAX_EVIDENCE]
+    chosen = []
+    for k in sorted(order):
+        cands, signal, known = _candidates(toks, idx[k], ng)
+        if cands:
+            chosen.append((idx[k], float(p[k]), cands, signal, known))
     sim = _Similarity(models, ng)
-    sim.prepare({toks[i].low for i, _, _, _ in chosen} | {x for _, _, c, _ in chosen for x, _, _ in c})
+    sim.prepare({toks[i].low for i, _, _, _, known in chosen if not known}
+                | {x for _, _, c, _, known in chosen if not known for x, _, _ in c})
     evidence = []
-    for i, prob, cands, signal in chosen:
+    for i, prob, cands, signal, known in chosen:
         w = toks[i].low
-        # a known name with one word changed is evidence in itself: a looser near-synonym test suffices there
-        floor = sim.floor * (NAME_SIM_FACTOR if signal == "entity_to_common" else 1.0)
-        scored = [(sim(w, x), x) for x, _, _ in cands]
-        scored = [s for s in scored if s[0] >= floor]
-        if not scored:
-            continue
-        _, x = max(scored)
-        if signal == "broken_collocation" and _zipf(x) - _zipf(w) >= 1.5:
-            signal = "rare_synonym"
+        if known:  # a synonym (WordNet) that fills the slot far better: the likeliest original as it is
+            x = cands[0][0]
+        else:
+            # a known name with one word changed is evidence in itself: a looser near-synonym test suffices there
+            floor = sim.floor * (NAME_SIM_FACTOR if signal == "entity_to_common" else 1.0)
+            scored = [(sim(w, x), x) for x, _, _ in cands]
+            scored = [s for s in scored if s[0] >= floor]
+            if not scored:
+                continue
+            _, x = max(scored)
+            if signal == "broken_collocation" and _zipf(x) - _zipf(w) >= 1.5:
+                signal = "rare_synonym"
         start, end = _span(toks, i)
         evidence.append(SpinEvidence(doc_id=doc.id, phrase=doc.text[start:end], start=start, end=end,
                                      likely_original=_original(doc.text, toks, i, x), signal=signal,
-                                     score=round(float(prob), 4)))
+                                     score=round(prob, 4)))
     return round(score, 4), evidence
 
 
@@ -407,11 +605,6 @@ def _span(toks: list[Token], i: int) -> tuple[int, int]:
     start = toks[i - 1].start if i > 0 and toks[i - 1].joined else toks[i].start
     end = toks[i + 1].end if toks[i].joined and i + 1 < len(toks) else toks[i].end
     return start, end
-
-
-def _phrase(text: str, toks: list[Token], i: int) -> str:
-    s, e = _span(toks, i)
-    return text[s:e]
 
 
 def _original(text: str, toks: list[Token], i: int, x: str) -> str:
