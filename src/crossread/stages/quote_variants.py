@@ -4,14 +4,16 @@ Outlets reword, spin and machine-translate what a person said ("nothing should b
 ruled out", "Can't be ruled out"). Within one canonical speaker, two direct quotes are the same utterance when
 their sentence embeddings and their word overlap agree (:func:`similarity`); groups are grown by average
 linkage, so a chain of loosely similar quotes does not glue different utterances together, and two different
-quotes from one article never share a group (an article quotes an utterance once). Pairs are bounded by the
-number of quotes of one speaker in one story, so there is no all-pairs step over the corpus.
+quotes from one article never share a group (an article quotes an utterance once). Each quote is scored against
+its nearest quotes of the same speaker only (:data:`NEIGHBOURS`), so the cost grows linearly with a speaker's quotes
+in a story, and there is no all-pairs step over the story or the corpus.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import heapq
 import re
 from collections import defaultdict
 from typing import Any
@@ -20,9 +22,11 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from ..model import Quote, QuoteGroup, QuoteVariant
+from ..topk import topk_blocks
 
 SAME_UTTERANCE = 0.45  # average-link similarity needed to join a group (fit on crafted variants, see docs/quotes.md)
 SAME_DOC_REPEAT = 0.9  # two quotes of one article share a group only when they are near-identical
+NEIGHBOURS = 24  # quotes of one speaker scored against each quote (the rest count as dissimilar)
 _WORD = re.compile(r"[\w’'-]+")
 
 
@@ -48,42 +52,94 @@ def group_quotes(quotes: list[Quote], models: Any, outlets: dict[str, str | None
             by_speaker[q.speaker].append(q)
     groups: list[QuoteGroup] = []
     for speaker, qs in sorted(by_speaker.items()):
-        vecs = models.embed([q.text for q in qs]) if models is not None else None
-        sims = np.zeros((len(qs), len(qs)))
-        for i in range(len(qs)):
-            for j in range(i + 1, len(qs)):
-                cos = float(vecs[i] @ vecs[j]) if vecs is not None and len(vecs) else 0.0
-                s = similarity(qs[i].text, qs[j].text, cos)
-                if qs[i].doc_id == qs[j].doc_id and fuzz.ratio(qs[i].text.lower(), qs[j].text.lower()) < \
-                        SAME_DOC_REPEAT * 100:
-                    s = -1.0
-                sims[i, j] = sims[j, i] = s
-        for members in _average_link(sims):
-            groups.append(_group([qs[k] for k in members], [sims[k, members].sum() for k in members],
-                                 speaker, outlets, story_id))
+        sims = _candidate_similarities(qs, models)
+        for members in _average_link(qs, sims):
+            centrality = [sum(sims[k].get(m, 0.0) for m in members) for k in members]
+            groups.append(_group([qs[k] for k in members], centrality, speaker, outlets, story_id))
     return groups
 
 
-def _average_link(sims: np.ndarray) -> list[list[int]]:
-    """Agglomerative clustering: merge the two clusters with the highest mean similarity while it is high enough
-    and no pair across them is forbidden (negative)."""
-    clusters = [[i] for i in range(len(sims))]
-    while len(clusters) > 1:
-        best, pair = SAME_UTTERANCE, None
-        for a in range(len(clusters)):
-            for b in range(a + 1, len(clusters)):
-                block = sims[np.ix_(clusters[a], clusters[b])]
-                if block.min() < 0:
-                    continue
-                score = float(block.mean())
-                if score >= best:
-                    best, pair = score, (a, b)
-        if pair is None:
-            break
-        a, b = pair
-        clusters[a] = clusters[a] + clusters[b]
-        del clusters[b]
-    return clusters
+def _candidate_similarities(qs: list[Quote], models: Any) -> list[dict[int, float]]:
+    """Sparse similarity: each quote against its ``NEIGHBOURS`` nearest quotes of the speaker by embedding.
+
+    A speaker quoted a thousand times in a big story would otherwise cost a million pair scores; a pair outside
+    both quotes' neighbours counts as dissimilar (0), which only makes a merge harder.
+    """
+    vecs = models.embed([q.text for q in qs]) if models is not None else None
+    if vecs is None or not len(vecs):
+        vecs = np.zeros((len(qs), 1), dtype=np.float32)
+    vecs = np.asarray(vecs, dtype=np.float32)
+    sims: list[dict[int, float]] = [{} for _ in qs]
+
+    def not_self(start: int, block: np.ndarray) -> None:
+        rows = np.arange(block.shape[0])
+        block[rows, rows + start] = -np.inf
+
+    for start, idx, _ in topk_blocks(vecs, vecs, NEIGHBOURS + 1, mask=not_self):
+        for r, row in enumerate(idx):
+            i = start + r
+            for j in map(int, row):
+                if j != i and j not in sims[i]:
+                    s = similarity(qs[i].text, qs[j].text, float(vecs[i] @ vecs[j]))
+                    sims[i][j] = sims[j][i] = s
+    return sims
+
+
+def _forbidden(a: list[int], b: list[int], qs: list[Quote]) -> bool:
+    """Two clusters may not merge when they hold two different wordings from one article (an article quotes an
+    utterance once; only a near-identical repeat may share a group)."""
+    docs = defaultdict(list)
+    for i in a:
+        docs[qs[i].doc_id].append(i)
+    return any(fuzz.ratio(qs[i].text.lower(), qs[j].text.lower()) < SAME_DOC_REPEAT * 100
+               for j in b for i in docs.get(qs[j].doc_id, ()))
+
+
+def _average_link(qs: list[Quote], sims: list[dict[int, float]]) -> list[list[int]]:
+    """Agglomerative clustering over the sparse similarity graph: merge the two clusters with the highest mean
+    similarity (pairs not scored count 0) while it reaches ``SAME_UTTERANCE`` and the merge is not forbidden.
+
+    Clusters keep the summed similarity to their scored neighbours, and a heap holds candidate merges (stale
+    entries are skipped), so the cost grows with the scored pairs, not with the cube of the quotes.
+    """
+    members: dict[int, list[int]] = {i: [i] for i in range(len(qs))}
+    links: dict[int, dict[int, float]] = {i: dict(sims[i]) for i in range(len(qs))}
+    heap: list[tuple[float, int, int]] = []
+
+    def push(a: int, b: int) -> None:
+        mean = links[a][b] / (len(members[a]) * len(members[b]))
+        if mean >= SAME_UTTERANCE:
+            heapq.heappush(heap, (-mean, min(a, b), max(a, b)))
+
+    for a in links:
+        for b in links[a]:
+            if a < b:
+                push(a, b)
+    blocked: set[tuple[int, int]] = set()
+    next_id = len(qs)
+    while heap:
+        neg, a, b = heapq.heappop(heap)
+        if a not in members or b not in members or (a, b) in blocked or b not in links[a] or \
+                abs(-neg - links[a][b] / (len(members[a]) * len(members[b]))) > 1e-12:
+            continue  # stale: a side was merged away, or the pair was re-scored
+        if _forbidden(members[a], members[b], qs):
+            blocked.add((a, b))
+            continue
+        c, next_id = next_id, next_id + 1
+        members[c] = members.pop(a) + members.pop(b)
+        merged: dict[int, float] = defaultdict(float)
+        for side in (a, b):
+            for other, total in links.pop(side).items():
+                if other not in (a, b):
+                    merged[other] += total
+                    del links[other][side]
+        links[c] = dict(merged)
+        for other, total in merged.items():
+            links[other][c] = total
+            if (min(other, a), max(other, a)) in blocked or (min(other, b), max(other, b)) in blocked:
+                blocked.add((min(other, c), max(other, c)))
+            push(other, c)
+    return sorted(members.values(), key=min)
 
 
 def _group(members: list[Quote], centrality: list[float], speaker: str, outlets: dict[str, str | None],

@@ -1,0 +1,85 @@
+"""Quote variant grouping stays bounded (scored pairs grow linearly with a speaker's quotes) and, when every pair
+is scored, agrees with plain dense average linkage."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from rapidfuzz import fuzz
+
+from crossread.model import Quote
+from crossread.models import Models
+from crossread.stages import quote_variants as qv
+
+WORDS = ("budget tax war troops election border trade energy prices aid schools farmers court rates jobs "
+         "winter ports rail grid water").split()
+
+
+def _quotes(n_utterances: int, wordings: int, seed: int) -> list[Quote]:
+    """Utterances of six words; each reported by ``wordings`` articles with one word dropped or swapped."""
+    rng = random.Random(seed)
+    qs = []
+    for u in range(n_utterances):
+        base = rng.sample(WORDS, 6)
+        for w in range(wordings):
+            words = list(base)
+            if w % 3 == 1:
+                words.pop(rng.randrange(len(words)))
+            elif w % 3 == 2:
+                words[rng.randrange(len(words))] = rng.choice(WORDS)
+            doc = f"d{(u + w) % 4}"  # articles quote several utterances, some one utterance twice
+            qs.append(Quote(f"{doc}:{u}", doc, " ".join(words), u, u + 30, speaker="Ann Lee"))
+    return qs
+
+
+def _dense_reference(qs: list[Quote], models: Models) -> list[set[str]]:
+    """The textbook algorithm: every pair scored, highest mean-similarity merge first, forbidden pairs negative."""
+    vecs = models.embed([q.text for q in qs])
+    n = len(qs)
+    sims = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            s = qv.similarity(qs[i].text, qs[j].text, float(vecs[i] @ vecs[j]))
+            if qs[i].doc_id == qs[j].doc_id and fuzz.ratio(qs[i].text.lower(), qs[j].text.lower()) < 90:
+                s = -1.0
+            sims[i, j] = sims[j, i] = s
+    clusters = [[i] for i in range(n)]
+    while True:
+        best, pair = qv.SAME_UTTERANCE, None
+        for a in range(len(clusters)):
+            for b in range(a + 1, len(clusters)):
+                block = sims[np.ix_(clusters[a], clusters[b])]
+                if block.min() >= 0 and block.mean() >= best:
+                    best, pair = block.mean(), (a, b)
+        if pair is None:
+            break
+        a, b = pair
+        clusters[a] += clusters.pop(b)
+    return sorted(({qs[i].id for i in c} for c in clusters), key=sorted)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sparse_grouping_matches_dense_average_linkage_when_all_pairs_are_scored(seed: int) -> None:
+    models = Models(use_models=False)
+    qs = _quotes(4, 5, seed)  # 20 quotes: fewer than NEIGHBOURS, so every pair is scored
+    assert len(qs) <= qv.NEIGHBOURS
+    got = sorted(({*g.quote_ids} for g in qv.group_quotes(qs, models, {})), key=sorted)
+    assert got == _dense_reference(qs, models)
+
+
+def test_scored_pairs_grow_linearly_with_a_speakers_quotes(monkeypatch) -> None:
+    calls = {"n": 0}
+    real = qv.similarity
+
+    def counting(a: str, b: str, cosine: float) -> float:
+        calls["n"] += 1
+        return real(a, b, cosine)
+
+    monkeypatch.setattr(qv, "similarity", counting)
+    qs = _quotes(60, 5, seed=7)  # 300 quotes of one speaker
+    groups = qv.group_quotes(qs, Models(use_models=False), {})
+    assert calls["n"] <= len(qs) * qv.NEIGHBOURS  # dense scoring would be ~45,000 pairs
+    assert sorted(q for g in groups for q in g.quote_ids) == sorted(q.id for q in qs)  # every quote kept once
+    assert len(groups) < len(qs)  # rewordings of one utterance still meet
