@@ -363,3 +363,28 @@ def test_equal_scores_go_to_the_lower_story_id() -> None:
     states["s0"] = stories.StoryState(id="s0")
     states["s0"].add(_article("m0", {7: 1.0}), keep_terms=50)  # lower id, worse score: not chosen
     assert stories.choose(probe, ["s0", "s2", "s1"], states, model, window=7).id == "s1"
+
+
+def test_prefetched_chunks_give_the_same_stories(lexical: tuple[Config, Models], lexical_model: stories.StoryModel,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Articles read from the store a chunk at a time are assigned exactly as when one chunk holds them all, and a
+    chunk reads each table once, not once per batch."""
+    config, models = lexical
+    items = DATA["articles"]
+    ids = [it["id"] for it in items]
+    whole = _store(items, config)
+    stories.assign_ids(whole, config, models, ids, model=lexical_model, batch_size=2)
+    chunked = _store(items, config)
+    reads: list[int] = []
+    real = chunked.documents
+
+    def counting(doc_ids: Any, *args: Any, **kw: Any) -> Any:
+        if kw.get("max_sentences") == 1:  # the lead-sentence reads (embeddings missing here read whole articles)
+            reads.append(len(list(doc_ids)))
+        return real(doc_ids, *args, **kw)
+
+    monkeypatch.setattr(chunked, "documents", counting)
+    monkeypatch.setattr(stories, "PREFETCH", 4)
+    stories.assign_ids(chunked, config, models, ids, model=lexical_model, batch_size=2)
+    assert _groups(chunked) == _groups(whole)
+    assert len(reads) == -(-len(ids) // 4)  # one read per chunk of 4, none per batch of 2

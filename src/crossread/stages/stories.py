@@ -45,6 +45,7 @@ FEATURES = ("dense", "tfidf", "entities", "title", "tfidf_max", "entities_max", 
             "num_agree", "num_conflict")
 N_TERMS = 1 << 20  # hashed term space; entity ids live in [N_TERMS, 2 * N_TERMS)
 DOCS_KEY = -1  # term_df row holding the number of documents counted
+PREFETCH = 4096  # new articles whose lead sentences and features are read from the store in one scan
 MAX_QUANTITIES, MAX_RANGES = 48, 6  # a story keeps this many reported quantities, each with this many values
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
 
@@ -381,12 +382,42 @@ def assign_ids(store: Any, config: Config, models: Models, new: list[str], progr
     task = progress.task("stories", total=len(new)) if progress is not None else None
     touched: set[str] = set()
     cache = StateCache()
-    for i in range(0, len(new), batch_size):
-        ids = new[i:i + batch_size]
-        touched |= _assign_batch(store, config, models, model, ids, cache)
-        if progress is not None:
-            progress.advance(task, len(ids))
+    for c in range(0, len(new), PREFETCH):
+        view = _Prefetched(store, new[c:c + PREFETCH])
+        for i in range(c, min(c + PREFETCH, len(new)), batch_size):
+            ids = new[i:min(i + batch_size, c + PREFETCH)]
+            touched |= _assign_batch(view, config, models, model, ids, cache)
+            if progress is not None:
+                progress.advance(task, len(ids))
     return sorted(touched)
+
+
+class _Prefetched:
+    """The store, with the lead sentences and cached features of a chunk of new articles read in one go.
+
+    A read by a list of ids scans its table once whatever the list's length, so reading per batch of 256 would
+    cost a corpus scan per batch (quadratic in the corpus); a chunk of ``PREFETCH`` articles costs one scan per
+    table. Everything else (story states, the candidate index, term frequencies, writes) goes to the store.
+    """
+
+    def __init__(self, store: Any, ids: list[str]) -> None:
+        self._store = store
+        self._docs = {d.id: d for d in store.documents(ids, max_sentences=1)}
+        self._features = {name: store.features(name, ids) for name in ("embedding", "minhash", "annotations")}
+
+    def documents(self, ids: list[str], max_sentences: int | None = None, **kw: Any) -> list[Document]:
+        if max_sentences != 1 or kw:  # all sentences: not prefetched
+            return self._store.documents(ids, max_sentences=max_sentences, **kw)
+        return [self._docs[i] for i in ids if i in self._docs]
+
+    def features(self, name: str, ids: list[str]) -> dict[str, tuple[bytes | None, Any]]:
+        rows = self._features.get(name)
+        if rows is None:
+            return self._store.features(name, ids)
+        return {i: rows[i] for i in ids if i in rows}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
 
 
 class StateCache:
