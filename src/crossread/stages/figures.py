@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import math
 import hashlib
+import math
 import re
 from collections import defaultdict
 from dataclasses import replace
@@ -147,7 +147,7 @@ def extract(doc: Document, parsed: Any | None = None) -> list[Figure]:
         if low:
             add(low.start("num"), low.end("num"), _number(low.group("num")), unit, "percent")
         add(m.start(), m.end(), _number(m.group("num")), unit, "percent")
-    _dates(doc, add)
+    find_dates(doc, add)
     for m in _DURATION.finditer(text):
         if m.group("old"):  # "14 years old" is an age: a count of years, not a period
             add(m.start(), m.end(), _number(m.group("num")), "years_old", "count")
@@ -184,7 +184,9 @@ def extract(doc: Document, parsed: Any | None = None) -> list[Figure]:
     return figures
 
 
-def _dates(doc: Document, add: Any) -> None:
+def find_dates(doc: Document, add: Any) -> None:
+    """Call ``add(start, end, value, unit, "date")`` for every date in ``doc`` (years resolved against the
+    publication date); the project's one date parser, also read by the stories stage."""
     text = doc.text
     pub = _published(doc)
     for rx in (_DATE_ISO, _DATE_MDY, _DATE_DMY):
@@ -292,7 +294,8 @@ def _measure_lexical(text: str, e: int) -> str | None:
 # ---------------------------------------------------------------------------------------------- per story
 
 
-def _head(measure: str | None) -> str | None:
+def measure_head(measure: str | None) -> str | None:
+    """The head noun of what a figure measures: two figures measure one quantity only if their heads agree."""
     if not measure:
         return None
     w = measure.split()[-1]
@@ -301,17 +304,18 @@ def _head(measure: str | None) -> str | None:
 
 def same_quantity(a: Figure, b: Figure) -> bool:
     """Same kind and unit and the same measured noun (head word, singular)."""
-    return a.kind == b.kind and a.unit == b.unit and _head(a.measure) is not None and _head(a.measure) == _head(b.measure)
+    return a.kind == b.kind and a.unit == b.unit and measure_head(a.measure) is not None and measure_head(a.measure) == measure_head(b.measure)
 
 
 def values_conflict(a: Figure, b: Figure) -> bool:
     """Do two reports of one quantity disagree, given their hedges ("about", "more than", "up to")?"""
-    lo_a, hi_a = _range(a)
-    lo_b, hi_b = _range(b)
+    lo_a, hi_a = value_range(a)
+    lo_b, hi_b = value_range(b)
     return hi_a < lo_b or hi_b < lo_a
 
 
-def _range(f: Figure) -> tuple[float, float]:
+def value_range(f: Figure) -> tuple[float, float]:
+    """The values a figure allows, widened by its hedge ("about 300", "more than 5") and a 2% rounding slack."""
     hedge = _hedge_of(f.text)
     v = f.value
     tol = 0.02 * abs(v)
@@ -345,7 +349,7 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
     groups: dict[tuple[str, str | None, str | None], list[int]] = defaultdict(list)
     for n, f in enumerate(figs):
         if f.kind in SINGLE_KINDS:
-            groups[(f.kind, f.unit, _head(f.measure))].append(n)
+            groups[(f.kind, f.unit, measure_head(f.measure))].append(n)
     single: set[int] = set()
     if len(ctx.docs) > 1:
         for members in groups.values():
@@ -364,7 +368,7 @@ def _single_origin(members: list[Figure], ids: list[int], origin: dict[str, str]
     O(n log n) instead of comparing all pairs: among the ranges starting at or below a figure's high end, it
     keeps the highest high end of the best origin and of any other origin.
     """
-    ranges = [_range(f) for f in members]
+    ranges = [value_range(f) for f in members]
     if any(math.isnan(lo) or math.isnan(hi) for lo, hi in ranges):  # NaN compares false: keep the pairwise rule
         return [n for n, f in zip(ids, members)
                 if len({origin[g.doc_id] for g in members if not values_conflict(f, g)}) == 1]
@@ -419,12 +423,12 @@ def conflicts(figs: list[Figure], story_id: str | None = None, related: Any = No
     related = related or (lambda a, b: True)
     groups: dict[tuple[str, str | None, str | None], list[Figure]] = defaultdict(list)
     for f in figs:
-        if f.kind in CONFLICT_KINDS and _head(f.measure):
-            groups[(f.kind, f.unit, _head(f.measure))].append(f)
+        if f.kind in CONFLICT_KINDS and measure_head(f.measure):
+            groups[(f.kind, f.unit, measure_head(f.measure))].append(f)
     out = []
     for (_, _, head), members in groups.items():
         members = members[:max_group]
-        ranges = [_range(f) for f in members]  # once per figure, not once per pair
+        ranges = [value_range(f) for f in members]  # once per figure, not once per pair
         clash = set()
         for i, a in enumerate(members):
             lo_a, hi_a = ranges[i]

@@ -319,10 +319,10 @@ def quantities(figs: list[dict[str, Any]] | None) -> dict[str, list[list[float]]
         if f.get("kind") not in ("count", "money", "percent") or f.get("value") is None:
             continue
         fig = from_dict(Figure, f)
-        noun = figures._head(fig.measure)  # noqa: SLF001 - the figures stage's notion of one quantity
+        noun = figures.measure_head(fig.measure)  # the figures stage's notion of one quantity
         if noun is None:
             continue
-        lo, hi = (max(-1e30, min(1e30, v)) for v in figures._range(fig))  # noqa: SLF001 - finite for JSON
+        lo, hi = (max(-1e30, min(1e30, v)) for v in figures.value_range(fig))  # finite for JSON
         ranges = out.setdefault(f"{fig.kind}|{fig.unit}|{noun}", [])
         if [lo, hi] not in ranges:
             ranges.append([lo, hi])
@@ -583,7 +583,7 @@ def when_terms(text: str, published: str | None = None) -> dict[str, float]:
             if unit == "date":
                 counts[f"{_MONTHS[day.month - 1]}{day.day}"] += 1
 
-    figures._dates(Document(id="", source="", text=text, published=published), add)  # noqa: SLF001 - one parser
+    figures.find_dates(Document(id="", source="", text=text, published=published), add)  # one parser
     return _normalise(dict(counts))  # type: ignore[arg-type]
 
 
