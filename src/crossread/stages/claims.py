@@ -501,6 +501,9 @@ def _same_speech(speakers: dict[int, set[str]], i: int, j: int, all_units: list[
     return bool(a and b) and len(a & b) / min(len(a), len(b)) >= SAME_SPEECH_OVERLAP
 
 
+_NAME_WORD = re.compile(r"\w+")
+
+
 def _unit_speakers(all_units: list[Unit], quotes: Any, entities: Any = ()) -> dict[int, set[str]]:
     """unit index -> canonical speakers of the direct or reported speech in it.
 
@@ -511,14 +514,24 @@ def _unit_speakers(all_units: list[Unit], quotes: Any, entities: Any = ()) -> di
     for k, u in enumerate(all_units):
         spans[u.doc_id].append((u.start, u.end, k))
     out: dict[int, set[str]] = defaultdict(set)
-    people = [(e.name, {e.name.split()[-1], *(a for a in e.aliases if a[:1].isupper())}) for e in entities or ()
-              if e.type == "PERSON" and len(e.name.split()) >= 2]
+    # each name form indexed by its first word, so a unit is tested only against the forms whose first word it
+    # contains (testing every person against every unit grew with the square of the story)
+    by_first: dict[str, list[tuple[re.Pattern[str], str]]] = defaultdict(list)
+    anywhere: list[tuple[re.Pattern[str], str]] = []
+    for e in entities or ():
+        if e.type != "PERSON" or len(e.name.split()) < 2:
+            continue
+        for f in {e.name.split()[-1], *(a for a in e.aliases if a[:1].isupper())}:
+            if len(f) > 2:
+                first = _NAME_WORD.findall(f)[:1]
+                entry = (re.compile(rf"\b{re.escape(f)}\b"), e.name)
+                (by_first[first[0]] if first else anywhere).append(entry)
     for k, u in enumerate(all_units):
         said = statement(u)
         if not _SPEECH_CUE.search(said):
             continue
-        for name, forms in people:
-            if any(re.search(rf"\b{re.escape(f)}\b", said) for f in forms if len(f) > 2):
+        for rx, name in anywhere + [x for w in set(_NAME_WORD.findall(said)) for x in by_first.get(w, ())]:
+            if name not in out.get(k, ()) and rx.search(said):
                 out[k].add(name)
     for q in quotes or ():
         if q.speaker:
