@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import re
 from functools import lru_cache
 from pathlib import Path
 
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z']*|[^A-Za-z]+")
+from spinner_moby import swap_words  # the same word-swapping loop; only the synonym table differs
+
 _SKIP = frozenset("""a an the of to in on at by for with from and or but as is are was were be been being it its
 this that these those he she they we you i his her their our your him them us not no so than then there here
 what which who whom whose when where why how all any each some such very can could will would should may might
@@ -59,18 +58,6 @@ def neighbours() -> dict[str, list[str]]:
     return out
 
 
-def _match_case(src: str, repl: str) -> str:
-    if src.isupper() and len(src) > 1:
-        return repl.upper()
-    return repl[:1].upper() + repl[1:] if src[:1].isupper() else repl
-
-
 def spin(text: str, rate: float = 0.3, seed: int = 0) -> str:
-    """Replace each word that has neighbours with probability ``rate`` by one of its nearest neighbours."""
-    rng = random.Random(seed)
-    table = neighbours()
-    out = []
-    for tok in _TOKEN.findall(text):
-        subs = table.get(tok.lower())
-        out.append(_match_case(tok, rng.choice(subs[:3])) if subs and rng.random() < rate else tok)
-    return "".join(out)
+    """Replace each word that has neighbours with probability ``rate`` by one of its three nearest neighbours."""
+    return swap_words(text, {w: subs[:3] for w, subs in neighbours().items()}, rate, seed)

@@ -52,12 +52,16 @@ def _match_case(src: str, repl: str) -> str:
     return repl[:1].upper() + repl[1:] if src[:1].isupper() else repl
 
 
-def spin(text: str, rate: float = 0.3, seed: int = 0) -> str:
-    """Replace each thesaurus word with probability ``rate`` by one of its commonest Moby synonyms."""
+def swap_words(text: str, table: dict[str, list[str]], rate: float, seed: int) -> str:
+    """Replace each word that ``table`` lists with probability ``rate`` by one of its entries, keeping its case."""
     rng = random.Random(seed)
-    table = thesaurus()
     out = []
     for tok in _TOKEN.findall(text):
         subs = table.get(tok.lower())
         out.append(_match_case(tok, rng.choice(subs)) if subs and rng.random() < rate else tok)
     return "".join(out)
+
+
+def spin(text: str, rate: float = 0.3, seed: int = 0) -> str:
+    """Replace each thesaurus word with probability ``rate`` by one of its commonest Moby synonyms."""
+    return swap_words(text, thesaurus(), rate, seed)
