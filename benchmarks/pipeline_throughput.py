@@ -143,9 +143,10 @@ def time_story_stages(store: Store, all_stories: list, config: Config, models: M
         totals[name][2] = max(totals[name][2], proc.memory_info().rss / 2**20)
         return out
 
-    for i, story in enumerate(all_stories, 1):
+    contexts = pipeline.story_contexts(store, all_stories, config, models)  # chunked reads, as update_stories does
+    for i in range(1, len(all_stories) + 1):
         begin = time.perf_counter()
-        ctx = timed("(read context)", pipeline.story_context, store, story, config, models)
+        story, ctx = timed("(read context)", next, contexts)
         analysis = pipeline.StoryAnalysis(story=story)
         for name, stage in pipeline.STORY_STAGES:
             analysis = timed(name, stage, analysis, ctx)
