@@ -115,15 +115,12 @@ def _average_link(qs: list[Quote], sims: list[dict[int, float]]) -> list[list[in
         for b in links[a]:
             if a < b:
                 push(a, b)
-    blocked: set[tuple[int, int]] = set()
     next_id = len(qs)
     while heap:
-        neg, a, b = heapq.heappop(heap)
-        if a not in members or b not in members or (a, b) in blocked or b not in links[a] or \
-                abs(-neg - links[a][b] / (len(members[a]) * len(members[b]))) > 1e-12:
-            continue  # stale: a side was merged away, or the pair was re-scored
+        _, a, b = heapq.heappop(heap)
+        if a not in members or b not in members:
+            continue  # stale: a side was merged away (a live pair's mean never changes: merges make new ids)
         if _forbidden(members[a], members[b], qs):
-            blocked.add((a, b))
             continue
         c, next_id = next_id, next_id + 1
         members[c] = members.pop(a) + members.pop(b)
@@ -136,8 +133,6 @@ def _average_link(qs: list[Quote], sims: list[dict[int, float]]) -> list[list[in
         links[c] = dict(merged)
         for other, total in merged.items():
             links[other][c] = total
-            if (min(other, a), max(other, a)) in blocked or (min(other, b), max(other, b)) in blocked:
-                blocked.add((min(other, c), max(other, c)))
             push(other, c)
     return sorted(members.values(), key=min)
 
