@@ -231,7 +231,7 @@ def fit_ranker(use_models: bool, folds: int = 2) -> dict[str, float]:
         y = np.array([lab for _, _, ls in gs for lab in ls])
         return x, y
 
-    def fit(gs) -> dict[str, float]:
+    def fit(gs, c: float = 1.0) -> dict[str, float]:
         """Pairwise logistic regression: for every quote, the gold candidate's features minus each other
         candidate's (and the reverse as negatives), so the weights rank candidates within a quote."""
         rows, ys = [], []
@@ -242,7 +242,7 @@ def fit_ranker(use_models: bool, folds: int = 2) -> dict[str, float]:
                     if li and not lj:
                         rows += [vec[i] - vec[j], vec[j] - vec[i]]
                         ys += [1, 0]
-        lr = LogisticRegression(C=1.0, max_iter=2000, fit_intercept=False).fit(np.array(rows), np.array(ys))
+        lr = LogisticRegression(C=c, max_iter=3000, fit_intercept=False).fit(np.array(rows), np.array(ys))
         return {n: round(float(w), 4) for n, w in zip(names, lr.coef_[0])}
 
     def accuracy(gs, weights) -> tuple[float, float]:
@@ -252,17 +252,25 @@ def fit_ranker(use_models: bool, folds: int = 2) -> dict[str, float]:
         return ok_rank / len(gs), ok_rule / len(gs)
 
     docs = sorted({d for d, _, _ in groups})
-    for k in range(folds):
-        test_docs = set(docs[k::folds])
-        train = [g for g in groups if g[0] not in test_docs]
-        test = [g for g in groups if g[0] in test_docs]
-        rank, rule = accuracy(test, fit(train))
-        print(f"fold {k}: {len(test)} quotes with a gold source among their candidates; "
-              f"ranker top-1 {rank:.3f}, rules {rule:.3f}")
-    print(f"oracle: {len(groups)} of {len(rec.seen)} recorded quotes have the gold source among the candidates")
-    return fit(groups)
+    best_c, best_acc = 1.0, -1.0
+    for c in REGULARISATION:  # the regularisation strength is chosen by the grouped k-fold within dev
+        accs = []
+        for k in range(folds):
+            test_docs = set(docs[k::folds])
+            train = [g for g in groups if g[0] not in test_docs]
+            test = [g for g in groups if g[0] in test_docs]
+            rank, rule = accuracy(test, fit(train, c))
+            accs.append(rank)
+            print(f"C={c} fold {k}: {len(test)} quotes with a gold source; ranker top-1 {rank:.3f}, rules {rule:.3f}")
+        if sum(accs) > best_acc:
+            best_c, best_acc = c, sum(accs)
+    oracle = sum(1 for g in groups if any(g[2]))
+    print(f"oracle: {oracle} of {len(groups)} quotes with a gold source have it among the candidates "
+          f"({len(rec.seen)} recorded); chosen C={best_c}")
+    return fit(groups, best_c)
 
 
+REGULARISATION = (0.1, 0.3, 1.0)  # inverse regularisation strengths tried by --fit-ranker
 _CAP_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 
 

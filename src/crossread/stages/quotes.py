@@ -354,6 +354,8 @@ def _best_frame(ctx: _Ctx, first: _Seg, final: _Seg, body: str) -> tuple | None:
         if text[ps:pe].rstrip().endswith(":"):  # 'Cruz continued:' closing the paragraph before
             left = _frame_before(ctx, max(ps, ctx.sents[ctx.sentence_of(pe - 1)][0]), pe)
     if right and left:
+        if left[1] and right[2] and re.search(r"\b(?:and|but|while|whereas|yet)\s", text[final.mark_end:right[2][0]]):
+            return left  # 'Cruz said he'd make sand “glow in the dark,” and Trump vowed to …': a new clause's frame
         if right[1].lower() in PRONOUNS and left[1] and left[1].lower() not in PRONOUNS \
                 and left[1].lower() not in FIRST_PERSON and left[0] != ":":
             return left  # 'Rhimes declared: “…,” she said' — the name beats the pronoun
@@ -476,7 +478,8 @@ def _is_cue(ctx: _Ctx, w: re.Match) -> bool:
     if re.search(r"(?:^|[(\s])[Tt]hat\s+$", text[max(0, w.start() - 6):w.start()]) and text[w.end():w.end() + 1] == ",":
         return False  # the idiom "That said, …"
     tok = ctx.token_at(w.start())
-    return tok is None or tok.pos_ not in ("NOUN", "PROPN", "ADJ", "NUM")
+    # a token glued to punctuation ('said,“Look') is a tokenizer slip, and its tag says nothing about the word
+    return tok is None or tok.text != word or tok.pos_ not in ("NOUN", "PROPN", "ADJ", "NUM")
 
 
 def _appositive_subject(ctx: _Ctx, pos: int, cue_pos: int) -> _Span | None:
