@@ -19,9 +19,11 @@ of time per article from the smallest to the largest size (1.0 = linear).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import logging
 import os
+import pstats
 import resource
 import subprocess
 import sys
@@ -50,7 +52,7 @@ def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any
 
     Adds wall and CPU seconds per stage to ``times`` and ``cpu``; returns the ingest result.
     """
-    from crossread.pipeline import _feature_fn, ingest_paths
+    from crossread.pipeline import FEATURE_READS, _feature_fn, ingest_paths
     from crossread.stages import stories
 
     t, c = time.perf_counter(), time.process_time()
@@ -62,7 +64,7 @@ def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any
         t, c = time.perf_counter(), time.process_time()
         chunk = getattr(eng, "chunk_size", 0) or 2000  # the engine's preferred call size (Ray Data: big)
         for i in range(0, len(ids), chunk):
-            docs = store.documents(ids[i:i + chunk])
+            docs = store.documents(ids[i:i + chunk], **FEATURE_READS.get(name, {}))  # as pipeline.annotate reads
             store.put_features(name, eng.map_batches(fn, docs, batch_size=200))
         times[name], cpu[name] = time.perf_counter() - t, time.process_time() - c
     t, c = time.perf_counter(), time.process_time()
@@ -72,8 +74,12 @@ def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any
     return result
 
 
-def run_one(size: int, engine: str, use_models: bool, ner: bool) -> dict[str, Any]:
-    """Run every stage once over the corpus of ``size`` in this process; seconds per stage and peak RSS."""
+def run_one(size: int, engine: str, use_models: bool, ner: bool, profile: str | None = None) -> dict[str, Any]:
+    """Run every stage once over the corpus of ``size`` in this process; seconds per stage and peak RSS.
+
+    ``profile``: a file to write the cProfile statistics of the cheap path to (its top 15 functions by own time
+    are printed to stderr); the rates of a profiled run are slower than an unprofiled one.
+    """
     from stories_ecb import bcubed
 
     from crossread.config import Config
@@ -92,7 +98,16 @@ def run_one(size: int, engine: str, use_models: bool, ner: bool) -> dict[str, An
     times["engine_start"] = time.perf_counter() - t  # Ray: start and warm the workers (not in the stage rates)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.duckdb")
+        prof = cProfile.Profile(time.process_time) if profile else None  # CPU time: steadier on a shared machine
+        if prof is not None:
+            prof.enable()
         result = cheap_path(store, [src], config, models, eng, times, cpu)
+        if prof is not None:
+            prof.disable()
+            prof.dump_stats(profile)
+            stats = pstats.Stats(prof, stream=sys.stderr)
+            stats.sort_stats("tottime").print_stats(15)
+            stats.sort_stats("cumulative").print_stats(25)
         if ner and models.nlp is not None:
             t, c = time.perf_counter(), time.process_time()
             words = 0
@@ -123,11 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", default="local")
     ap.add_argument("--models", action="store_true", help="all-MiniLM-L6-v2 embeddings (default: lexical)")
     ap.add_argument("--ner", action="store_true", help="also time spaCy NER alone over the same text")
+    ap.add_argument("--profile", metavar="FILE", help="cProfile the cheap path (one size, one engine) into FILE "
+                    "and print its top functions")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--engine", default="local", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(args.one, args.engine, args.models, args.ner)))
+        print(json.dumps(run_one(args.one, args.engine, args.models, args.ner, args.profile)))
         return 0
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -135,11 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         for engine in args.engines.split(","):
             cmd = [sys.executable, __file__, "--one", str(size), "--engine", engine]
             cmd += ["--models"] * args.models + ["--ner"] * args.ner
+            cmd += ["--profile", str(Path(args.profile).resolve())] if args.profile else []
             env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
             out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
             if out.returncode != 0:
                 print(out.stderr[-3000:], file=sys.stderr)
                 return 1
+            if args.profile:
+                print(out.stderr, file=sys.stderr)
             row = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(row)
             t = row["times"]

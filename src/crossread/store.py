@@ -20,7 +20,7 @@ import duckdb
 
 from .errors import StoreError
 from .model import Document, IngestError, Sentence, Story, StoryAnalysis, from_dict, to_dict
-from .store_index import StoryKeyIndex
+from .store_index import StoryKeyIndex, TermCounts
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class Store:
         self.path = str(path)
         self.read_only = read_only
         self._key_index: StoryKeyIndex | None = None  # story_keys in memory, read on first lookup (writers only)
+        self._term_counts: TermCounts | None = None  # term_df in memory, read on first lookup (writers only)
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
@@ -262,23 +263,32 @@ class Store:
                                 "ORDER BY published NULLS LAST, ingested_at, id")
         return [r[0] for r in rows.fetchall()]
 
-    def put_stories(self, stories: Iterable[tuple[Story, Any]], keys: Iterable[tuple[int, str]] = ()) -> None:
+    def put_stories(self, stories: Iterable[tuple[Story, Any]], keys: Iterable[tuple[int, str]] = (),
+                    term_df: dict[int, int] | None = None, updated_at: Sequence[Any] | None = None,
+                    indexed: bool = False) -> None:
         """Insert or replace stories (with their clustering state), add their members, in one transaction.
 
         Members listed in ``story.doc_ids`` are added (or moved) to the story; members stored earlier stay, so
         an incremental update passes only the new ones. ``keys`` are ``(key, story_id)`` rows of the stories
-        stage's candidate index. Bulk statements over lists, so a batch costs a few statements, not one per row.
+        stage's candidate index; ``term_df`` counts to add to its document frequencies (written in the same
+        transaction, so a crash loses both or neither). ``updated_at``: each story's time of change (default:
+        now), for a writer that writes changes later than it made them. ``indexed``: the caller already told the
+        in-memory indexes (``index_stories``, ``count_terms``) when it made the change. Bulk statements over
+        lists, so a write costs a few statements, not one per row.
         """
         stories = list(stories)
         with self.transaction() as con:
             if stories:
+                stamp = ", updated_at" if updated_at is not None else ""
                 con.execute(
-                    "INSERT OR REPLACE INTO stories (id, title, start_date, end_date, key_entities, state) "
+                    f"INSERT OR REPLACE INTO stories (id, title, start_date, end_date, key_entities, state{stamp}) "
                     "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-                    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",  # json.dumps output: DuckDB need not re-parse it
+                    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])"  # json.dumps output: DuckDB need not re-parse it
+                    + (", unnest(?::TIMESTAMP[])" if updated_at is not None else ""),
                     [[s.id for s, _ in stories], [s.title for s, _ in stories], [s.start for s, _ in stories],
                      [s.end for s, _ in stories], [json.dumps(list(s.key_entities)) for s, _ in stories],
-                     [json.dumps(state) for _, state in stories]])
+                     [json.dumps(state) for _, state in stories]] + ([list(updated_at)] if updated_at is not None
+                                                                      else []))
                 members = {d: s.id for s, _ in stories for d in s.doc_ids}
                 if members:
                     con.execute("INSERT OR REPLACE INTO story_members SELECT unnest(?::VARCHAR[]), "
@@ -287,8 +297,35 @@ class Store:
             if rows:
                 con.execute("INSERT OR IGNORE INTO story_keys SELECT unnest(?::BIGINT[]), unnest(?::VARCHAR[])",
                             [[k for k, _ in rows], [s for _, s in rows]])
-        if self._key_index is not None:  # committed: the in-memory index follows
-            self._key_index.record(((s.id, s.end) for s, _ in stories), rows)
+            if term_df:
+                self._write_term_df(con, term_df)
+        if not indexed:  # committed: the in-memory indexes follow
+            self.index_stories(((s.id, s.end) for s, _ in stories), rows)
+            if term_df and self._term_counts is not None:
+                self._term_counts.add(term_df)
+
+    def index_stories(self, stories: Iterable[tuple[str, str | None]], keys: Iterable[tuple[int, str]]) -> None:
+        """Tell the in-memory candidate index of ``(story_id, end_date)`` changes and new ``keys``, ahead of
+        ``put_stories(..., indexed=True)``; ``forget_indexes`` if that write is then abandoned."""
+        if self._key_index is not None:
+            self._key_index.record(stories, keys)
+
+    def count_terms(self, counts: dict[int, int]) -> None:
+        """Tell the in-memory document frequencies of counts written later by ``put_stories(..., indexed=True)``."""
+        if self.read_only:
+            raise StoreError("store is read-only")
+        if self._term_counts is None:
+            self._term_counts = TermCounts(self.con)
+        self._term_counts.add(counts)
+
+    def forget_indexes(self) -> None:
+        """Drop the in-memory indexes (rebuilt from the tables on next use): after an abandoned deferred write."""
+        self._key_index = None
+        self._term_counts = None
+
+    def now(self) -> Any:
+        """The database's current timestamp, as the ``updated_at`` columns store it."""
+        return self.con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
 
     def story_candidates(self, keys: Iterable[int], per_key: int = 50) -> list[tuple[int, str]]:
         """``(key, story_id)`` index rows for ``keys``, at most ``per_key`` most recent stories per key.
@@ -310,11 +347,27 @@ class Store:
             "<= ?", [keys, per_key]).fetchall()
         return [(int(k), s) for k, s in rows]
 
+    def story_postings(self, keys: Iterable[int], per_key: int = 50) -> dict[int, set[str]]:
+        """``story_candidates`` grouped by key: ``key -> story ids`` (keys without stories absent)."""
+        if not self.read_only:
+            keys = list(keys)
+            if self._key_index is None:
+                self._key_index = StoryKeyIndex(self.con)
+            return self._key_index.postings(keys, per_key)
+        out: dict[int, set[str]] = {}
+        for k, sid in self.story_candidates(keys, per_key):
+            out.setdefault(k, set()).add(sid)
+        return out
+
     def term_df(self, terms: Iterable[int]) -> dict[int, int]:
         """Document frequencies of hashed terms, as the stories stage counted them (missing terms are absent)."""
         terms = sorted(set(terms))
         if not terms:
             return {}
+        if not self.read_only:  # this process is the only writer: answer from the in-memory copy
+            if self._term_counts is None:
+                self._term_counts = TermCounts(self.con)
+            return self._term_counts.get(terms)
         rows = self.con.execute("SELECT term, df FROM term_df WHERE term IN (SELECT unnest(?::BIGINT[]))",
                                 [terms]).fetchall()
         return {int(t): int(d) for t, d in rows}
@@ -324,16 +377,22 @@ class Store:
         if not counts:
             return
         with self.transaction() as con:
-            con.execute("INSERT INTO term_df SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]) "
-                        "ON CONFLICT (term) DO UPDATE SET df = term_df.df + excluded.df",
-                        [list(counts), list(counts.values())])
+            self._write_term_df(con, counts)
+        if self._term_counts is not None:
+            self._term_counts.add(counts)
+
+    @staticmethod
+    def _write_term_df(con: Any, counts: dict[int, int]) -> None:
+        con.execute("INSERT INTO term_df SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]) "
+                    "ON CONFLICT (term) DO UPDATE SET df = term_df.df + excluded.df",
+                    [list(counts), list(counts.values())])
 
     def reset_stories(self) -> None:
         """Forget every story, its index and statistics and analyses (the next run re-clusters from scratch)."""
         with self.transaction() as con:
             for table in ("story_members", "stories", "story_keys", "term_df", "analyses"):
                 con.execute(f"DELETE FROM {table}")
-        self._key_index = None
+        self.forget_indexes()
 
     def stories(self, ids: Iterable[str] | None = None) -> list[Story]:
         query = ("SELECT s.id, s.title, s.start_date, s.end_date, s.key_entities, "

@@ -57,6 +57,25 @@ class StoryKeyIndex:
             out.extend((key, self.ids[n]) for n in found)
         return out
 
+    def postings(self, keys: Iterable[int], per_key: int) -> dict[int, set[str]]:
+        """``key -> story ids``: what ``lookup`` answers, grouped by key (what the stories stage wants)."""
+        wanted = np.unique(np.fromiter(keys, dtype=np.int64))
+        lo = np.searchsorted(self.keys, wanted, side="left").tolist()
+        hi = np.searchsorted(self.keys, wanted, side="right").tolist()
+        ids, added, stories = self.ids, self.added, self.stories
+        out: dict[int, set[str]] = {}
+        for key, a, b in zip(wanted.tolist(), lo, hi):
+            found = set(stories[a:b].tolist()) if b > a else set()
+            extra = added.get(key)
+            if extra:
+                found |= extra
+            if not found:
+                continue
+            if len(found) > per_key:
+                found = set(sorted(found, key=lambda n: (self.recency[n], ids[n]), reverse=True)[:per_key])
+            out[key] = {ids[n] for n in found}
+        return out
+
     def record(self, stories: Iterable[tuple[str, str | None]], keys: Iterable[tuple[int, str]]) -> None:
         """Take in a committed write: ``(story_id, end_date)`` of stories written now, and their new index keys."""
         self.clock += 1.0  # later than every stored write, as the rows' new updated_at are
@@ -87,3 +106,50 @@ class StoryKeyIndex:
         keep[1:] = (keys[1:] != keys[:-1]) | (stories[1:] != stories[:-1])
         self.keys, self.stories = keys[keep], stories[keep]
         self.added, self.n_added = {}, 0
+
+
+class TermCounts:
+    """``term_df`` (the stories stage's streaming document frequencies) in memory while a store is open for writing.
+
+    Why: the stories stage reads the frequencies of each batch's terms; a read by a list of terms is a semi-join
+    that scans the whole table (~10 rows per article), so it grew with the store. Here the table is read once as
+    two sorted integer arrays and a lookup is a binary search per term. Counts added since (by this process, the
+    only writer) are kept in a dict and folded into the arrays now and then, like ``StoryKeyIndex``'s keys.
+    """
+
+    def __init__(self, con: Any) -> None:
+        arrays = con.execute("SELECT term, df FROM term_df ORDER BY term").fetchnumpy()
+        self.terms = np.asarray(arrays["term"], dtype=np.int64)
+        self.df = np.asarray(arrays["df"], dtype=np.int64)
+        self.added: dict[int, int] = {}  # counted since the arrays were last rebuilt
+
+    def get(self, terms: Iterable[int]) -> dict[int, int]:
+        """Document frequencies of ``terms`` (terms never counted are absent, as in SQL)."""
+        wanted = np.unique(np.fromiter(terms, dtype=np.int64))
+        pos = np.minimum(np.searchsorted(self.terms, wanted), max(len(self.terms) - 1, 0))
+        base = np.where(self.terms[pos] == wanted, self.df[pos], 0) if len(self.terms) else np.zeros_like(wanted)
+        added = self.added
+        out: dict[int, int] = {}
+        for t, b in zip(wanted.tolist(), base.tolist()):
+            v = b + added.get(t, 0)
+            if v:
+                out[t] = v
+        return out
+
+    def add(self, counts: dict[int, int]) -> None:
+        """Take in counts added to the table (or about to be: the caller writes them)."""
+        added = self.added
+        for t, c in counts.items():
+            added[t] = added.get(t, 0) + c
+        if len(added) > max(COMPACT_ROWS, len(self.terms) // 4):
+            self._compact()
+
+    def _compact(self) -> None:
+        """Fold the added counts into the sorted arrays."""
+        new = np.fromiter(self.added.keys(), dtype=np.int64, count=len(self.added))
+        counts = np.fromiter(self.added.values(), dtype=np.int64, count=len(self.added))
+        terms = np.concatenate([self.terms, new])
+        df = np.concatenate([self.df, counts])
+        uniq, inv = np.unique(terms, return_inverse=True)
+        self.terms, self.df = uniq, np.bincount(inv, weights=df, minlength=len(uniq)).astype(np.int64)
+        self.added = {}

@@ -24,9 +24,10 @@ import logging
 import math
 import re
 from collections import Counter, OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from functools import lru_cache
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,11 @@ class StoryModel:
         member_terms: heaviest TF-IDF terms kept per member (the member-level similarity is a dot product with
             this truncated vector, which keeps a story's state small).
         band_rows: MinHash rows per LSH band (bands = permutations // band_rows).
+        split_threshold: the repair pass after a batch (:func:`split_off`) splits a story born in the batch in two
+            when the mean pair score between its two halves is below this; ``None``: no repair pass.
+        repair_cap: the repair pass looks at a story's latest this many members (its cost is bounded by this).
+        split_min_frac: each half of a split holds at least this share of the members looked at (and two), so a
+            split separates two groups rather than peeling off one outlier.
         trained_on: what the weights were fitted on (for the record).
     """
 
@@ -95,6 +101,9 @@ class StoryModel:
     band_rows: int = 4
     member_cap: int = 16
     member_terms: int = 64
+    split_threshold: float | None = None
+    repair_cap: int = 48
+    split_min_frac: float = 0.2
     trained_on: str = "untrained defaults"
 
     @classmethod
@@ -382,13 +391,18 @@ def assign_ids(store: Any, config: Config, models: Models, new: list[str], progr
     task = progress.task("stories", total=len(new)) if progress is not None else None
     touched: set[str] = set()
     cache = StateCache()
-    for c in range(0, len(new), PREFETCH):
-        view = _Prefetched(store, new[c:c + PREFETCH])
-        for i in range(c, min(c + PREFETCH, len(new)), batch_size):
-            ids = new[i:min(i + batch_size, c + PREFETCH)]
-            touched |= _assign_batch(view, config, models, model, ids, cache)
-            if progress is not None:
-                progress.advance(task, len(ids))
+    try:
+        for c in range(0, len(new), PREFETCH):
+            view = _Prefetched(store, new[c:c + PREFETCH], cache)
+            for i in range(c, min(c + PREFETCH, len(new)), batch_size):
+                ids = new[i:min(i + batch_size, c + PREFETCH)]
+                touched |= _assign_batch(view, config, models, model, ids, cache)
+                if progress is not None:
+                    progress.advance(task, len(ids))
+            cache.flush(store)  # the chunk's changes, in one transaction
+    except BaseException:
+        store.forget_indexes()  # they hold the unwritten changes of the chunk: rebuilt from the tables
+        raise
     return sorted(touched)
 
 
@@ -397,11 +411,13 @@ class _Prefetched:
 
     A read by a list of ids scans its table once whatever the list's length, so reading per batch of 256 would
     cost a corpus scan per batch (quadratic in the corpus); a chunk of ``PREFETCH`` articles costs one scan per
-    table. Everything else (story states, the candidate index, term frequencies, writes) goes to the store.
+    table. Term frequencies are counted in memory and written with the chunk's stories (``StateCache.flush``).
+    Everything else (story states, the candidate index, reads of term frequencies) goes to the store.
     """
 
-    def __init__(self, store: Any, ids: list[str]) -> None:
+    def __init__(self, store: Any, ids: list[str], cache: StateCache) -> None:
         self._store = store
+        self._cache = cache
         self._docs = {d.id: d for d in store.documents(ids, max_sentences=1)}
         self._features = {name: store.features(name, ids) for name in ("embedding", "minhash", "annotations")}
 
@@ -416,24 +432,40 @@ class _Prefetched:
             return self._store.features(name, ids)
         return {i: rows[i] for i in ids if i in rows}
 
+    def add_term_df(self, counts: dict[int, int]) -> None:
+        self._store.count_terms(counts)  # the store's in-memory frequencies answer term_df at once
+        self._cache.count_terms(counts)  # and the counts are written with the chunk's stories
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
 
 class StateCache:
-    """The decoded states of recently used stories, kept for one run (least recently used dropped first).
+    """The decoded states of recently used stories, kept for one run (least recently used dropped first), and the
+    run's changes not yet written.
 
     A story's state is read from the store and decoded once per run, not once per batch that has it as a
-    candidate; states this run changes are kept here as written, so the cache never disagrees with the store.
+    candidate. Changed states (with their new members, index keys and term counts) are written by ``flush``, once
+    per chunk of articles: writing each touched story's whole state per batch was the stage's largest cost. A
+    changed state dropped from memory before its flush keeps its JSON as it would have been written, and is read
+    back from that, so what the run computes does not depend on when writes happen.
     """
 
     def __init__(self, max_states: int = 4096) -> None:
         self.max_states = max_states
         self._states: OrderedDict[str, StoryState] = OrderedDict()
+        self._dirty: set[str] = set()  # changed since the last flush, in memory
+        self._dropped: dict[str, tuple[Story, dict[str, Any]]] = {}  # changed, then dropped: (record, JSON)
+        self._members: dict[str, list[str]] = {}  # story id -> members added since the last flush
+        self._stamps: dict[str, Any] = {}  # story id -> time of its last change
+        self._keys: list[tuple[int, str]] = []
+        self._df: Counter[int] = Counter()
 
     def get_many(self, store: Any, ids: set[str]) -> dict[str, StoryState]:
         """The states of ``ids`` that exist, from the cache or (the rest, in one query) from the store."""
         out = {sid: self._states[sid] for sid in ids if sid in self._states}
+        for sid in (ids - out.keys()) & self._dropped.keys():  # as the store would give it back once written
+            out[sid] = StoryState.from_json(sid, json.loads(json.dumps(self._dropped[sid][1])))
         missing = ids - out.keys()
         if missing:
             for sid, st in store.story_states(missing).items():
@@ -447,28 +479,57 @@ class StateCache:
             self._states[st.id] = st
             self._states.move_to_end(st.id)
         while len(self._states) > self.max_states:
-            self._states.popitem(last=False)
+            sid, st = self._states.popitem(last=False)
+            if sid in self._dirty:
+                self._dirty.discard(sid)
+                self._dropped[sid] = (st.story(()), st.to_json())
+
+    def changed(self, states: list[StoryState], members: dict[str, list[str]], keys: list[tuple[int, str]],
+                stamp: Any) -> None:
+        """Record a batch's changes: ``states`` changed, gaining ``members``; new index ``keys``."""
+        for st in states:
+            self._dirty.add(st.id)
+            self._dropped.pop(st.id, None)
+            self._stamps[st.id] = stamp
+        for sid, ids in members.items():
+            self._members.setdefault(sid, []).extend(ids)
+        self._keys.extend(keys)
+        self.put(states)
+
+    def count_terms(self, counts: dict[int, int]) -> None:
+        self._df.update(counts)
+
+    def flush(self, store: Any) -> None:
+        """Write the changes since the last flush in one transaction (the in-memory indexes already have them)."""
+        rows = [(replace(self._states[sid].story(()), doc_ids=tuple(self._members.get(sid, ()))),
+                 self._states[sid].to_json()) for sid in sorted(self._dirty)]
+        rows += [(replace(story, doc_ids=tuple(self._members.get(sid, ()))), js)
+                 for sid, (story, js) in sorted(self._dropped.items())]
+        if rows or self._keys or self._df:
+            store.put_stories(rows, keys=self._keys, term_df=dict(self._df),
+                              updated_at=[self._stamps[s.id] for s, _ in rows], indexed=True)
+        self._dirty, self._dropped, self._members, self._stamps = set(), {}, {}, {}
+        self._keys, self._df = [], Counter()
 
 
 def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel, ids: list[str],
                   cache: StateCache | None = None) -> set[str]:
+    own = cache is None  # called alone: write this batch's changes at its end
     cache = cache if cache is not None else StateCache()
     docs = store.documents(ids, max_sentences=1)  # the lead sentence is all vectorize reads of the sentences
     articles = vectorize(store, config, models, model, docs)
-    rows = store.story_candidates({k for a in articles for k in a.keys + a.bands}, per_key=model.per_key)
-    postings: dict[int, set[str]] = {}
-    for k, sid in rows:
-        postings.setdefault(k, set()).add(sid)
+    postings = store.story_postings({k for a in articles for k in a.keys + a.bands}, per_key=model.per_key)
     wanted: set[str] = set()
     for a in articles:
         wanted |= set(_ranked_candidates(a, postings, model))
     states = cache.get_many(store, wanted)
+    existed = set(states)  # stories that existed before this batch (the rest are born in it)
     members: dict[str, list[str]] = {}
     new_keys: list[tuple[int, str]] = []
     n_bands = len(articles[0].bands) if articles else 0
     dup_min = max(1, math.ceil(n_bands * model.dup_jaccard ** model.band_rows)) if n_bands else 0
     for a in articles:
-        band_hits = Counter(sid for b in a.bands for sid in postings.get(b, ()))
+        band_hits = _hits(a.bands, postings)
         state = choose(a, _ranked_candidates(a, postings, model), states, model, config.story_window_days,
                        dup_min, band_hits)
         if state is None:
@@ -479,10 +540,95 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
         for k in a.keys + a.bands:  # later articles of this batch find the story through the in-memory postings
             postings.setdefault(k, set()).add(state.id)
             new_keys.append((k, state.id))
-    store.put_stories([(states[sid].story(tuple(m)), states[sid].to_json()) for sid, m in members.items()],
-                      keys=new_keys)
-    cache.put(states[sid] for sid in members)
+    if model.split_threshold is not None:
+        new_keys = _repair(articles, members, states, new_keys, model, existed)
+    store.index_stories(((sid, states[sid].end and states[sid].end.isoformat()) for sid in members), new_keys)
+    cache.changed([states[sid] for sid in members], members, new_keys, store.now())
+    if own:
+        cache.flush(store)
     return set(members)
+
+
+def _repair(articles: list[Article], members: dict[str, list[str]], states: dict[str, StoryState],
+            new_keys: list[tuple[int, str]], model: StoryModel, existed: set[str]) -> list[tuple[int, str]]:
+    """The repair pass after a batch: split each story born in the batch whose members form two weakly linked
+    groups (:func:`split_off`). The split-off group becomes a new story; ``members`` and ``states`` are updated in
+    place and the batch's index keys returned re-pointed. Nothing was written yet, so no stored row moves.
+
+    Why: a stream decides on an article with the evidence seen so far; an early article of a second same-kind
+    event (a second earthquake in one region) can join the first event's story, and later articles of both then
+    follow it. Cost: a story's latest ``model.repair_cap`` members, pairwise (bounded by the story's size).
+    """
+    by_id = {a.id: a for a in articles}
+    moved: dict[str, str] = {}
+    split: set[str] = set()
+    for sid in sorted(members):
+        if sid in existed or len(members[sid]) < 4:
+            continue
+        arts = [by_id[i] for i in members[sid]]
+        part = split_off(arts, model)
+        if not part:
+            continue
+        off = [arts[i] for i in part]
+        new_sid = "s" + hashlib.sha256(off[0].id.encode()).hexdigest()[:10]
+        if new_sid in states or new_sid in members:
+            continue  # cannot happen for a new article's id; never overwrite a story
+        gone = {a.id for a in off}
+        keep = [a for a in arts if a.id not in gone]
+        for story_id, group in ((sid, keep), (new_sid, off)):
+            states[story_id] = StoryState(id=story_id)
+            for a in group:
+                states[story_id].add(a, model.centroid_terms, model.member_cap, model.member_terms)
+            members[story_id] = [a.id for a in group]
+        moved.update({a.id: new_sid for a in off})
+        split |= {sid, new_sid}
+        log.debug("story %s: %d of %d batch members split off as %s", sid, len(off), len(arts), new_sid)
+    if not moved:
+        return new_keys
+    story_of = {i: sid for sid in split for i in members[sid]}
+    out = [(k, sid) for k, sid in new_keys if sid not in split]
+    for a in articles:  # the split stories' keys, each article's to its final story
+        if a.id in story_of:
+            out.extend((k, story_of[a.id]) for k in a.keys + a.bands)
+    return out
+
+
+def split_off(arts: list[Article], model: StoryModel) -> list[int]:
+    """Indices (into ``arts``, in stream order) of a member group to split off a story, or ``[]``.
+
+    The latest ``model.repair_cap`` members are scored pairwise with the join model (each later member against the
+    earlier one as a one-article story: what the stream would have scored), cut in two by average linkage, and
+    split when the mean score between the halves is below ``model.split_threshold`` and each half holds at least
+    ``max(2, split_min_frac * k)`` members. The half holding the first member looked at stays.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    if model.split_threshold is None:
+        return []
+    lo = max(0, len(arts) - model.repair_cap)
+    window = arts[lo:]
+    k = len(window)
+    if k < 4:
+        return []
+    singles = []
+    for a in window:
+        st = StoryState(id=a.id)
+        st.add(a, model.centroid_terms, model.member_cap, model.member_terms)
+        singles.append(st)
+    rows, cols = np.tril_indices(k, -1)
+    scores = model.score(np.stack([pair_features(window[i], singles[j]) for i, j in zip(rows, cols)]))
+    sim = np.zeros((k, k))
+    sim[rows, cols] = scores
+    sim[cols, rows] = scores
+    dist = (scores.max() - sim)[np.triu_indices(k, 1)]
+    groups = fcluster(linkage(dist, "average"), 2, "maxclust")
+    stay = groups == groups[0]
+    need = max(2, math.ceil(model.split_min_frac * k))
+    if stay.sum() < need or (~stay).sum() < need:
+        return []
+    if float(sim[np.ix_(stay, ~stay)].mean()) >= model.split_threshold:
+        return []
+    return [lo + i for i in np.flatnonzero(~stay).tolist()]
 
 
 def choose(a: Article, candidates: list[str], states: dict[str, StoryState], model: StoryModel, window: int,
@@ -589,9 +735,17 @@ def when_terms(text: str, published: str | None = None) -> dict[str, float]:
 
 def _ranked_candidates(a: Article, postings: dict[int, set[str]], model: StoryModel) -> list[str]:
     """Stories sharing the most index keys with the article (bounded by ``model.max_candidates``)."""
-    hits = Counter(sid for k in a.keys + a.bands for sid in postings.get(k, ()))
-    # ties break by story id, not by the iteration order of the posting sets (which follows the hash seed)
-    return heapq.nsmallest(model.max_candidates, hits, key=lambda sid: (-hits[sid], sid))
+    hits = _hits(a.keys + a.bands, postings)
+    # ties break by story id, not by the iteration order of the posting sets (which follows the hash seed): sorted
+    # by id, then stably by hits, most first (two C-level sorts; a key function per story was a tenth of the stage)
+    ranked = sorted(hits)
+    ranked.sort(key=hits.__getitem__, reverse=True)
+    return ranked[:model.max_candidates]
+
+
+def _hits(keys: list[int], postings: dict[int, set[str]]) -> Counter[str]:
+    """How many of ``keys`` each story is posted under (flattened and counted in C: no Python step per story)."""
+    return Counter(chain.from_iterable(map(postings.get, keys, repeat(()))))
 
 
 def _entities(doc: Document, payload: Any) -> dict[int, tuple[str, int]]:
