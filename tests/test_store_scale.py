@@ -135,3 +135,103 @@ def test_in_memory_key_index_answers_as_sql_through_writes(monkeypatch: pytest.M
         assert (1, "old") in set(store.story_candidates([1], per_key=1))
         store.reset_stories()
         assert store.story_candidates(keys, per_key=5) == []
+
+
+def _assigned_store(monkeypatch: pytest.MonkeyPatch, prefetch: int, max_states: int = 4096,
+                    fail_at: int | None = None, resume: bool = True) -> tuple[Store, int]:
+    """The crafted stories articles assigned in batches of 3, chunks of ``prefetch``; returns the store and the
+    number of ``put_stories`` writes. ``fail_at``: raise in that batch (once), then (``resume``) assign again."""
+    config, models = Config(use_models=False), Models(use_models=False)
+    docs = [segment.segment(Document(id=it["id"], source=it["id"], text=it["text"], title=it["title"],
+                                     published=it["published"])) for it in ARTICLES["articles"]]
+    monkeypatch.setattr(stories, "PREFETCH", prefetch)
+    monkeypatch.setattr(stories, "StateCache", lambda: _SizedCache(max_states))
+    store = Store(":memory:")
+    store.write_batch(docs, [])
+    store.put_features("minhash", [(d.id, reuse.signature(d, config), None) for d in docs])
+    writes = 0
+    real_put, real_batch = store.put_stories, stories._assign_batch
+    batches = 0
+
+    def put(*args: Any, **kw: Any) -> None:
+        nonlocal writes
+        writes += 1
+        real_put(*args, **kw)
+
+    def batch(*args: Any, **kw: Any) -> Any:
+        nonlocal batches
+        batches += 1
+        if batches == fail_at:
+            raise KeyboardInterrupt
+        return real_batch(*args, **kw)
+
+    monkeypatch.setattr(store, "put_stories", put)
+    monkeypatch.setattr(stories, "_assign_batch", batch)
+    if fail_at is not None:
+        with pytest.raises(KeyboardInterrupt):
+            stories.assign(store, config, models, batch_size=3)
+    if resume:
+        stories.assign(store, config, models, batch_size=3)
+    return store, writes
+
+
+class _SizedCache(stories.StateCache):
+    def __init__(self, n: int) -> None:
+        super().__init__(max_states=n)
+
+
+def _snapshot(store: Store) -> tuple[Any, ...]:
+    con = store.con
+    return (store.stories(), store.story_states(),
+            con.execute("SELECT key, story_id FROM story_keys ORDER BY ALL").fetchall(),
+            con.execute("SELECT term, df FROM term_df ORDER BY ALL").fetchall())
+
+
+@pytest.mark.parametrize("max_states", [1, 4096])
+def test_deferred_story_writes_store_what_batch_by_batch_writes_store(monkeypatch: pytest.MonkeyPatch,
+                                                                      max_states: int) -> None:
+    """Writing once per chunk (even with states dropped from memory before their write) stores the same stories,
+    states, index keys and term counts as writing after every batch (chunks of one batch), and writes once per
+    chunk."""
+    per_batch, writes_per_batch = _assigned_store(monkeypatch, prefetch=3)
+    chunked, writes_chunked = _assigned_store(monkeypatch, prefetch=1000, max_states=max_states)
+    n = len(ARTICLES["articles"])
+    assert writes_per_batch == -(-n // 3) and writes_chunked == 1
+    assert _snapshot(chunked) == _snapshot(per_batch)
+    assert len(chunked.stories()) < n
+
+
+def test_an_interrupted_chunk_leaves_nothing_half_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk interrupted mid-way writes nothing of it, and the in-memory indexes forget it too; the next run
+    assigns those articles again and forms the stories an uninterrupted run forms."""
+    clean, _ = _assigned_store(monkeypatch, prefetch=4)
+    # chunks of 4 in batches of 3: batches [0:3] [3:4] | [4:7] [7:8]; the 4th fails after the 3rd's changes
+    store, _ = _assigned_store(monkeypatch, prefetch=4, fail_at=4, resume=False)
+    assigned = [d for s in store.stories() for d in s.doc_ids]
+    assert len(assigned) == 4 and len(store.unassigned_documents()) == 4  # the first chunk only
+    assert store.term_df([stories.DOCS_KEY]) == {stories.DOCS_KEY: 4}  # in memory as in the table
+    keys = [k for k, in store.con.execute("SELECT key FROM story_keys").fetchall()]
+    assert set(store.story_candidates(keys, per_key=50)) == _sql_candidates(store, keys, per_key=50)
+    stories.assign(store, Config(use_models=False), Models(use_models=False), batch_size=3)
+    assert {frozenset(s.doc_ids) for s in store.stories()} == {frozenset(s.doc_ids) for s in clean.stories()}
+
+
+@pytest.mark.parametrize("compact_rows", [2, 200_000])
+def test_in_memory_term_counts_answer_as_sql(monkeypatch: pytest.MonkeyPatch, compact_rows: int) -> None:
+    from crossread import store_index
+
+    monkeypatch.setattr(store_index, "COMPACT_ROWS", compact_rows)
+    with Store(":memory:") as store:
+        store.add_term_df({1: 2, 5: 1, -1: 3})
+        assert store.term_df([1, 5, 7, -1]) == {1: 2, 5: 1, -1: 3}  # builds the copy from the table
+        store.add_term_df({5: 4, 9: 1})  # written and followed in memory
+        store.count_terms({1: 1, 11: 2})  # counted ahead of a deferred write ...
+        store.put_stories([], term_df={1: 1, 11: 2}, indexed=True)  # ... which then lands in the table
+        store.count_terms({3: 1, 4: 1, 6: 1})  # more than compact_rows: folded into the arrays
+        store.put_stories([], term_df={3: 1, 4: 1, 6: 1}, indexed=True)
+        got = store.term_df(range(-1, 13))
+        store.read_only = True
+        try:
+            assert got == store.term_df(range(-1, 13)) == {-1: 3, 1: 3, 3: 1, 4: 1, 5: 5, 6: 1, 9: 1, 11: 2}
+        finally:
+            store.read_only = False
