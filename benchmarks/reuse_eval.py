@@ -6,7 +6,8 @@ plus generators; the article texts are read from ``../shared/data`` at run time 
 - ``verbatim``: an article and a copy with other boilerplate around it.
 - ``near_copy``: sentences dropped, a few words edited, one sentence added.
 - ``spun``: ``benchmarks/spinner.py`` (hand-written thesaurus, independent of the detector).
-- ``paraphrase``: ``spinner.paraphrase`` (clause moves, reported-speech inversion, merges, function words).
+- ``paraphrase``: ``paraphraser.paraphrase`` (structure, not vocabulary: sentences dropped, merged and summarised,
+  phrases moved, active -> passive, reported speech inverted; no thesaurus, see there).
 - ``shared_source``: two derivatives of one article, neither the original (spun + paraphrase, or two spins).
 - ``independent``: two different real articles about the same event (ECB+ gold events). Four such pairs were
   read and relabelled in the manifest (field ``relabel`` says why): one is a reprint of the other (``near_copy``),
@@ -48,7 +49,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from spinner import paraphrase, spin  # noqa: E402
+import paraphraser  # noqa: E402
+import spinner  # noqa: E402
+from spinner import spin  # noqa: E402
 
 from crossread.config import Config  # noqa: E402
 from crossread.model import Document  # noqa: E402
@@ -59,6 +62,11 @@ from crossread.stages import spin as spin_stage  # noqa: E402
 DATA = ROOT.parent / "shared" / "data"
 MANIFEST = ROOT / "benchmarks" / "reuse_set.json"
 RELATIONS = ("verbatim", "near_copy", "spun", "paraphrase", "shared_source", "independent")
+# Paraphrase generators: ``rewrite`` (paraphraser.py: structure only, no thesaurus; the default since 2026-11-23)
+# and ``spinner`` (spinner.paraphrase, the earlier one: it also swapped 15 % of the spinner's thesaurus words, so
+# its rewrites were light spins as well). ``--paraphraser spinner`` reproduces the earlier numbers.
+PARAPHRASERS = {"rewrite": paraphraser.paraphrase, "spinner": spinner.paraphrase}
+paraphrase = PARAPHRASERS["rewrite"]
 PER_RELATION = 40
 
 
@@ -231,17 +239,17 @@ def evaluate_pair(a: Document, b: Document, config: Config, models: Any,
                   spin_cache: dict[str, float]) -> tuple[str, str, dict[str, float]]:
     """Run the reuse stage's own steps on one pair: candidates, alignment, classifier, provenance rules."""
     docs = [a, b]
-    table = reuse.sentence_table(docs, models)
-    link, f = reuse.compare(a, b, table.sentences[0], table.sentences[1], table.rows(0), table.rows(1), config,
-                            reuse.is_lexical(models))
-    if (0, 1) not in reuse.candidate_pairs(docs, table, config):
-        return "independent", "independent", f
-    if link.relation == "independent":
-        return "independent", "independent", f
     for d in docs:
         if d.id not in spin_cache:
             spin_cache[d.id] = spin_stage.detect(d, models)[0]
     spun = {d.id for d in docs if spin_cache[d.id] >= spin_stage.THRESHOLD}
+    table = reuse.sentence_table(docs, models)
+    link, f = reuse.compare(a, b, table.sentences[0], table.sentences[1], table.rows(0), table.rows(1), config,
+                            reuse.is_lexical(models), spun)
+    if (0, 1) not in reuse.candidate_pairs(docs, table, config):
+        return "independent", "independent", f
+    if link.relation == "independent":
+        return "independent", "independent", f
     refined = provenance.refine([link], docs, spun, spin_cache)[0]
     return refined.relation, link.relation, f
 
@@ -341,7 +349,11 @@ def main() -> None:
                     help="append N more same-event pairs of --add-split as independent items to the manifest")
     ap.add_argument("--add-split", choices=("fit", "test"), default="test")
     ap.add_argument("--cache", type=Path, help="pickle file to keep sentence embeddings in between runs")
+    ap.add_argument("--paraphraser", choices=sorted(PARAPHRASERS), default="rewrite",
+                    help="paraphrase generator (spinner = the earlier one, for the before numbers)")
     args = ap.parse_args()
+    global paraphrase
+    paraphrase = PARAPHRASERS[args.paraphraser]
     if not args.data.is_dir():
         sys.exit(f"shared data not found at {args.data}")
     src = sources(args.data)

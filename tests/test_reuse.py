@@ -189,3 +189,29 @@ def test_candidates_are_bounded_per_document_and_keep_copies_connected(docs, lex
     for i, j in pairs:
         sets.merge(i, j)
     assert len(list(sets.subsets())) == 1
+
+
+def test_alignment_cut_is_per_path() -> None:
+    """Two sentences scored between the lexical and the encoder cut align only at the lexical one."""
+    import numpy as np
+
+    a = _doc("ca", "The ferry left the harbour at dawn with forty passengers on board.")
+    b = _doc("cb", "Rescue crews searched the coast after the storm cut power to the islands.")
+    sa, sb = reuse.alignable(a), reuse.alignable(b)
+    lex = reuse.fuzz.token_sort_ratio(reuse._norm(sa[0].text), reuse._norm(sb[0].text)) / 100.0
+    target = (reuse.ALIGN_MIN + reuse.ALIGN_MIN_ENCODER) / 2  # a combined score between the two cuts
+    cos = 2 * target - lex
+    ea = np.array([[1.0, 0.0]], np.float32)
+    eb = np.array([[cos, float(np.sqrt(max(0.0, 1 - cos * cos)))]], np.float32)
+    assert reuse.ALIGN_MIN < reuse.ALIGN_MIN_ENCODER
+    assert len(reuse.align(sa, sb, ea, eb, reuse.ALIGN_MIN)) == 1
+    assert reuse.align(sa, sb, ea, eb, reuse.ALIGN_MIN_ENCODER) == []
+
+
+def test_spun_looking_pair_with_restructured_sentences_is_a_shared_source() -> None:
+    """Word swaps one way plus moved clauses: a spin on one side, a rewrite on the other, not a spun copy."""
+    f = dict.fromkeys(reuse.FEATURES, 0.0) | {"one_sided": 0.8}
+    assert reuse._shared("spun", f | {"restructure": 0.01}) == "spun"
+    assert reuse._shared("spun", f | {"restructure": reuse.SPUN_RESTRUCTURE_MAX + 0.05}) == "shared_source"
+    assert reuse._shared("spun", f | {"one_sided": 0.1}) == "shared_source"
+    assert reuse._shared("paraphrase", f | {"restructure": 0.5}) == "paraphrase"
