@@ -16,6 +16,11 @@ Baseline: the rate of rare words (Zipf < 3, ``wordfreq``), its threshold fitted 
     .venv/bin/python benchmarks/spin_eval.py            # report on the test split
     .venv/bin/python benchmarks/spin_eval.py --fit      # refit data/spin_model.json on the fit split, then report
     .venv/bin/python benchmarks/spin_eval.py --limit 40 # fewer test articles (faster)
+    .venv/bin/python benchmarks/spin_eval.py --lm       # also with the language model (crossread.models.lm)
+    .venv/bin/python benchmarks/spin_eval.py --fit-lm 40 --lm  # refit only the LM classifiers, then report
+
+With the language model, an article is read by it only when its lexical score reaches ``spin.LM_BAR``; its
+features are cached on disk by text (``--lm-cache``), since one article costs ~1-3 CPU seconds.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import difflib
+import hashlib
 import json
 import math
 import random
@@ -45,6 +51,7 @@ import spinner_moby  # noqa: E402
 from crossread.stages import spin as S  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
+LM_CACHE = Path("/tmp/crossread-spin-lm-cache")
 MIN_WORDS = 150
 
 
@@ -212,6 +219,86 @@ def fit(fit_items: list[Item], ng: S.NgramTable, path: Path = S.MODEL_PATH) -> N
     print(f"wrote {path}: {model['trained_on']}", file=sys.stderr)
 
 
+def cache_lm(cache: Path):  # noqa: ANN201 - returns the uncached function
+
+    """Make ``spin.lm_rows`` read and write its features on disk, keyed by the article text (the features of a
+    text depend only on it: same tokens, same scored slots, same synonyms)."""
+    import pickle
+
+    plain = S.lm_rows
+    cache.mkdir(parents=True, exist_ok=True)
+
+    def cached(text: str, toks: list[S.Token], idx: list[int], model) -> np.ndarray:  # noqa: ANN001
+        path = cache / (hashlib.md5(text.encode()).hexdigest() + ".pkl")
+        if path.exists():
+            return np.asarray(pickle.loads(path.read_bytes()), dtype=float)
+        f = plain(text, toks, idx, model)
+        path.write_bytes(pickle.dumps(f.astype(np.float32)))
+        return f
+
+    S.lm_rows = cached
+    return plain
+
+
+def fit_lm(fit_items: list[Item], ng: S.NgramTable, path: Path = S.MODEL_PATH) -> None:
+    """The language-model classifiers, added to the fitted lexical ones: ``token_lm`` on the lexical and LM
+    features of the words the model read, ``article_lm`` on out-of-fold word probabilities of the articles whose
+    lexical score reaches ``LM_BAR`` (the only ones it will see); its cut flags at most ``MAX_FPR`` of all unspun
+    fit articles."""
+    model = S.load_model()
+    assert model is not None, "fit the lexical classifiers first (--fit)"
+    lang = S.language_model()
+    assert lang is not None, "the language model is not available (see crossread.models.lm)"
+    data = {}
+    for it in fit_items:
+        toks = S.tokens(it.text)
+        x, y = word_rows(it, ng)
+        idx, _ = S.slot_features(toks, ng)
+        p = S._linear(model["token"], x) if len(x) else np.zeros(0)
+        lexical = S.article_score(p) if len(x) else 0.0
+        f = S.lm_rows(it.text, toks, idx, lang) if len(x) else np.zeros((0, len(S.lm_models.FEATURES)))
+        data[id(it)] = (x, y, p, lexical, f)
+    keys = sorted({it.key for it in fit_items})
+    folds = [set(keys[::2]), set(keys[1::2])]
+    names = (*S.TOKEN_FEATURES, *S.lm_models.FEATURES)
+
+    def word_model(chosen: list[Item]) -> dict:
+        xs, ys = [], []
+        for it in chosen:
+            x, y, _, _, f = data[id(it)]
+            seen = f[:, -1] > 0 if len(f) else np.zeros(0, dtype=bool)
+            xs.append(np.hstack([x[seen], f[seen]]) if seen.any() else np.zeros((0, len(names))))
+            ys.append(y[seen] if seen.any() else np.zeros(0, dtype=bool))
+        return _logistic(np.vstack(xs), np.concatenate(ys), names, 0.1, quadratic=True)
+
+    art_x, art_y, scores_all, spun_all = [], [], [], []
+    for k, fold in enumerate(folds):
+        token = word_model([it for it in fit_items if it.key in folds[1 - k]])
+        for it in fit_items:
+            if it.key not in fold:
+                continue
+            x, _, p, lexical, f = data[id(it)]
+            spun_all.append(it.spun)
+            if lexical >= S.LM_BAR and len(x):
+                art_x.append(S.article_features(S.lm_probabilities(x, f, p, token)))
+                art_y.append(it.spun)
+                scores_all.append(None)
+            else:
+                scores_all.append(0.0)  # never read by the model, never flagged (lexical score < LM_BAR < cut)
+    article = _logistic(np.array(art_x), np.array(art_y), S.ARTICLE_FEATURES, 1.0)
+    lm_scores = iter(S._linear(article, np.array(art_x)).tolist())
+    merged = np.array([next(lm_scores) if v is None else v for v in scores_all])
+    article["intercept"] -= _logit(_cut(merged, np.array(spun_all)))
+    model = dict(model)
+    model["token_lm"] = word_model(fit_items)
+    model["article_lm"] = article
+    model["trained_on_lm"] = (f"{len(fit_items)} fit-split items (spins: {sorted({it.kind for it in fit_items if it.spun})})"
+                              f", {len(art_x)} of them at or above LM_BAR {S.LM_BAR}")
+    path.write_text(json.dumps(model, separators=(",", ":")), encoding="utf-8")
+    S.load_model.cache_clear()
+    print(f"wrote {path}: LM classifiers on {model['trained_on_lm']}", file=sys.stderr)
+
+
 def prf(gold: list[bool], pred: list[bool]) -> tuple[float, float, float]:
     tp = sum(g and p for g, p in zip(gold, pred))
     fp = sum(p and not g for g, p in zip(gold, pred))
@@ -233,35 +320,39 @@ def fit_rare_threshold(fit_items: list[Item]) -> float:
     return _cut(np.array([rare_rate(it.text) for it in fit_items]), np.array([it.spun for it in fit_items]))
 
 
-def evaluate(test_items: list[Item], rare_t: float) -> dict[str, float]:
-    """P/R/F1 of the detector and the baseline on originals vs spinner A, vs spinner B, and false-positive rates
-    on originals and garbled text."""
-    score = {id(it): S.detect(_doc(it.text))[0] for it in test_items}
+def evaluate(test_items: list[Item], rare_t: float, lm: bool = False) -> dict[str, float]:
+    """P/R/F1 of the detector (lexical ``spin``; with ``lm`` also ``spin_lm``, with the language model) and the
+    baseline on originals vs spinner A, vs spinner B, and false-positive rates on originals and garbled text."""
+    score = {id(it): S.detect(_doc(it.text), use_lm=False)[0] for it in test_items}
     base = {id(it): rare_rate(it.text) for it in test_items}
+    systems = [("spin", score, S.THRESHOLD), ("base", base, rare_t)]
+    if lm:
+        systems.append(("spin_lm", {id(it): S.detect(_doc(it.text), use_lm=True)[0] for it in test_items},
+                        S.THRESHOLD))
     out: dict[str, float] = {}
     for name, kinds in (("A", ("original", "A")), ("B", ("original", "B")), ("all", ("original", "A", "B"))):
         sel = [it for it in test_items if it.kind in kinds]
         gold = [it.spun for it in sel]
-        for system, values, cut in (("spin", score, S.THRESHOLD), ("base", base, rare_t)):
+        for system, values, cut in systems:
             p, r, f = prf(gold, [values[id(it)] >= cut for it in sel])
             out |= {f"{system}_{name}_p": p, f"{system}_{name}_r": r, f"{system}_{name}_f1": f,
                     f"{system}_{name}_auc": auc(gold, [values[id(it)] for it in sel])}
     for kind in ("original", "garbled"):
         sel = [it for it in test_items if it.kind == kind]
         if sel:
-            out[f"spin_fpr_{kind}"] = sum(score[id(it)] >= S.THRESHOLD for it in sel) / len(sel)
-            out[f"base_fpr_{kind}"] = sum(base[id(it)] >= rare_t for it in sel) / len(sel)
+            for system, values, cut in systems:
+                out[f"{system}_fpr_{kind}"] = sum(values[id(it)] >= cut for it in sel) / len(sel)
     return out
 
 
-def throughput(texts: list[str]) -> float:
-    """Articles per CPU second of ``spin.detect`` (tables loaded and warm; the detector runs once per article in
-    the annotate phase, so this is its per-article cost)."""
+def throughput(texts: list[str], lm: bool = False) -> float:
+    """Articles per CPU second of ``spin.detect`` (tables and models loaded and warm; the detector runs once per
+    article in the annotate phase, so this is its per-article cost). Not cached: the LM runs where it would."""
     docs = [_doc(t) for t in texts]
-    S.detect(docs[0])
+    S.detect(docs[0], use_lm=lm)
     t0 = time.process_time()
     for d in docs:
-        S.detect(d)
+        S.detect(d, use_lm=lm)
     return len(docs) / max(1e-9, time.process_time() - t0)
 
 
@@ -280,6 +371,10 @@ def main() -> None:
     ap.add_argument("--fit-spinners", default="A", help="spinners fitted on: A (spinner.py), C (spinner_embed.py); "
                     "A,C raised held-out AUC but over-flagged short clean texts (docs/reuse.md)")
     ap.add_argument("--speed", type=int, default=200, help="articles timed for throughput (default 200, 0: skip)")
+    ap.add_argument("--lm", action="store_true", help="also report the detector with the language model")
+    ap.add_argument("--fit-lm", type=int, default=0, metavar="N",
+                    help="refit the LM classifiers on N fit articles (original, spinners A and C, garbled)")
+    ap.add_argument("--lm-cache", type=Path, default=LM_CACHE, help=f"LM feature cache (default {LM_CACHE})")
     args = ap.parse_args()
     if not args.data.is_dir():
         sys.exit(f"shared data not found at {args.data}")
@@ -291,23 +386,34 @@ def main() -> None:
     fit_items = items(arts["fit"][:args.fit_articles if args.fit else args.limit], kinds)
     if args.fit:
         fit(fit_items, ng)
+    plain_lm = cache_lm(args.lm_cache) if args.lm or args.fit_lm else None
+    if args.fit_lm:
+        fit_lm(items(arts["fit"][:args.fit_lm], ("original", "A", "C", "garbled")), ng)
     rare_t = fit_rare_threshold([it for it in fit_items if it.kind in ("original", "A")])
     test_items = items(arts["test"][:args.limit], ("original", "A", "B", "garbled"))
-    m = evaluate(test_items, rare_t)
+    m = evaluate(test_items, rare_t, lm=args.lm)
     n = len(arts["test"][:args.limit])
     print(f"spin without a reference, test split: {n} articles x (original, spinner A, spinner B, garbled), "
           f"threshold {S.THRESHOLD}, {time.time() - t0:.0f}s")
     print(f"{'spun vs original':<28}{'P':>7}{'R':>7}{'F1':>7}{'AUC':>7}   "
           f"baseline rare-word rate >= {rare_t:.3f}: P / R / F1 / AUC")
-    for name, label in (("A", "spinner A (fit spinner)"), ("B", "spinner B (held out: Moby)"), ("all", "A + B")):
-        print(f"{label:<28}" + "".join(f"{m[f'spin_{name}_{k}']:>7.3f}" for k in ("p", "r", "f1", "auc"))
-              + "   " + " / ".join(f"{m[f'base_{name}_{k}']:.3f}" for k in ("p", "r", "f1", "auc")))
-    print(f"false positives: originals {m['spin_fpr_original']:.1%} (baseline {m['base_fpr_original']:.1%}), "
-          f"garbled unspun {m['spin_fpr_garbled']:.1%} (baseline {m['base_fpr_garbled']:.1%})")
+    for system, title in (("spin", "lexical"), ("spin_lm", "with the language model"))[:2 if args.lm else 1]:
+        print(f"-- {title}")
+        for name, label in (("A", "spinner A (fit spinner)"), ("B", "spinner B (held out: Moby)"), ("all", "A + B")):
+            print(f"{label:<28}" + "".join(f"{m[f'{system}_{name}_{k}']:>7.3f}" for k in ("p", "r", "f1", "auc"))
+                  + "   " + " / ".join(f"{m[f'base_{name}_{k}']:.3f}" for k in ("p", "r", "f1", "auc")))
+        print(f"false positives: originals {m[f'{system}_fpr_original']:.1%} (baseline "
+              f"{m['base_fpr_original']:.1%}), garbled unspun {m[f'{system}_fpr_garbled']:.1%} (baseline "
+              f"{m['base_fpr_garbled']:.1%})")
     if args.speed:
         texts = [t for _, t in (arts["test"] + arts["fit"])[:args.speed]]
+        words = sum(len(t.split()) for t in texts) / len(texts)
         print(f"speed: spin.detect {throughput(texts):.0f} articles per CPU second over {len(texts)} articles "
-              f"(~{sum(len(t.split()) for t in texts) / len(texts):.0f} words each)")
+              f"(~{words:.0f} words each)")
+        if args.lm and plain_lm is not None:
+            S.lm_rows = plain_lm  # timed as it runs: no feature cache
+            print(f"speed with the language model: {throughput(texts, lm=True):.1f} articles per CPU second "
+                  f"(the LM reads the articles whose lexical score is >= {S.LM_BAR})")
 
 
 if __name__ == "__main__":

