@@ -153,3 +153,13 @@ def test_job_title_before_a_name_typed_as_organisation_makes_it_a_person() -> No
              Mention("d", text.index("Nordvik"), text.index("Nordvik") + len("Nordvik Harbour"), "Nordvik Harbour", "ORG")]
     labels = {m.text: m.label for m in entities._retype_people(text, found)}
     assert labels == {"Marit Solberg": "PERSON", "Nordvik Harbour": "ORG"}
+
+
+def test_lexical_mentions_skip_sentence_openers_and_abbreviation_tails() -> None:
+    """Without a model, 'During Tuesday's debate' and 'the U.S. He said' hold no person names."""
+    text = ("During Tuesday's debate, Marta Kowalczyk spoke first. She said the plan would cost the U.S. He said "
+            "nothing. Under Kowalczyk the budget grew.")
+    doc = segment.segment(Document(id="d", source="d", text=text))
+    found = {m.text: m.label for m in entities.mentions(doc, None)}
+    assert found.get("Marta Kowalczyk") == "PERSON"
+    assert not any(t.startswith(("During", "Under")) or t.endswith(" He") or t == "S. He" for t in found), found

@@ -53,3 +53,16 @@ def test_title_gender_is_not_used_when_two_people_share_the_surname(models: Mode
             "the board, like Peter Holm, who had attacked her.\n\n\"She built this place with her own hands,\" he said.")
     found = [q for q in _extract(text, None) if "own hands" in q.text]
     assert found and found[0].speaker and "Lund" in found[0].speaker
+
+
+@pytest.mark.parametrize("path", ["parser", "lexical"])
+def test_indefinite_description_is_not_resolved_to_a_named_person(path: str, models: Models) -> None:
+    """'said a manager at the plant': someone the article does not name, never the person named before."""
+    if path == "parser" and models.nlp is None:
+        pytest.skip("spaCy model not installed")
+    text = ("Clara Mendes announced the merger of the two canneries on Monday.\n\n"
+            "\u201cWe expect layoffs before the spring, and nobody has told us how many,\u201d said a manager at the "
+            "Porto plant, who asked not to be named.")
+    found = [q for q in _extract(text, models if path == "parser" else None) if "layoffs" in q.text]
+    assert found and found[0].kind == "direct"
+    assert not (found[0].speaker or "").endswith("Mendes"), found[0].speaker

@@ -84,6 +84,10 @@ there his her its their our my when while after before however despite with by f
 yes no so then also even monday tuesday wednesday thursday friday saturday sunday january february march april
 may june july august september october november december several many some other all most both each
 every no not""".split())
+# Prepositions and connectives that open a sentence before a name ("During Tuesday's debate", "Under Obama")
+_OPENING_WORDS = frozenset("""during after before since until under over among despite through throughout following
+according unlike like amid without within including upon across behind beyond inside outside""".split())
+STOP_CAPS = _STOP_CAPS  # capitalised function words that open sentences but never names (public for quotes.py)
 _PLACE_WORDS = frozenset("republic kingdom states islands island sea ocean river city county province region".split())
 FUZZY_FIRST = 75  # rapidfuzz ratio for first-name transliterations (Dmitri/Dmitry = 83)
 GARBLE_MIN = 75  # ratio for a garbled surname (Marcone/Macron = 77) when exactly one candidate fits
@@ -281,11 +285,17 @@ def _lexical_mentions(doc_id: str, text: str) -> list[Mention]:
     for m in _CAP_SEQ.finditer(text):
         words = m.group().split()
         start = m.start()
+        if start > 0 and text[start - 1] in ".-" and words:  # "U.S. He says": the tail of an abbreviation
+            start += len(words[0])
+            words = words[1:]
+            start = text.find(words[0], start) if words else start
         while words and (fold(words[0]) in _STOP_CAPS or fold(words[0]).rstrip(".") in TITLES
-                         or len(words) > 1 and fold(words[0]) in DEMONYMS):
+                         or fold(words[0]) in _OPENING_WORDS or len(words) > 1 and fold(words[0]) in DEMONYMS):
             start += len(words[0]) + 1
             words = words[1:]
             start = text.find(words[0], start - 1) if words else start
+        while words and fold(words[-1]) in _STOP_CAPS:  # "… Trump He said": a sentence's first word after a name
+            words = words[:-1]
         cut = [i for i, w in enumerate(words[:-1]) if fold(w).rstrip(".") in TITLES or fold(w) in ROLE_CLASSES]
         if cut:  # "NATO Secretary-General Jens Stoltenberg": the name after the last title word
             for w in words[:cut[-1] + 1]:

@@ -319,6 +319,8 @@ def _rerank(ctx: _Ctx, qstart: int, qend: int, raw: str | None, raw_span: tuple[
     subject is a pronoun, a description or missing; the rules' answer is one feature). A quote the rules left
     without a speaker gets one only when the best candidate scores above zero (beats an empty candidate)."""
     covering = _mention_covering(ctx, *raw_span) if raw_span else None
+    if speaker and raw and _indefinite(raw) and (covering is None or covering.label not in ("PERSON", "ORG", "GPE")):
+        return speaker, sspan  # 'said a strategist for one of the campaigns': someone new, not a named candidate
     if speaker and raw and raw.lower() not in PRONOUNS and (
             covering is not None and covering.label in ("PERSON", "ORG", "GPE") or _looks_named(raw)):
         return speaker, sspan  # the cue's subject names the speaker: nothing to guess
@@ -451,8 +453,11 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
     if cue_i == 0:  # '…," said Mr. X' / 'said economist Dana Roe'
         inverted = _subject_of(ctx, cue.start(), cue.end())  # 'said former secretary of state Hillary Clinton'
         if inverted is not None and (_mention_covering(ctx, inverted.start, inverted.end) is not None
-                                     or _anaphoric(inverted.text)):
+                                     or _anaphoric(inverted.text) or _indefinite(inverted.text)):
             return (cue.group(), inverted.text, (inverted.start, inverted.end), None)
+        ind = re.match(r"\s+((?:an?|one|another|some)\s+[^,.;:“”\"«»\n]{1,80})", text[cue.end():cue.end() + 90])
+        if ind and _indefinite(ind.group(1)):  # '…," said a manager at the plant': someone unnamed
+            return (cue.group(), ind.group(1), (cue.end() + ind.start(1), cue.end() + ind.end(1)), None)
         lead = re.match(r"(?:\s+[a-z][\w-]*){0,3}?\s+(?=[A-Z])", text[cue.end():cue.end() + 40])
         near = cue.end() + (lead.end() if lead else 1) + 1
         sp = _mention_at(ctx, cue.end(), near) or _pronoun_at(text, cue.end(), cue.end() + 5) \
@@ -514,6 +519,9 @@ def _frame_before(ctx: _Ctx, start: int, end: int) -> tuple | None:
     if cue is None:
         return _noun_or_bare_frame(ctx, start, end) or _colon_frame(ctx, start, end)
     fallback = None
+    main = _main_clause_frame(ctx, cues[0], start, end)
+    if main is not None:
+        return main
     for cue in cues[:3]:  # the latest cue whose subject is a name or pronoun; else the latest with any subject
         sp = _cue_subject(ctx, cue, start)
         if sp is None:
@@ -524,6 +532,27 @@ def _frame_before(ctx: _Ctx, start: int, end: int) -> tuple | None:
             return found  # a name (even one NER missed, "D’Souza replied") beats an earlier cue's pronoun
         fallback = fallback or found
     return fallback
+
+
+def _main_clause_frame(ctx: _Ctx, cue: re.Match, start: int, end: int) -> tuple | None:
+    """'When Trump suggested that …, Rubio fired back: “…”': a frame ending in a colon introduces the quote with
+    its main clause; a cue inside a subordinate clause before the main verb speaks of someone else."""
+    text = ctx.doc.text
+    tok = ctx.token_at(cue.start())
+    if tok is None or not text[start:end].rstrip().endswith(":") or tok.dep_ not in ("advcl", "relcl", "ccomp",
+                                                                                    "acl", "pcomp"):
+        return None
+    root = tok
+    for _ in range(8):
+        if root.dep_ == "ROOT" or root.head is root:
+            break
+        root = root.head
+    if root.dep_ != "ROOT" or root.idx <= cue.start() or root.idx >= end or root.pos_ not in ("VERB", "AUX"):
+        return None
+    sp = _subject_of(ctx, root.idx, start)
+    if sp is None or not (_mention_covering(ctx, sp.start, sp.end) is not None or sp.text.lower() in PRONOUNS):
+        return None
+    return (root.text, sp.text, (sp.start, sp.end), None)
 
 
 def _cue_subject(ctx: _Ctx, cue: re.Match, start: int) -> _Span | None:
@@ -549,8 +578,7 @@ _CLAUSE_OPENING = re.compile(r"[\s\"“(]*(?:(?:But|And|So|Then|Still|Yet|Now|Me
 def _name_before(text: str, start: int, cue_pos: int) -> _Span | None:
     """A capitalised name right before the cue that NER missed ("Girard said")."""
     m = re.search(r"([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+){0,2})\s+(?:\w+ly\s+)?$", text[start:cue_pos])
-    if m is None or m.group(1).lower() in ("the", "but", "and", "then", "later", "he", "she", "it", "they") or \
-            _CALENDAR.match(m.group(1)):
+    if m is None or m.group(1).split()[0].lower() in ents.STOP_CAPS or _CALENDAR.match(m.group(1)):
         return None
     return _Span(start + m.start(1), start + m.end(1), m.group(1))
 
@@ -623,6 +651,10 @@ def _mention_at(ctx: _Ctx, start: int, end: int) -> _Span | None:
     return None
 
 
+_PREP_BEFORE = re.compile(r"\b(?:on|in|at|to|with|from|of|for|by|about|under|against|over|via|into|toward|"
+                          r"towards)\s+(?:the\s+)?(?:(?:Mr|Mrs|Ms|Dr)\.\s+)?$")
+
+
 def _mention_ending_before(ctx: _Ctx, start: int, cue_pos: int) -> _Span | None:
     """The speaker mention right before a cue verb, allowing an apposition or adverbs ("X, the spokesman, also").
 
@@ -630,7 +662,8 @@ def _mention_ending_before(ctx: _Ctx, start: int, cue_pos: int) -> _Span | None:
     """
     cands = []
     for m in ctx.mentions:
-        if start <= m.start and m.end <= cue_pos and m.label != "NORP":
+        if start <= m.start and m.end <= cue_pos and m.label != "NORP" and not _PREP_BEFORE.search(
+                ctx.doc.text[max(start, m.start - 24):m.start]):  # '“…” on Twitter before claiming': an object
             gap = ctx.doc.text[m.end:cue_pos]
             if len(_WORD.findall(gap)) <= 8 and not _MARK.search(gap) and not re.match(r"(?:'s|’s)", gap):
                 cands.append(m)
@@ -660,8 +693,8 @@ _CALENDAR = re.compile(r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Su
 def _name_at(text: str, start: int, end: int) -> _Span | None:
     """A capitalised name NER missed, right after a cue ('…," said Roman Smbatyan')."""
     m = _CAP_NAME.match(text, start + len(text[start:end]) - len(text[start:end].lstrip()))
-    if m is not None and _CALENDAR.match(m.group()):
-        return None
+    if m is not None and (_CALENDAR.match(m.group()) or m.group().split()[0].lower() in ents.STOP_CAPS):
+        return None  # 'But, said …' / 'Their voices': a capitalised function word is no name
     return _Span(m.start(), m.end(), m.group()) if m and m.end() <= end + 40 else None
 
 
@@ -729,6 +762,15 @@ def _resolve_speaker(ctx: _Ctx, surface: str, span: tuple[int, int] | None,
     if _anaphoric(surface):  # "the businessman replied": the latest named subject
         return _antecedent(ctx, "PERSON", span[0], last)
     return surface, span
+
+
+_INDEFINITE = re.compile(r"(?:an?|one|another|some|two|three|several|many|other)\s+[a-z]", re.I)
+
+
+def _indefinite(np: str) -> bool:
+    """An indefinite description ("a strategist for one campaign", "one of those advisers", "another official")
+    brings in someone the article does not name; it never points back to a named person."""
+    return bool(_INDEFINITE.match(np)) and len(np.split()) <= 12
 
 
 def _anaphoric(np: str) -> bool:
