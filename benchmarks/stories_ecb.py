@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'':22} {f'baseline ORACLE-tuned d={odist}':34} {oracle['precision']:6.3f} "
               f"{oracle['recall']:6.3f} {oracle['f1']:6.3f}")
         print(f"{'':22} weights={tuple(round(w, 2) for w in model.weights)} bias={model.bias:.2f} "
-              f"threshold={model.threshold:.2f}")
+              f"threshold={model.threshold:.2f} split={model.split_threshold}")
     for label, idx in (("crossread stories", 1), ("baseline (train-tuned)", 2), ("baseline (oracle)", 3)):
         m = mean([r[idx] for r in rows])
         print(f"mean {label:30} P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f}")
