@@ -260,14 +260,14 @@ def fit_lm(fit_items: list[Item], ng: S.NgramTable, path: Path = S.MODEL_PATH) -
         data[id(it)] = (x, y, p, lexical, f)
     keys = sorted({it.key for it in fit_items})
     folds = [set(keys[::2]), set(keys[1::2])]
-    names = (*S.TOKEN_FEATURES, *S.lm_models.FEATURES)
+    names = S.LM_TOKEN_FEATURES
 
     def word_model(chosen: list[Item]) -> dict:
         xs, ys = [], []
         for it in chosen:
-            x, y, _, _, f = data[id(it)]
+            x, y, p, _, f = data[id(it)]
             seen = f[:, -1] > 0 if len(f) else np.zeros(0, dtype=bool)
-            xs.append(np.hstack([x[seen], f[seen]]) if seen.any() else np.zeros((0, len(names))))
+            xs.append(S.lm_token_rows(p[seen], f[seen]) if seen.any() else np.zeros((0, len(names))))
             ys.append(y[seen] if seen.any() else np.zeros(0, dtype=bool))
         return _logistic(np.vstack(xs), np.concatenate(ys), names, 0.1, quadratic=True)
 
@@ -288,7 +288,14 @@ def fit_lm(fit_items: list[Item], ng: S.NgramTable, path: Path = S.MODEL_PATH) -
     article = _logistic(np.array(art_x), np.array(art_y), S.ARTICLE_FEATURES, 1.0)
     lm_scores = iter(S._linear(article, np.array(art_x)).tolist())
     merged = np.array([next(lm_scores) if v is None else v for v in scores_all])
-    article["intercept"] -= _logit(_cut(merged, np.array(spun_all)))
+    cut = _cut(merged, np.array(spun_all))
+    article["intercept"] -= _logit(cut)
+    kinds = [it.kind for k in range(2) for it in fit_items if it.key in folds[k]]
+    for spun_kind in sorted({k for k in kinds if k not in ("original", "garbled")}):
+        sel = [j for j, k in enumerate(kinds) if k in ("original", "garbled", spun_kind)]
+        p_, r_, f_ = prf([spun_all[j] for j in sel], [merged[j] >= cut for j in sel])
+        print(f"fit split, out of fold, spinner {spun_kind} vs unspun: P {p_:.3f} R {r_:.3f} F1 {f_:.3f}",
+              file=sys.stderr)
     model = dict(model)
     model["token_lm"] = word_model(fit_items)
     model["article_lm"] = article

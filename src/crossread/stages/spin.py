@@ -593,13 +593,23 @@ def lm_rows(text: str, toks: list[Token], idx: list[int], model: lm_models.Langu
                                [[[x for x, _ in syn.get(toks[i].low, ())] for i in idx]])[0].astype(float)
 
 
+LM_TOKEN_FEATURES = ("lexical_logit", *lm_models.FEATURES[:-1])
+
+
+def lm_token_rows(p: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """The ``token_lm`` classifier's inputs: the lexical classifier's log-odds and the LM features (few inputs, so
+    the classifier fitted on a small LM-read sample does not over-fit the many lexical ones again)."""
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.column_stack([np.log(q / (1 - q)), f[:, :-1]])
+
+
 def lm_probabilities(x: np.ndarray, f: np.ndarray, p: np.ndarray, weights: dict[str, Any]) -> np.ndarray:
-    """Word probabilities with the language model: the ``token_lm`` classifier (lexical and LM features) where the
-    model read the word, the lexical probability ``p`` elsewhere (past the model's token cap)."""
+    """Word probabilities with the language model: the ``token_lm`` classifier (lexical log-odds and LM features)
+    where the model read the word, the lexical probability ``p`` elsewhere (past the model's token cap)."""
     out = p.copy()
     seen = f[:, -1] > 0
     if seen.any():
-        out[seen] = _linear(weights, np.hstack([x[seen], f[seen]]))
+        out[seen] = _linear(weights, lm_token_rows(p[seen], f[seen]))
     return out
 
 
@@ -623,10 +633,24 @@ def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
     if score >= LM_BAR and lm_enabled(use_lm) and model and "token_lm" in model:
         lang = language_model(models)
         if lang is not None:
-            p = lm_probabilities(x, lm_rows(doc.text, toks, idx, lang), p, model["token_lm"])
-            score = float(_linear(model["article_lm"], np.asarray([article_features(p)]))[0])
-    cut = min(EVIDENCE_P, float(np.quantile(p, 0.9)))  # the article's likeliest tenth, or any likely word
-    order = [k for k in np.argsort(-p, kind="stable") if p[k] >= cut][:MAX_EVIDENCE]
+            p_lm = lm_probabilities(x, lm_rows(doc.text, toks, idx, lang), p, model["token_lm"])
+            score = float(_linear(model["article_lm"], np.asarray([article_features(p_lm)]))[0])
+            # evidence: the lexical picks, then up to MAX_EVIDENCE // 2 more words the LM classifier finds likely
+            order = _likeliest(p)
+            order += [k for k in _likeliest(p_lm) if k not in order][:MAX_EVIDENCE // 2]
+            return round(score, 4), _evidence(doc, toks, idx, np.maximum(p, p_lm), order, ng, models)
+    return round(score, 4), _evidence(doc, toks, idx, p, _likeliest(p), ng, models)
+
+
+def _likeliest(p: np.ndarray) -> list[int]:
+    """The article's likeliest tenth of substituted words, or any likely one, at most ``MAX_EVIDENCE``."""
+    cut = min(EVIDENCE_P, float(np.quantile(p, 0.9)))
+    return [int(k) for k in np.argsort(-p, kind="stable") if p[k] >= cut][:MAX_EVIDENCE]
+
+
+def _evidence(doc: Document, toks: list[Token], idx: list[int], p: np.ndarray, order: list[int], ng: NgramTable,
+              models: Any) -> list[SpinEvidence]:
+    """Evidence for the words ``order`` (indices into ``idx``): each with a likely original, where one is found."""
     chosen = []
     for k in sorted(order):
         cands, signal, known = _candidates(toks, idx[k], ng)
@@ -654,7 +678,7 @@ def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
         evidence.append(SpinEvidence(doc_id=doc.id, phrase=doc.text[start:end], start=start, end=end,
                                      likely_original=_original(doc.text, toks, i, x), signal=signal,
                                      score=round(prob, 4)))
-    return round(score, 4), evidence
+    return evidence
 
 
 def _span(toks: list[Token], i: int) -> tuple[int, int]:
