@@ -177,10 +177,8 @@ def refine(links: Sequence[ReuseLink], docs: Sequence[Document], spun: set[str],
         a, b = by_id[link.a], by_id[link.b]
         relation = link.relation
         if (relation == "spun" and a.id in spun and b.id in spun and not _one_sided(link)) or (
-                relation == "paraphrase" and (a.id in spun or b.id in spun)):
-            # Neither side reads as the other's original: a rewrite paired with a spun text (or two spun texts
-            # that rewrite each other) are two derivatives of a third.
-            relation = "shared_source"
+                relation == "paraphrase" and (a.id in spun) != (b.id in spun)):
+            relation = "shared_source"  # neither side reads as the other's original
         origin = direction(link, a, b, spin_scores, outlets) if relation in COPY_RELATIONS else None
         if origin is not None:
             copy, original = (a, b) if origin == b.id else (b, a)

@@ -518,8 +518,10 @@ def compare(a: Document, b: Document, sa: Sequence[Sentence], sb: Sequence[Sente
             # A few sentences that say the same facts in other words is what two reports of one event look
             # like (on the fit split, most same-event pairs called copies went this way); a passage shows reuse
             # only by its wording: copied, lightly edited, spun, or shared with a third text. A rewritten
-            # passage of a spin-flagged article is the last: a spin and a rewrite of one text.
-            relation = "shared_source" if a.id in spun or b.id in spun else "independent"
+            # passage shared by two articles that both read as spun is the last: neither is an own report. (One
+            # flagged side is not enough: the spin flag fires on ~6 % of clean articles, so one in eight
+            # same-event pairs would have one, and 5 of 160 held-out independent pairs went this way.)
+            relation = "shared_source" if a.id in spun and b.id in spun else "independent"
         pairs = passage
     link = ReuseLink(a=a.id, b=b.id, relation=relation, score=round(prob, 4),  # type: ignore[arg-type]
                      share_a=round(len(pairs) / max(1, len(sa)), 4), share_b=round(len(pairs) / max(1, len(sb)), 4),
