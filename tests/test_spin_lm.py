@@ -9,8 +9,7 @@ import pytest
 
 from crossread.errors import ModelUnavailable
 from crossread.model import Document
-from crossread.models import Models
-from crossread.models import lm
+from crossread.models import Models, lm
 from crossread.stages import spin
 
 
