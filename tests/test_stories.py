@@ -253,13 +253,22 @@ def test_near_duplicate_joins_its_original(lexical: tuple[Config, Models], lexic
 
 
 def _filler(n: int) -> list[dict[str, Any]]:
-    """``n`` unrelated one-article stories, each about its own made-up place."""
-    return [{"id": f"filler{i}", "event": f"filler{i}", "published": "2025-03-04",
-             "title": f"Festival returns to Zorbia{i}x with record crowds",
-             "text": f"The annual lantern festival in Zorbia{i}x drew record crowds, organiser Quentin Vell{i}ard "
-                     f"said. Stalls from Kambrel{i}o and Oxtrin{i}u sold food and crafts along the canal."}
-            for i in range(n)]
+    """``n`` unrelated one-article stories: each made of its own made-up words (no shared template, which the
+    fitted models may rightly or wrongly read as one kind of event)."""
+    syllables = ("ka", "lo", "mi", "ru", "te", "vo", "zen", "qua", "bri", "dus", "fel", "gor", "hin", "jup")
 
+    def word(i: int, k: int) -> str:
+        x = i * 7919 + k * 104729 + 1
+        return "".join(syllables[(x // len(syllables) ** d) % len(syllables)] for d in range(4))
+
+    out = []
+    for i in range(n):
+        w = [word(i, k) for k in range(12)]
+        out.append({"id": f"filler{i}", "event": f"filler{i}", "published": "2025-03-04",
+                    "title": f"{w[0].title()} {w[1]} {w[2]} in {w[3].title()}",
+                    "text": f"The {w[4]} {w[5]} in {w[3].title()} {w[6]} {w[7]}, {w[8].title()} {w[9].title()} said. "
+                            f"{w[10].title()} {w[11]} {w[1]} {w[2]} {w[6]}."})
+    return out
 
 def test_candidates_come_from_the_index_not_all_stories(lexical: tuple[Config, Models],
                                                         lexical_model: stories.StoryModel,

@@ -81,7 +81,7 @@ def test_repair_splits_a_born_story_and_later_articles_find_the_new_one(
     config, models, fitted = lexical
     first = QUAKES[:5]
     store = _store(QUAKES, config)
-    greedy = dataclasses.replace(fitted, threshold=-100.0)  # every article joins the first story
+    greedy = dataclasses.replace(fitted, threshold=-100.0, split_threshold=None)  # all join the first story
     stories.assign_ids(store, config, models, first, model=greedy)
     assert _groups(store) == {frozenset(first)}  # premise: without repair the two quakes share one story
     store = _store(QUAKES, config)
