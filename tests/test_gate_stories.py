@@ -1,9 +1,9 @@
 """Quality gate for story clustering: B-cubed P/R/F1 on ECB+ topics the shipped story model never saw.
 
 The shipped ``data/story_model.json`` is fitted on ECB+ topics 1-10 (``benchmarks/fit_stories.py``); this gate
-clusters topics 11-20 with the real streaming stage (two stream orders) and checks the floors under "stories" in
-tests/eval_baseline.json, for the models path (MiniLM + spaCy NER) and the lexical fallback. Skips when
-../shared/data is absent. About two minutes on 2 cores (spaCy NER and parse, for the figures, and the encoder over
+clusters topics 11-20 with the real streaming stage (two stream orders; the repair pass on, as shipped) and checks
+the floors under "stories" in tests/eval_baseline.json, for the models path (MiniLM + spaCy NER) and the lexical
+fallback. Skips when ../shared/data is absent. About two minutes on 2 cores (spaCy NER and parse, for the figures, and the encoder over
 ~200 articles).
 """
 
