@@ -294,6 +294,21 @@ def test_candidates_come_from_the_index_not_all_stories(lexical: tuple[Config, M
     assert len(read[0]) <= n_stories // 4, (len(read[0]), n_stories)
 
 
+def test_same_template_about_different_places_stays_apart(lexical: tuple[Config, Models],
+                                                         lexical_model: stories.StoryModel) -> None:
+    """Articles cut from one template (same event kind, different place and people) are different events: the
+    lexical model keeps each in its own story. (The MiniLM+NER fit merges them: docs/stories.md, known limits.)"""
+    config, models = lexical
+    items = [{"id": f"fest{i}", "event": f"fest{i}", "published": "2025-03-04",
+              "title": f"Festival returns to Zorbia{i}x with record crowds",
+              "text": f"The annual lantern festival in Zorbia{i}x drew record crowds, organiser Quentin Vell{i}ard "
+                      f"said. Stalls from Kambrel{i}o and Oxtrin{i}u sold food and crafts along the canal."}
+             for i in range(12)]
+    store = _store(items, config)
+    stories.assign(store, config, models, model=lexical_model)
+    assert _groups(store) == _gold(items)
+
+
 def test_stream_order_does_not_change_crafted_grouping(lexical: tuple[Config, Models],
                                                        lexical_model: stories.StoryModel) -> None:
     config, models = lexical
