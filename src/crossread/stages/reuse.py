@@ -21,6 +21,7 @@ How it works, per story:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import re
@@ -64,6 +65,7 @@ SPUN_RESTRUCTURE_MAX = 0.1  # restructured share of words from which a spun-look
 GUARD_LEX = 0.5  # character ratio of the aligned sentences from which the in-order guard applies
 WHOLE_MIN = 0.5  # aligned share of the more covered article below which only a reused passage makes a link
 _WORD = re.compile(r"\w+")
+_WORD_ASCII = re.compile(rb"\w+")  # on ASCII bytes: the same words as _WORD finds in ASCII text
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{12,})[\"“”«»]")
 
 
@@ -71,13 +73,29 @@ _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{12,})[\"“”«»]")
 def shingles(text: str, k: int) -> frozenset[bytes]:
     """The article's word ``k``-shingles, lower-cased (the units of MinHash and of exact Jaccard); cached, since
     an article is compared with up to ``TOP_K`` others."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    return frozenset(" ".join(words[i:i + k]).encode() for i in range(max(1, len(words) - k + 1)))
+    return frozenset(_shingle_list(text, k))
+
+
+def _shingle_list(text: str, k: int) -> list[bytes]:
+    """The word ``k``-shingles of ``text`` as UTF-8 bytes, in text order, repeats kept; a text of fewer than ``k``
+    words is one shingle (all its words; ``b""`` for none).
+
+    ASCII text (most news) is lower-cased and encoded once and split with a bytes pattern, which finds the same
+    words as ``\\w+`` on the lower-cased ``str``; other text lower-cases word by word, as lower-casing the whole
+    text can change where words break (``"İ".lower()`` adds a combining dot, which ``\\w`` does not match).
+    """
+    if text.isascii():
+        words = _WORD_ASCII.findall(text.lower().encode())
+    else:
+        words = [w.lower().encode() for w in _WORD.findall(text)]
+    if len(words) < k:
+        return [b" ".join(words)]
+    return list(map(b" ".join, zip(*(words[j:] for j in range(k)))))
 
 
 def signature(doc: Document, config: Config) -> bytes:
     """MinHash signature of the article's word shingles, stored as the ``minhash`` feature."""
-    return _minhash(doc.text, config).hashvalues.astype("uint64").tobytes()
+    return minhash_values(doc.text, config).astype(np.uint64).tobytes()
 
 
 @lru_cache(maxsize=4)
@@ -86,10 +104,32 @@ def _permutations(num_perm: int) -> Any:
     return MinHash(num_perm=num_perm, seed=1, scheme=SCHEME).permutations
 
 
+def minhash_values(text: str, config: Config) -> np.ndarray:
+    """The MinHash hash values (uint32) of the text's shingles, bit-identical to datasketch's
+    ``MinHash(num_perm, seed=1, scheme="affine32").update_batch(shingles)``, computed in bulk.
+
+    datasketch hashes one shingle per Python call (``sha1_hash32``: SHA-1, first 4 bytes little-endian); here the
+    SHA-1 digests of all shingles are joined and read as one array, then datasketch's affine32 step runs on it
+    vectorised: the MurmurHash3 32-bit finaliser, then ``a * h + b`` in uint32 (wrapping is the modulo) and the
+    minimum over shingles. Repeated shingles are hashed again instead of de-duplicated: a minimum does not change,
+    and building a set costs more than the few repeats. ``tests/test_minhash_fast.py`` checks the values against
+    datasketch.
+    """
+    digests = b"".join([h.digest() for h in map(hashlib.sha1, _shingle_list(text, config.shingle_size))])
+    hv = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 20)[:, :4].copy().view("<u4").astype(np.uint32)
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    hv = hv ^ (hv >> np.uint32(16))
+    a, b = _permutations(config.minhash_perm)
+    return (hv * a + b).min(axis=0)
+
+
 def _minhash(text: str, config: Config) -> MinHash:
-    m = MinHash(num_perm=config.minhash_perm, seed=1, scheme=SCHEME, permutations=_permutations(config.minhash_perm))
-    m.update_batch(list(shingles(text, config.shingle_size)))
-    return m
+    """A datasketch MinHash of the text's shingles (its values from :func:`minhash_values`)."""
+    return MinHash(seed=1, scheme=SCHEME, hashvalues=minhash_values(text, config),
+                   permutations=_permutations(config.minhash_perm))
 
 
 def minhash_from_signature(blob: bytes, config: Config) -> MinHash:
@@ -166,7 +206,7 @@ def candidate_pairs(docs: Sequence[Document], table: SentenceTable, config: Conf
     if n < 2:
         return set()
     sig = np.stack([np.frombuffer(signatures[i], dtype=np.uint64) if signatures is not None
-                    else _minhash(d.text, config).hashvalues.astype(np.uint64) for i, d in enumerate(docs)])
+                    else minhash_values(d.text, config).astype(np.uint64) for i, d in enumerate(docs)])
     scores: dict[tuple[int, int], float] = {}
     a, b = _minhash_pairs(sig, *_lsh_params(config.lsh_threshold, config.minhash_perm))
     if len(a):
