@@ -18,6 +18,7 @@ Baseline: the rate of rare words (Zipf < 3, ``wordfreq``), its threshold fitted 
     .venv/bin/python benchmarks/spin_eval.py --limit 40 # fewer test articles (faster)
     .venv/bin/python benchmarks/spin_eval.py --lm       # also with the language model (crossread.models.lm)
     .venv/bin/python benchmarks/spin_eval.py --fit-lm 40 --lm  # refit only the LM classifiers, then report
+    .venv/bin/python benchmarks/spin_eval.py --lm-refit-check 80 110  # refit LM classifiers on fit[0:80]? judged on fit[80:110]
 
 With the language model, an article is read by it only when its lexical score reaches ``spin.LM_BAR``; its
 features are cached on disk by text (``--lm-cache``), since one article costs ~1-3 CPU seconds.
@@ -352,6 +353,46 @@ def evaluate(test_items: list[Item], rare_t: float, lm: bool = False) -> dict[st
     return out
 
 
+def lm_refit_check(fit_arts: list[tuple[str, str]], n_fit: int, n_all: int, ng: S.NgramTable,
+                   path: Path) -> bool:
+    """Whether refitting the LM classifiers on fit articles [0, n_fit) beats the shipped ones, both scored on the
+    fit articles [n_fit, n_all) (original, A, C, garbled) -- the test split is not looked at. Rule, fixed in
+    advance: keep the refit iff its F1 (A + C vs original + garbled) there is higher and it flags <= MAX_FPR of
+    those originals. The refit is written to ``path`` (the shipped model is left alone)."""
+    all_items = items(fit_arts[:n_all], ("original", "A", "C", "garbled"))
+    fit_keys = {k for k, _ in fit_arts[:n_fit]}
+    held = [it for it in all_items if it.key not in fit_keys]
+
+    def measure(name: str) -> tuple[float, float]:
+        score = {id(it): S.detect(_doc(it.text), use_lm=True)[0] for it in held}
+        row = []
+        for label, kinds in (("A", ("original", "garbled", "A")), ("C", ("original", "garbled", "C")),
+                             ("A+C", ("original", "garbled", "A", "C"))):
+            sel = [it for it in held if it.kind in kinds]
+            gold = [it.spun for it in sel]
+            p, r, f = prf(gold, [score[id(it)] >= S.THRESHOLD for it in sel])
+            row.append(f"{label} P {p:.3f} R {r:.3f} F1 {f:.3f} AUC {auc(gold, [score[id(it)] for it in sel]):.3f}")
+        fpr = {k: sum(score[id(it)] >= S.THRESHOLD for it in held if it.kind == k)
+               / max(1, sum(it.kind == k for it in held)) for k in ("original", "garbled")}
+        print(f"{name}: " + "; ".join(row) + f"; flagged originals {fpr['original']:.1%}, garbled "
+              f"{fpr['garbled']:.1%}")
+        return f, fpr["original"]
+
+    print(f"LM refit check on the fit split: held-out fit articles [{n_fit}, {n_all})")
+    shipped_f1, _ = measure("shipped LM classifiers")
+    fit_lm([it for it in all_items if it.key in fit_keys], ng, path)
+    refit = json.loads(path.read_text(encoding="utf-8"))
+    shipped_load = S.load_model
+    S.load_model = lambda: refit  # detect() reads the module's load_model
+    try:
+        refit_f1, refit_fpr = measure(f"refit on fit articles [0, {n_fit})")
+    finally:
+        S.load_model = shipped_load
+    keep = refit_f1 > shipped_f1 and refit_fpr <= S.MAX_FPR
+    print(f"decision: {'keep the refit (' + str(path) + ')' if keep else 'keep the shipped LM classifiers'}")
+    return keep
+
+
 def throughput(texts: list[str], lm: bool = False) -> float:
     """Articles per CPU second of ``spin.detect`` (tables and models loaded and warm; the detector runs once per
     article in the annotate phase, so this is its per-article cost). Not cached: the LM runs where it would."""
@@ -382,6 +423,9 @@ def main() -> None:
     ap.add_argument("--fit-lm", type=int, default=0, metavar="N",
                     help="refit the LM classifiers on N fit articles (original, spinners A and C, garbled)")
     ap.add_argument("--lm-cache", type=Path, default=LM_CACHE, help=f"LM feature cache (default {LM_CACHE})")
+    ap.add_argument("--lm-refit-check", type=int, nargs=2, metavar=("N_FIT", "N_ALL"),
+                    help="refit the LM classifiers on fit articles [0, N_FIT) into /tmp, compare with the shipped "
+                    "ones on fit articles [N_FIT, N_ALL), then stop (the test split is not read)")
     args = ap.parse_args()
     if not args.data.is_dir():
         sys.exit(f"shared data not found at {args.data}")
@@ -393,7 +437,10 @@ def main() -> None:
     fit_items = items(arts["fit"][:args.fit_articles if args.fit else args.limit], kinds)
     if args.fit:
         fit(fit_items, ng)
-    plain_lm = cache_lm(args.lm_cache) if args.lm or args.fit_lm else None
+    plain_lm = cache_lm(args.lm_cache) if args.lm or args.fit_lm or args.lm_refit_check else None
+    if args.lm_refit_check:
+        lm_refit_check(arts["fit"], *args.lm_refit_check, ng, Path("/tmp/spin_model_lm_refit.json"))
+        return
     if args.fit_lm:
         fit_lm(items(arts["fit"][:args.fit_lm], ("original", "A", "C", "garbled")), ng)
     rare_t = fit_rare_threshold([it for it in fit_items if it.kind in ("original", "A")])
