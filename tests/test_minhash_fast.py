@@ -1,15 +1,15 @@
 """The cheap path's bulk hashing gives exactly what the per-item code gave: MinHash signatures equal datasketch's
 ``MinHash.update_batch`` over the shingles, shingles equal the word-by-word definition, and the hashed
-bag-of-words equals the token-by-token float32 version (kept here as the reference), bit for bit."""
+bag-of-words equals the token-by-token float32 version (benchmarks/hashing_speed.py's baseline, the reference), bit for bit."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 import numpy as np
 import pytest
 from datasketch import MinHash
+from hashing_speed import per_token_bow  # benchmarks/ is on sys.path (conftest)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,20 +48,6 @@ def _datasketch(text: str, config: Config) -> np.ndarray:
     m = MinHash(num_perm=config.minhash_perm, seed=1, scheme=reuse.SCHEME)
     m.update_batch(list(_old_shingles(text, config.shingle_size)))
     return m.hashvalues
-
-
-def _old_hashed_bow(texts: list[str], dim: int = EMBEDDING_DIM_FALLBACK) -> np.ndarray:
-    """The lexical embedding before the memoised version: one blake2b and one float32 += per token."""
-    out = np.zeros((len(texts), dim), dtype=np.float32)
-    for i, text in enumerate(texts):
-        words = [w.lower() for w in _WORD.findall(text)]
-        for tok in words + [a + " " + b for a, b in zip(words, words[1:])]:
-            h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
-            out[i, h % dim] += 1.0 if (h >> 63) else -1.0
-        norm = np.linalg.norm(out[i])
-        if norm:
-            out[i] /= norm
-    return out
 
 
 @pytest.mark.parametrize("text", TEXTS)
@@ -110,7 +96,7 @@ def test_minhash_and_shingles_property(text: str) -> None:
 @pytest.mark.parametrize("dim", [EMBEDDING_DIM_FALLBACK, 64, 7])
 def test_hashed_bow_bit_identical(dim: int) -> None:
     texts = TEXTS + ["the the the the", "A", "a b", "x" * 300]
-    ref = _old_hashed_bow(texts, dim)
+    ref = per_token_bow(texts, dim)
     for _ in range(2):  # cold, then with every token's hash memoised
         got = hashed_bow(texts, dim)
         assert got.dtype == np.float32 and got.shape == ref.shape
@@ -130,4 +116,4 @@ def test_hashed_bow_empty_inputs() -> None:
 @given(st.lists(st.text(alphabet=st.sampled_from("abcİıßΣς东 .,'-0"), max_size=40), max_size=6))
 @settings(max_examples=100, deadline=None)
 def test_hashed_bow_property(texts: list[str]) -> None:
-    assert np.array_equal(hashed_bow(texts, 32).view(np.uint32), _old_hashed_bow(texts, 32).view(np.uint32))
+    assert np.array_equal(hashed_bow(texts, 32).view(np.uint32), per_token_bow(texts, 32).view(np.uint32))
