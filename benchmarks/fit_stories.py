@@ -120,10 +120,8 @@ def replay(arts: list[stories.Article], model: stories.StoryModel, memo: dict[An
                 off = [members[i] for i in part]
                 gone = {a.id for a in off}
                 for story_id, group in ((sid, [a for a in members if a.id not in gone]), ("x" + off[0].id, off)):
-                    states[story_id] = stories.StoryState(id=story_id)
-                    for a in group:
-                        states[story_id].add(a, model.centroid_terms, model.member_cap, model.member_terms)
-                        label[a.id] = story_id
+                    states[story_id] = stories.state_of(story_id, group, model)
+                    label.update((a.id, story_id) for a in group)
                     mem[story_id] = tuple(a.id for a in group)
     return label
 

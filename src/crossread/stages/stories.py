@@ -576,9 +576,7 @@ def _repair(articles: list[Article], members: dict[str, list[str]], states: dict
         gone = {a.id for a in off}
         keep = [a for a in arts if a.id not in gone]
         for story_id, group in ((sid, keep), (new_sid, off)):
-            states[story_id] = StoryState(id=story_id)
-            for a in group:
-                states[story_id].add(a, model.centroid_terms, model.member_cap, model.member_terms)
+            states[story_id] = state_of(story_id, group, model)
             members[story_id] = [a.id for a in group]
         moved.update({a.id: new_sid for a in off})
         split |= {sid, new_sid}
@@ -591,6 +589,14 @@ def _repair(articles: list[Article], members: dict[str, list[str]], states: dict
         if a.id in story_of:
             out.extend((k, story_of[a.id]) for k in a.keys + a.bands)
     return out
+
+
+def state_of(story_id: str, arts: list[Article], model: StoryModel) -> StoryState:
+    """A fresh story state holding ``arts`` in stream order (a split-off group, or one article as its own story)."""
+    st = StoryState(id=story_id)
+    for a in arts:
+        st.add(a, model.centroid_terms, model.member_cap, model.member_terms)
+    return st
 
 
 def split_off(arts: list[Article], model: StoryModel) -> list[int]:
@@ -610,11 +616,7 @@ def split_off(arts: list[Article], model: StoryModel) -> list[int]:
     k = len(window)
     if k < 4:
         return []
-    singles = []
-    for a in window:
-        st = StoryState(id=a.id)
-        st.add(a, model.centroid_terms, model.member_cap, model.member_terms)
-        singles.append(st)
+    singles = [state_of(a.id, [a], model) for a in window]
     rows, cols = np.tril_indices(k, -1)
     scores = model.score(np.stack([pair_features(window[i], singles[j]) for i, j in zip(rows, cols)]))
     sim = np.zeros((k, k))
