@@ -304,6 +304,12 @@ class Store:
             if term_df and self._term_counts is not None:
                 self._term_counts.add(term_df)
 
+    def _keys(self) -> StoryKeyIndex:
+        """The in-memory candidate index (writers only), read from ``story_keys`` on first use."""
+        if self._key_index is None:
+            self._key_index = StoryKeyIndex(self.con)
+        return self._key_index
+
     def index_stories(self, stories: Iterable[tuple[str, str | None]], keys: Iterable[tuple[int, str]]) -> None:
         """Tell the in-memory candidate index of ``(story_id, end_date)`` changes and new ``keys``, ahead of
         ``put_stories(..., indexed=True)``; ``forget_indexes`` if that write is then abandoned."""
@@ -337,9 +343,7 @@ class Store:
         if not keys:
             return []
         if not self.read_only:  # this process is the only writer: answer from the in-memory index
-            if self._key_index is None:
-                self._key_index = StoryKeyIndex(self.con)
-            return self._key_index.lookup(keys, per_key)
+            return self._keys().lookup(keys, per_key)
         rows = self.con.execute(
             "SELECT k.key, k.story_id FROM story_keys k JOIN stories s ON s.id = k.story_id "
             "WHERE k.key IN (SELECT unnest(?::BIGINT[])) "
@@ -350,10 +354,7 @@ class Store:
     def story_postings(self, keys: Iterable[int], per_key: int = 50) -> dict[int, set[str]]:
         """``story_candidates`` grouped by key: ``key -> story ids`` (keys without stories absent)."""
         if not self.read_only:
-            keys = list(keys)
-            if self._key_index is None:
-                self._key_index = StoryKeyIndex(self.con)
-            return self._key_index.postings(keys, per_key)
+            return self._keys().postings(keys, per_key)
         out: dict[int, set[str]] = {}
         for k, sid in self.story_candidates(keys, per_key):
             out.setdefault(k, set()).add(sid)

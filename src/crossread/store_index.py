@@ -43,19 +43,7 @@ class StoryKeyIndex:
 
     def lookup(self, keys: Iterable[int], per_key: int) -> list[tuple[int, str]]:
         """``(key, story_id)`` rows for ``keys``: at most ``per_key`` most recent stories per key."""
-        wanted = np.unique(np.fromiter(keys, dtype=np.int64))
-        lo = np.searchsorted(self.keys, wanted, side="left").tolist()
-        hi = np.searchsorted(self.keys, wanted, side="right").tolist()
-        out: list[tuple[int, str]] = []
-        for key, a, b in zip(wanted.tolist(), lo, hi):
-            found = self.stories[a:b].tolist() if b > a else []
-            extra = self.added.get(key)
-            if extra:
-                found = list(set(found) | extra)
-            if len(found) > per_key:
-                found = sorted(found, key=lambda n: (self.recency[n], self.ids[n]), reverse=True)[:per_key]
-            out.extend((key, self.ids[n]) for n in found)
-        return out
+        return [(key, sid) for key, ids in self.postings(keys, per_key).items() for sid in ids]
 
     def postings(self, keys: Iterable[int], per_key: int) -> dict[int, set[str]]:
         """``key -> story ids``: what ``lookup`` answers, grouped by key (what the stories stage wants)."""
