@@ -48,6 +48,7 @@ class GoldQuote:
     spans: list[tuple[int, int]]  # quoted character ranges inside the content
     source: str | None  # resolved source name, None when not a named person/organisation
     resolved: bool = False  # the annotated source is a pronoun or description, resolved to the latest named source
+    source_span: tuple[int, int] | None = None  # the annotated source's first character range
 
 
 @dataclass
@@ -115,7 +116,7 @@ def _article(base: str, text: str, ann: str) -> Article:
     gold = []
     for quoted, s in gold_raw:
         resolved = s is not None and not _named(text[s[0]:s[1]])
-        gold.append(GoldQuote(quoted, _resolve_source(text, s, named_sources), resolved))
+        gold.append(GoldQuote(quoted, _resolve_source(text, s, named_sources), resolved, s))
     return Article(base, text, contents, gold)
 
 
@@ -150,6 +151,30 @@ def _resolve_source(text: str, s: tuple[int, int] | None, named: list[tuple[int,
         return src
     before = [n for n in named if n[1] <= s[0]]
     return text[before[-1][0]:before[-1][1]] if before else None
+
+
+LABELS = ROOT / "benchmarks" / "polnear_speaker_labels.json"
+LABEL_SEED = 6  # issue 6; the hand-labelled sample is drawn once with this seed and never redrawn
+
+
+def label_items(articles: list[Article], n: int, seed: int = LABEL_SEED) -> list[tuple[Article, tuple[int, int]]]:
+    """A reproducible random sample of ``n`` pronoun/description gold sources (first person left out): the items
+    of ``benchmarks/polnear_speaker_labels.json``, each an article and its annotated source span."""
+    import random
+
+    items = sorted({(a.id, g.source_span) for a in articles for g in a.gold if g.resolved and g.source_span
+                    and a.text[g.source_span[0]:g.source_span[1]].strip().lower() not in FIRST_PERSON})
+    by_id = {a.id: a for a in articles}
+    return [(by_id[i], s) for i, s in random.Random(seed).sample(items, min(n, len(items)))]
+
+
+def print_label_sheet(articles: list[Article], n: int, context: int = 1500) -> None:
+    """Print each sampled source in its article context for blind hand labelling (no system output shown)."""
+    for k, (a, (s, e)) in enumerate(label_items(articles, n)):
+        end = a.text.find("\n", e)
+        end = len(a.text) if end < 0 else end
+        print(f"=== {k} {a.id}.txt {s} {e} [{a.text[s:e]}]\n{a.text[max(0, s - context):s]}[[{a.text[s:e]}]]"
+              f"{a.text[e:end]}\n")
 
 
 def name_match(speaker: str | None, gold: str) -> bool:
