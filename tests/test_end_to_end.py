@@ -160,6 +160,20 @@ def test_demo_quotes_attributed(demo) -> None:
     assert {q["speaker"] for q in ruled_out} >= {"Emmanuel Macron"}
 
 
+def test_demo_rewrite_and_spun_copy_share_a_source(demo) -> None:
+    """Issue 4's demo check, on the default path (the spin language model when installed, lexical flags without
+    it): the rewrite (001) and the spun copy (002) are one origin with their aligned sentences, the spun copy is
+    flagged with evidence, and the articles that merely cover the event are not called copies."""
+    ids = {Path(d["source"]).name[:3]: d["id"] for d in demo["documents"]}
+    links = {frozenset((r["a"], r["b"])): r for r in demo["reuse"]}
+    shared = links.get(frozenset((ids["001"], ids["002"])))
+    assert shared is not None and shared["relation"] == "shared_source" and len(shared["pairs"]) >= 3
+    assert set(links) == {frozenset((ids["001"], ids["002"]))}  # 000, 003, 004 report the event themselves
+    evidence = [e for e in demo["spin"] if e["doc_id"] == ids["002"]]
+    assert evidence and any("Associated Press" in e["likely_original"] for e in evidence)
+    assert not any(e["doc_id"] in (ids["000"], ids["003"], ids["004"]) for e in demo["spin"])
+
+
 def test_demo_removed_lines_are_furniture(demo) -> None:
     for d in demo["documents"]:
         for line in d["removed"]:

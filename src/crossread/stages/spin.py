@@ -33,7 +33,9 @@ import logging
 import math
 import os
 import re
+import weakref
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -54,7 +56,8 @@ SYNONYM_PATH = DATA / "synonyms.json.gz"
 TOPIC_PATH = DATA / "topics.npz"
 THRESHOLD = 0.5  # article score from which it is flagged spun (the fitted cut sits here, see MAX_FPR)
 LM_BAR = 0.05  # lexical article score from which the language model (when enabled) takes a second look
-LM_ENV = "CROSSREAD_SPIN_LM"  # "1": use the language model by default (costly: ~1-3 CPU s per article it reads)
+LM_READS = 200  # default Config.spin_lm_budget: articles the language model reads per run (~2 CPU s each)
+LM_ENV = "CROSSREAD_SPIN_LM"  # "0": no language-model second look in the story stage (as Config(spin_lm=False))
 EVIDENCE_P = 0.25  # word probability from which a word (with a likely original) is evidence; the top tenth always is
 WEB_WORDS = 1_024_908_267_229  # tokens behind the wordsegment (Google web) counts
 MIN_SIM = 0.5  # word-embedding cosine for two words to count as near-synonyms
@@ -580,9 +583,70 @@ def language_model(models: Any = None) -> lm_models.LanguageModel | None:
     return _LM["model"]
 
 
-def lm_enabled(use_lm: bool | None) -> bool:
-    """Whether to consult the language model: the caller's choice, else the ``CROSSREAD_SPIN_LM`` setting."""
-    return use_lm if use_lm is not None else os.environ.get(LM_ENV, "") not in ("", "0")
+def lm_enabled(config: Any = None) -> bool:
+    """Whether the story stage's language-model second look is on: ``Config.spin_lm`` (default on), unless the
+    environment says ``CROSSREAD_SPIN_LM=0``."""
+    return getattr(config, "spin_lm", True) and os.environ.get(LM_ENV, "").strip() != "0"
+
+
+class LMBudget:
+    """How many articles the language model may still read in one run (~2 CPU s each).
+
+    Half of the budget is kept for articles in a reuse candidate pair, where a confirmed flag can decide a
+    relation; the other articles take the rest, first come. One note is logged when the budget cuts in.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(0, limit)
+        self.used = 0
+        self.unpaired = 0  # reads spent on articles outside candidate pairs: at most half of the limit
+        self.noted = False
+
+    def take(self, paired: bool) -> bool:
+        """Spend one read if the budget allows it for an article (``paired``: in a reuse candidate pair)."""
+        if self.used < self.limit and (paired or self.unpaired < self.limit // 2):
+            self.used += 1
+            self.unpaired += not paired
+            return True
+        if not self.noted:
+            self.noted = True
+            log.warning("spin: the language model has read %d articles of its budget of %d for this run "
+                        "(Config.spin_lm_budget; half of it for articles outside reuse candidate pairs); "
+                        "articles past it keep their lexical spin scores", self.used, self.limit)
+        return False
+
+
+_BUDGETS: weakref.WeakKeyDictionary[Any, LMBudget] = weakref.WeakKeyDictionary()
+_NO_MODELS = LMBudget(0)
+
+
+def budget(models: Any, limit: int) -> LMBudget:
+    """The run's budget: one per ``Models`` object (``crossread.analyze`` makes one per run)."""
+    if models is None:
+        return _NO_MODELS
+    if models not in _BUDGETS:
+        _BUDGETS[models] = LMBudget(limit)
+    return _BUDGETS[models]
+
+
+def second_looks(docs: Sequence[Document], scores: dict[str, float], models: Any, config: Any = None,
+                 paired: Collection[str] = ()) -> dict[str, tuple[float, list[SpinEvidence]]]:
+    """The language model's scores and evidence for the articles of ``docs`` it reads: those whose lexical score
+    (``scores``) reaches ``LM_BAR``, articles in a reuse candidate pair (``paired``) first, then by lexical
+    score, within the run's budget (``Config.spin_lm_budget``). Empty when the pass is off, models are off or
+    the model is not installed (one warning names the packages)."""
+    todo = sorted((d for d in docs if scores.get(d.id, 0.0) >= LM_BAR),
+                  key=lambda d: (d.id not in paired, -scores[d.id]))
+    if not todo or not lm_enabled(config) or language_model(models) is None:
+        return {}
+    runs = budget(models, getattr(config, "spin_lm_budget", LM_READS))
+    out = {}
+    for d in todo:
+        if runs.take(d.id in paired):
+            looked = second_look(d, models)
+            if looked is not None:
+                out[d.id] = looked
+    return out
 
 
 def lm_rows(text: str, toks: list[Token], idx: list[int], model: lm_models.LanguageModel) -> np.ndarray:
@@ -614,23 +678,39 @@ def lm_probabilities(x: np.ndarray, f: np.ndarray, p: np.ndarray, weights: dict[
 
 
 def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
-           use_lm: bool | None = None) -> tuple[float, list[SpinEvidence]]:
+           use_lm: bool = False) -> tuple[float, list[SpinEvidence]]:
     """Spin score (probability that the article is spun) and the evidence: its likeliest substituted words.
 
-    With ``use_lm`` (default: the ``CROSSREAD_SPIN_LM`` setting) an article whose lexical score reaches ``LM_BAR``
-    is read again by the language model (``crossread.models.lm``) and scored by the classifiers fitted with it;
-    without the model (not installed, or ``models.use_models`` off) the lexical score stands."""
+    With ``use_lm`` an article whose lexical score reaches ``LM_BAR`` is read again by the language model
+    (``crossread.models.lm``) and scored by the classifiers fitted with it; without the model (not installed, or
+    ``models.use_models`` off) the lexical score stands. The pipeline calls it without the model for every article
+    and lets the story stage take the second look within a budget (:func:`second_looks`)."""
+    got = _detect(doc, models, ngrams, use_lm)
+    return got[0], got[1]
+
+
+def second_look(doc: Document, models: Any = None, ngrams: NgramTable | None = None
+                ) -> tuple[float, list[SpinEvidence]] | None:
+    """The language model's score and evidence, or None when the lexical score is under ``LM_BAR`` or the model
+    is not available."""
+    score, evidence, read = _detect(doc, models, ngrams, True)
+    return (score, evidence) if read else None
+
+
+def _detect(doc: Document, models: Any, ngrams: NgramTable | None,
+            use_lm: bool) -> tuple[float, list[SpinEvidence], bool]:
+    """Score, evidence, and whether the language model read the article."""
     ng = ngrams or table()
     toks = tokens(doc.text)
     if ng is None or not toks:
-        return 0.0, []
+        return 0.0, [], False
     idx, x = slot_features(toks, ng)
     if not idx:
-        return 0.0, []
+        return 0.0, [], False
     model = load_model()
     p = _linear(model["token"] if model else _FALLBACK_TOKEN, x)
     score = article_score(p)
-    if score >= LM_BAR and lm_enabled(use_lm) and model and "token_lm" in model:
+    if score >= LM_BAR and use_lm and model and "token_lm" in model:
         lang = language_model(models)
         if lang is not None:
             p_lm = lm_probabilities(x, lm_rows(doc.text, toks, idx, lang), p, model["token_lm"])
@@ -638,8 +718,8 @@ def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
             # evidence: the lexical picks, then up to MAX_EVIDENCE // 2 more words the LM classifier finds likely
             order = _likeliest(p)
             order += [k for k in _likeliest(p_lm) if k not in order][:MAX_EVIDENCE // 2]
-            return round(score, 4), _evidence(doc, toks, idx, np.maximum(p, p_lm), order, ng, models)
-    return round(score, 4), _evidence(doc, toks, idx, p, _likeliest(p), ng, models)
+            return round(score, 4), _evidence(doc, toks, idx, np.maximum(p, p_lm), order, ng, models), True
+    return round(score, 4), _evidence(doc, toks, idx, p, _likeliest(p), ng, models), False
 
 
 def _likeliest(p: np.ndarray) -> list[int]:
