@@ -13,6 +13,12 @@ PolNeAR (Newell, Margolin & Ruths, LREC 2018) annotates attributions in 2016 US 
   has no coreference links, so that resolution is a heuristic and often wrong (the referent of "he" need not be
   the latest *annotated* source); the two parts are printed apart: ``attr named`` over quotes whose annotated
   source names someone itself, ``attr resolved`` over those whose source is a pronoun or description.
+* **hand-labelled pronoun/description sources** (``benchmarks/polnear_speaker_labels.json``: a fixed random sample
+  of 120 dev and 80 held-out such sources, each labelled blind from the article with the named person or body it
+  refers to, or "unresolvable"): ``attr hand`` scores the system speaker against the hand referent, ``stand-in
+  right`` is how often the "latest named source" stand-in names it (the size of the stand-in's error), and ``attr
+  named+hand`` is the estimate for the issue's target: named-source accuracy and ``attr hand`` weighted by their
+  shares of the split's found quotes (the pronoun/description share scaled by the sample's resolvable fraction).
 
 Split: articles whose id hashes (sha1) into bucket 0-2 of 10 are **held out** (reported), the rest are dev (fit).
 Articles annotated twice use the first annotator by code. The baseline pairs every quoted span with the nearest
@@ -322,8 +328,28 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
-def score(articles: list[Article], predictions: list[list[tuple[int, int, str | None]]]) -> dict[str, float]:
+def load_labels(split: str, path: Path = LABELS) -> dict[tuple[str, tuple[int, int]], str]:
+    """Hand labels of ``split`` (``dev`` / ``heldout``; ``all`` merges them): (article id, source span) -> referent
+    name or ``"unresolvable"``. Empty when the file is missing."""
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    splits = ("dev", "heldout") if split == "all" else (split,)
+    return {(i["article"].removesuffix(".txt"), tuple(i["source"])): i["referent"]
+            for sp in splits for i in data.get(sp, [])}
+
+
+def score(articles: list[Article], predictions: list[list[tuple[int, int, str | None]]],
+          labels: dict[tuple[str, tuple[int, int]], str] | None = None) -> dict[str, float]:
+    """Quote precision/recall and attribution accuracy (see the module docstring). With ``labels`` (hand-labelled
+    referents of a sample of pronoun/description sources) also: ``attribution_hand`` (the system speaker names the
+    hand referent, over found labelled quotes, unresolvable ones left out), ``standin_agreement`` (how often the
+    benchmark's stand-in gold names the hand referent, over every labelled quote) and ``attribution_combined``:
+    named-source accuracy and ``attribution_hand`` weighted by their shares of the split's found quotes, the
+    pronoun/description share scaled by the sample's resolvable fraction."""
+    labels = labels or {}
     tp_sys = n_sys = found = n_gold = attr_ok = attr_n = named_ok = named_n = 0
+    pron_found = hand_ok = hand_n = hand_unres = standin_ok = standin_n = 0
     for art, preds in zip(articles, predictions):
         n_sys += len(preds)
         for s, e, _ in preds:
@@ -331,13 +357,23 @@ def score(articles: list[Article], predictions: list[list[tuple[int, int, str | 
                 tp_sys += 1
         for g in art.gold:
             n_gold += 1
+            ref = labels.get((art.id, g.source_span)) if g.resolved else None
+            if ref is not None and ref != UNRESOLVABLE:
+                standin_n += 1
+                standin_ok += g.source is not None and name_match(g.source, ref)
             hits = [p for p in preds if any(_overlap((p[0], p[1]), r) > 0 for r in g.spans)]
             if not hits:
                 continue
             found += 1
+            best = max(hits, key=lambda p: sum(_overlap((p[0], p[1]), r) for r in g.spans))
+            pron_found += g.resolved and _pronoun_or_description(art.text, g.source_span)
+            if ref is not None:
+                hand_unres += ref == UNRESOLVABLE
+                if ref != UNRESOLVABLE:
+                    hand_n += 1
+                    hand_ok += name_match(best[2], ref)
             if g.source is not None:
                 attr_n += 1
-                best = max(hits, key=lambda p: sum(_overlap((p[0], p[1]), r) for r in g.spans))
                 ok = name_match(best[2], g.source)
                 attr_ok += ok
                 if not g.resolved:
@@ -345,19 +381,35 @@ def score(articles: list[Article], predictions: list[list[tuple[int, int, str | 
                     named_ok += ok
     p = tp_sys / n_sys if n_sys else 0.0
     r = found / n_gold if n_gold else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
-            "attribution_accuracy": round(attr_ok / attr_n if attr_n else 0.0, 4),
-            "attribution_named_source": round(named_ok / named_n if named_n else 0.0, 4),
-            "attribution_resolved_source": round((attr_ok - named_ok) / (attr_n - named_n) if attr_n > named_n else 0.0, 4),
-            "gold_quotes": n_gold, "system_quotes": n_sys, "attributed_gold": attr_n}
+    out = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
+           "attribution_accuracy": round(attr_ok / attr_n if attr_n else 0.0, 4),
+           "attribution_named_source": round(named_ok / named_n if named_n else 0.0, 4),
+           "attribution_resolved_source": round((attr_ok - named_ok) / (attr_n - named_n) if attr_n > named_n else 0.0, 4),
+           "gold_quotes": n_gold, "system_quotes": n_sys, "attributed_gold": attr_n}
+    if hand_n:
+        hand = hand_ok / hand_n
+        pron_named = pron_found * hand_n / (hand_n + hand_unres)  # found pronoun/description quotes with a referent
+        out.update({"attribution_hand": round(hand, 4), "hand_labelled": hand_n,
+                    "standin_agreement": round(standin_ok / standin_n, 4) if standin_n else 0.0,
+                    "attribution_combined": round((named_ok + pron_named * hand) / (named_n + pron_named), 4)})
+    return out
+
+
+UNRESOLVABLE = "unresolvable"
+
+
+def _pronoun_or_description(text: str, span: tuple[int, int] | None) -> bool:
+    """The population the hand labels sample: a pronoun/description source, first person left out."""
+    return span is not None and text[span[0]:span[1]].strip().lower() not in FIRST_PERSON
 
 
 def evaluate(split: str = "heldout", limit: int | None = None, use_models: bool = True,
              data: Path = DATA) -> dict[str, dict[str, float]]:
     articles = load(data, split, limit)
+    labels = load_labels(split)
     return {"articles": len(articles),  # type: ignore[dict-item]
-            "crossread": score(articles, crossread_system(articles, use_models)),
-            "baseline": score(articles, baseline_system(articles))}
+            "crossread": score(articles, crossread_system(articles, use_models), labels),
+            "baseline": score(articles, baseline_system(articles), labels)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,6 +447,10 @@ def main(argv: list[str] | None = None) -> int:
                         ("attribution", "attribution_accuracy"), ("attr named", "attribution_named_source"),
                         ("attr resolved", "attribution_resolved_source"), ("gold", "gold_quotes"),
                         ("found", "system_quotes")])
+    if "attribution_hand" in res["crossread"]:
+        print("pronoun/description sources scored against the hand labels (benchmarks/polnear_speaker_labels.json):")
+        print_systems(res, [("attr hand", "attribution_hand"), ("n", "hand_labelled"),
+                            ("stand-in right", "standin_agreement"), ("attr named+hand", "attribution_combined")])
     return 0
 
 

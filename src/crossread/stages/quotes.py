@@ -194,7 +194,9 @@ def extract(doc: Document, parsed: Any | None, mentions: list[Mention], ranker: 
         roles.setdefault(key, person)
     segs = quote_segments(text)
     quoted = [(s.start, s.end) for s in segs]
-    speakers = [m for m in mentions if m.label in SPEAKER_LABELS and not _inside(m.start, quoted)]
+    credits = [(ps, pe) for ps, pe in paras if _CREDIT_LINE.fullmatch(text, ps, pe)]
+    speakers = [m for m in mentions if m.label in SPEAKER_LABELS and not _inside(m.start, quoted)
+                and not _inside(m.start, credits)]
     ctx = _Ctx(doc, parsed, speakers, paras, sents, [s for s, _ in sents], roles, quoted)
     ctx.ranker = ranker if ranker is not None else spk.default(parsed is not None)
     if isinstance(ctx.ranker, spk.Recorder):
@@ -211,6 +213,12 @@ def extract(doc: Document, parsed: Any | None, mentions: list[Mention], ranker: 
             last_speaker = (q.speaker, q.speaker_span[0], q.speaker_span[1], ctx.para_of(q.start))
     quotes.extend(_indirect(ctx, quotes))
     return sorted(quotes, key=lambda q: q.start)
+
+
+# a picture credit on its own paragraph ("Neilson Barnard via Getty Images.", "Gary Cameron/Reuters."): the
+# photographer named there is nobody the article quotes
+_CREDIT_LINE = re.compile(r"\s*[^.!?\n]{0,60}(?:\bvia Getty Images|/\s*(?:Reuters|AP|AFP|Getty Images|Bloomberg|EPA)"
+                          r"|\b(?:Getty Images|AP Photo|Reuters|AFP)\s*/)[^.!?\n]{0,40}\.?\s*")
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
@@ -759,11 +767,27 @@ def _resolve_speaker(ctx: _Ctx, surface: str, span: tuple[int, int] | None,
             return found
     if m is not None and not (m.label == "ROLE" and _anaphoric(m.text) and ents.role_key(m.text) not in ctx.roles):
         return _named(ctx, m)
-    if _anaphoric(surface):  # "the businessman replied": the latest named subject
-        return _antecedent(ctx, "PERSON", span[0], last)
+    owner = _POSSESSED.fullmatch(surface)
+    if owner:  # "her Twitter account posted", "his campaign said": the owner, found like the pronoun
+        pron = _POSSESSIVE_PRONOUN[owner.group(1).lower()]
+        return _antecedent(ctx, PRONOUNS[pron], span[0], last, {"he": "m", "she": "f"}.get(pron))
+    if _anaphoric(surface):  # "the businessman replied": the latest named subject; "the company said": a body
+        words = surface.split()
+        if words[-1].lower() not in BODY_NOUNS:
+            return _antecedent(ctx, "PERSON", span[0], last)
+        if any(w[0].isupper() for w in words[1:]):
+            return surface, span  # "the Trump campaign" names its body
+        return _antecedent(ctx, "ORG", span[0], None)  # a body: the last quoted speaker is most often a person
     return surface, span
 
 
+# the head noun of a description that names a body, not a person: "the company said" looks for an organisation
+BODY_NOUNS = frozenset("""company firm group organization organisation campaign committee newspaper paper network
+agency department ministry union party magazine website corporation bank foundation institute council court board
+administration government team office station channel association coalition""".split())
+_POSSESSED = re.compile(r"(his|her|their|its)\s+(?:[\w-]+\s+){0,2}(?:account|campaign|website|site|page|feed|"
+                        r"statement|post|tweet|blog|book|memoir|letter|ad|ads|office|email|message|column|speech)", re.I)
+_POSSESSIVE_PRONOUN = {"his": "he", "her": "she", "their": "they", "its": "it"}
 _INDEFINITE = re.compile(r"(?:an?|one|another|some|two|three|several|many|other)\s+[a-z]", re.I)
 
 
@@ -818,7 +842,8 @@ _TITLE_GENDER = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "dam
 
 
 def _gender(ctx: _Ctx, name: str) -> str | None:
-    """'m' or 'f' when the article titles this surname one way only ("Mr. Rubio", "Ms. Sarandon"), else None."""
+    """'m' or 'f' when the article titles this surname one way only ("Mr. Rubio", "Ms. Sarandon"), else from the
+    first name the article gives the person (a public birth-record table), else None."""
     if ctx._genders is None:
         ctx._genders = {}
     if name not in ctx._genders:
@@ -830,11 +855,18 @@ def _title_gender(ctx: _Ctx, name: str) -> str | None:
     toks = ents.name_tokens(name)
     if not toks:
         return None
-    if len(ctx.first_names(toks[-1])) > 1:
+    own = spk.first_name_sex(toks[0]) if len(toks) >= 2 else None
+    if own is not None:
+        return own  # a full name says more than the surname's titles: "Hillary Clinton" beside "Mr. Clinton"
+    firsts = ctx.first_names(toks[-1])
+    if len(firsts) > 1:
         return None  # "Mrs. Schlafly" and her son "John Schlafly": the title does not say which one
     seen = {_TITLE_GENDER[t.lower()] for t in re.findall(rf"\b(Mr|Mrs|Ms|Miss|Sir|Dame|Lord|Lady)\.?\s+(?:[A-Z][\w.'’-]*\s+)?"
                                                         rf"{re.escape(name.split()[-1])}\b", ctx.doc.text)}
-    return seen.pop() if len(seen) == 1 else None
+    if seen:
+        return seen.pop() if len(seen) == 1 else None
+    first = next(iter(firsts), None)
+    return spk.first_name_sex(first) if first else None  # a bare "Okafor" the article named "Leena Okafor" before
 
 
 def _is_subject(ctx: _Ctx, m: Mention) -> bool:
@@ -848,11 +880,30 @@ def _is_subject(ctx: _Ctx, m: Mention) -> bool:
     if ctx.parsed is not None:
         toks = [t for t in ctx.parsed if m.start <= t.idx < m.end]
         if toks:  # the subject of a main clause (or its second verb) or of a speech verb, not of a reported clause
-            return any((t.dep_ in ("nsubj", "nsubjpass") or t.dep_ == "appos" and t.head.dep_ == "nsubj")
-                       and (t.head.dep_ in ("ROOT", "conj") or t.head.lower_ in CUE_WORDS) for t in toks)
+            return any(_subject_verb(ctx, t) for t in toks)
     before = text[max(0, m.start - 30):m.start]
     return not re.search(r"\b(?:from|by|with|to|of|about|for|on|at|against|and|than|whether|like)\s+"
                          r"(?:the\s+|President\s+|Mr\.\s+|Ms\.\s+|Mrs\.\s+)?$", before)
+
+
+def _subject_verb(ctx: _Ctx, t: Any) -> bool:
+    """Token ``t`` (or the noun it is in apposition to: "the F.B.I. director, James B. Comey, recommended") is the
+    subject of a main-clause verb or of a speech verb; a clause reported by a named person ("Brian Murphy said
+    Trump continued to hurt his cause") is that person's, so its subject is not the topic."""
+    if t.dep_ == "appos" and t.head.dep_ in ("nsubj", "nsubjpass"):
+        t = t.head
+    if t.dep_ not in ("nsubj", "nsubjpass"):
+        return False
+    verb = t.head
+    if verb.dep_ in ("ROOT", "conj"):
+        return True
+    if verb.lower_ not in CUE_WORDS:
+        return False
+    if verb.dep_ == "ccomp" and verb.head.lower_ in CUE_WORDS:
+        reporter = next((c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if reporter is not None and any(x.start <= reporter.idx < x.end and x.label == "PERSON" for x in ctx.mentions):
+            return False
+    return True
 
 
 def _mention_covering(ctx: _Ctx, start: int, end: int) -> Mention | None:

@@ -29,6 +29,7 @@ from . import entities as ents
 log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "speaker_model.json"
+FIRST_NAMES_PATH = MODEL_PATH.with_name("first_names.tsv")
 FEATURES = ("bias", "rule", "rule_name", "rule_pronoun", "rule_description", "rule_other", "last", "last_pronoun",
             "closest_before", "log_dist", "after_quote", "same_sentence", "sentence_dist", "same_para", "in_window",
             "subject", "speech_subject", "possessive_or_object", "person", "org", "gpe", "role", "media",
@@ -42,6 +43,9 @@ _SPEECH_NEAR = re.compile(r"\s+(?:\w+ly\s+)?(?:said|says|told|tells|added|adds|w
 _TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|President|Sen|Senator|Gov|Governor|Rep|Secretary|Minister|"
                            r"spokesman|spokeswoman|chairman|director|chief)\.?\s+$")
 _PRONOUN_WANT = {"he": "m", "she": "f", "him": "m", "her": "f"}
+# '…,' he told Rubio / asked Mr. Kelly: the cue's addressee, right after it, is not the speaker
+_ADDRESSEE = re.compile(r"\s+(?:\w+ly\s+)?(?:told|tells|asked|asks|reminded|assured|urged|warned|promised|"
+                        r"thanked|congratulated)\s+(?:the\s+)?(?=[A-Z])")
 
 
 @dataclass(slots=True)
@@ -98,6 +102,9 @@ def candidates(ctx: Any, qstart: int, qend: int, raw: str | None, raw_span: tupl
     last_key = (span_key.get((last[1], last[2])) or key_of(last[0], "PERSON")) if last and last[0] else None
     keys = {k for k, ms in by_key.items() if any(lo <= m.start for m, *_ in ms)} | {rule_key, last_key}
     keys.discard(None)
+    addressee = _ADDRESSEE.match(text, raw_span[1]) if raw_span and pronoun else None
+    if addressee is not None:
+        keys -= {k for k, ms in by_key.items() if any(m.start == addressee.end() for m, *_ in ms)}
     before = [(qstart - m.end, k) for k, ms in by_key.items() for m, *_ in ms if m.end <= qstart and lo <= m.start]
     closest = min(before)[1] if before else None
     want = _PRONOUN_WANT.get(raw_low)
@@ -186,10 +193,14 @@ class Ranker:
         return sum(w.get(k, 0.0) * v for k, v in c.features.items())
 
     def choose(self, cands: list[Candidate]) -> Candidate | None:
-        """The best-scoring candidate; "she" never goes to a man the article titles "Mr." while another fits."""
+        """The best-scoring candidate; "she" never goes to a man ("Mr. X", or a man's first name) while another
+        person fits. When no person fits, the pronoun's gender says nothing about the bodies and places left
+        (the cue was likely misread) and every candidate stays."""
         if not self.weights or not cands:
             return None
-        pool = [c for c in cands if not c.features.get("gender_clash")] or cands
+        pool = [c for c in cands if not c.features.get("gender_clash")]
+        if not any(c.features.get("person") for c in pool):
+            pool = cands
         return max(pool, key=lambda c: (self.score(c), c.features.get("rule", 0.0)))
 
 
@@ -206,6 +217,21 @@ class Recorder(Ranker):
 
 
 _LOADED: dict[str, Ranker] = {}
+_FIRST_NAMES: dict[str, str] | None = None
+
+
+def first_name_sex(first: str) -> str | None:
+    """'m' / 'f' for a (folded, lower-case) first name that US birth records give overwhelmingly to one sex
+    (``data/first_names.tsv``, built by ``scripts/first_name_gender.py``); None when unknown or the file is missing."""
+    global _FIRST_NAMES
+    if _FIRST_NAMES is None:
+        try:
+            lines = FIRST_NAMES_PATH.read_text(encoding="utf-8").splitlines()
+            _FIRST_NAMES = dict(ln.split("\t", 1) for ln in lines if ln and not ln.startswith("#"))
+        except OSError as exc:
+            log.warning("first-name table unavailable (%s); pronoun gender comes from titles alone", exc)
+            _FIRST_NAMES = {}
+    return _FIRST_NAMES.get(first)
 
 
 def default(parsed: bool) -> Ranker:
