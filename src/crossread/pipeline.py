@@ -44,11 +44,19 @@ class StoryContext:
     config: Config
     models: Models
     outlets: Any = None  # crossread.outlets.OutletTable, loaded once per run
+    decoded: dict[tuple[str, str, type], list[Any]] = field(default_factory=dict, repr=False)
 
     def annotations(self, doc_id: str, key: str, cls: type) -> list[Any]:
-        """The cached per-document records ``key`` (mentions, quotes, figures) of one document, as ``cls``."""
-        payload = self.features.get("annotations", {}).get(doc_id) or {}
-        return [from_dict(cls, item) for item in payload.get(key, [])]
+        """The cached per-document records ``key`` (mentions, quotes, figures) of one document, as ``cls``.
+
+        Decoded once per story (several stages read the same mentions and figures; decoding was a tenth of the
+        story stages' time); the records are frozen, and each call returns a new list.
+        """
+        got = self.decoded.get((doc_id, key, cls))
+        if got is None:
+            payload = self.features.get("annotations", {}).get(doc_id) or {}
+            got = self.decoded[(doc_id, key, cls)] = [from_dict(cls, item) for item in payload.get(key, [])]
+        return list(got)
 
 
 StoryStage = Callable[[StoryAnalysis, StoryContext], StoryAnalysis]

@@ -24,7 +24,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -128,6 +128,18 @@ class Evidence:
     bigrams: set[tuple[str, str]]
     nums: set[str]
     vecs: np.ndarray | None  # sentence embeddings, or None without the encoder
+    # read by every claim the text is compared with, so counted once here
+    all_toks: list[str] = field(init=False)
+    lead_words: set[str] = field(init=False)
+    lead_cues: tuple[int, ...] = field(init=False)  # cue words per lexicon in the first three sentences
+    all_cues: tuple[int, ...] = field(init=False)  # ... and in the whole (read) text
+
+    def __post_init__(self) -> None:
+        self.all_toks = [t for ts in self.toks for t in ts]
+        lead_toks = [t for ts in self.toks[:3] for t in ts]
+        self.lead_words = set(lead_toks)
+        self.lead_cues = tuple(_cues(lead_toks, lex) for lex in LEXICONS.values())
+        self.all_cues = tuple(_cues(self.all_toks, lex) for lex in LEXICONS.values())
 
 
 def prepare(text: str, vocab: TextVocab, vecs: np.ndarray | None = None) -> Evidence:
@@ -155,8 +167,7 @@ def features(claim: str, cvec: np.ndarray, claim_vec: np.ndarray | None, ev: Evi
 
     ``cvec`` is the claim's TF-IDF row, ``claim_vec`` its sentence embedding (None without the encoder).
     """
-    ctoks = tokens(claim)
-    cwords = content(ctoks)
+    ctoks, cwords, cnums, cbig, ccues = _claim_parts(claim)
     sims = ev.tfidf @ cvec
     n = len(ev.sentences)
     if claim_vec is not None and ev.vecs is not None:
@@ -170,25 +181,20 @@ def features(claim: str, cvec: np.ndarray, claim_vec: np.ndarray | None, ev: Evi
     lead = list(range(min(3, n)))
     btoks = ev.toks[best]
     top_toks = [t for i in top for t in ev.toks[i]]
-    lead_toks = [t for i in lead for t in ev.toks[i]]
-    all_toks = [t for ts in ev.toks for t in ts]
     nc = max(len(cwords), 1)
     bwords = set(btoks)
-    cnums = numbers(claim)
     bnums = numbers(ev.sentences[best])
-    cbig = set(zip(ctoks, ctoks[1:]))
-    neg_c = _cues(ctoks, LEXICONS["negation"])
+    neg_c = ccues[_NEGATION]
     neg_b = _cues(btoks, LEXICONS["negation"])
     row = [float(cvec @ ev.tfidf_all), float(sims[lead].max()), float(sims.max()), float(np.sort(sims)[-3:].mean()),
            best / n, len(cwords & ev.words) / nc, len(cwords & bwords) / nc,
-           len(cwords & set(lead_toks)) / nc, len(cwords & bwords) / max(len(cwords | content(btoks)), 1),
+           len(cwords & ev.lead_words) / nc, len(cwords & bwords) / max(len(cwords | content(btoks)), 1),
            len(cbig & ev.bigrams) / max(len(cbig), 1), float(len(ctoks)), math.log1p(n), float(len(cnums)),
            len(cnums & ev.nums) / len(cnums) if cnums else -1.0,
            len(cnums & bnums) / len(cnums) if cnums else -1.0, float(len(bnums - cnums)),
            float("?" in claim), float((neg_c % 2) != (neg_b % 2))]
-    for lex in LEXICONS.values():
-        row += [_cues(ctoks, lex), _cues(btoks, lex), _cues(top_toks, lex), _cues(lead_toks, lex),
-                _cues(all_toks, lex) / n]
+    for k, lex in enumerate(LEXICONS.values()):
+        row += [ccues[k], _cues(btoks, lex), _cues(top_toks, lex), ev.lead_cues[k], ev.all_cues[k] / n]
     if esims is not None:
         centroid = ev.vecs.mean(axis=0)
         row += [float(esims.max()), float(np.sort(esims)[-3:].mean()), float(esims.mean()), float(esims[lead].max()),
@@ -202,6 +208,18 @@ def features(claim: str, cvec: np.ndarray, claim_vec: np.ndarray | None, ev: Evi
     cset = set(ctoks)
     row += [float(w in cset) for w in vocab.cue_words]
     return row, best
+
+
+_NEGATION = list(LEXICONS).index("negation")
+
+
+@lru_cache(maxsize=4096)
+def _claim_parts(claim: str) -> tuple[list[str], set[str], set[str], set[tuple[str, str]], tuple[int, ...]]:
+    """What :func:`features` reads of a claim (tokens, content words, numbers, bigrams, cue words per lexicon),
+    once per claim: a claim is compared with many texts. Callers must not modify the returned values."""
+    ctoks = tokens(claim)
+    return (ctoks, content(ctoks), numbers(claim), set(zip(ctoks, ctoks[1:])),
+            tuple(_cues(ctoks, lex) for lex in LEXICONS.values()))
 
 
 # --- tree ensemble stored as numpy arrays ---------------------------------------------------------------------
@@ -218,22 +236,35 @@ class TreeEnsemble:
     def __init__(self, arrays: dict[str, np.ndarray]) -> None:
         self.a = arrays
         self.depth = int(arrays["max_depth"])
+        self._leaf = arrays["is_leaf"].astype(bool)
+        self._missing_left = arrays["missing_left"].astype(bool)
+        self._class_trees = [arrays["tree_class"] == c for c in range(len(arrays["baseline"]))]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities, one row per row of ``X``.
+
+        Every (row, tree) walk descends one level per step, and only the walks not yet at a leaf are moved: most
+        trees are far shallower than the deepest, so later steps touch a few walks instead of rows x trees (the
+        same comparisons as moving them all, so the same leaves).
+        """
         a = self.a
-        node = np.broadcast_to(a["roots"], (len(X), len(a["roots"]))).copy()
-        rows = np.arange(len(X))[:, None]
+        n_trees = len(a["roots"])
+        node = np.tile(a["roots"], len(X))  # walk k = row k // n_trees, tree k % n_trees
+        row = np.repeat(np.arange(len(X)), n_trees)
+        walking = np.flatnonzero(~self._leaf[node])
         for _ in range(self.depth):
-            leaf = a["is_leaf"][node].astype(bool)
-            if leaf.all():
+            if not len(walking):
                 break
-            x = X[rows, a["feature"][node]]
-            go_left = np.where(np.isnan(x), a["missing_left"][node].astype(bool), x <= a["threshold"][node])
-            node = np.where(leaf, node, np.where(go_left, a["left"][node], a["right"][node]))
+            at = node[walking]
+            x = X[row[walking], a["feature"][at]]
+            go_left = np.where(np.isnan(x), self._missing_left[at], x <= a["threshold"][at])
+            at = np.where(go_left, a["left"][at], a["right"][at])
+            node[walking] = at
+            walking = walking[~self._leaf[at]]
         raw = np.tile(a["baseline"], (len(X), 1)).astype(np.float64)
-        vals = a["value"][node]
-        for c in range(raw.shape[1]):
-            raw[:, c] += vals[:, a["tree_class"] == c].sum(axis=1)
+        vals = a["value"][node.reshape(len(X), n_trees)]
+        for c, trees in enumerate(self._class_trees):
+            raw[:, c] += vals[:, trees].sum(axis=1)
         raw -= raw.max(axis=1, keepdims=True)
         p = np.exp(raw)
         return p / p.sum(axis=1, keepdims=True)

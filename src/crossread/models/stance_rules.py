@@ -36,6 +36,7 @@ _VALUES = {w: str(i) for i, w in enumerate("""zero one two three four five six s
 _VALUES.update({w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)})
 
 
+@lru_cache(maxsize=1 << 16)
 def _norm(tok: str) -> str:
     """Lower-cased token without possessive; digits without thousands commas; small number words as digits."""
     t = tok.lower().replace("’", "'")
@@ -47,6 +48,14 @@ def _norm(tok: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.replace("’", "'"))
+
+
+@lru_cache(maxsize=1 << 14)
+def _normed(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A text's tokens and their normalised forms, memoised: the claims stage compares one sentence with many
+    claims, and every rule below reads the same tokens."""
+    toks = tuple(_tokens(text))
+    return toks, tuple(map(_norm, toks))
 
 
 def _kind(tok: str, first: bool) -> str | None:
@@ -70,6 +79,12 @@ def _variant(a: str, b: str) -> bool:
     from rapidfuzz.fuzz import ratio
 
     return ratio(a, b) >= 70 or (len(a) >= 4 and a[:4] == b[:4])
+
+
+@lru_cache(maxsize=1 << 14)
+def _text_slots(text: str) -> tuple[tuple[str, str, str, str], ...]:
+    """:func:`_slots` of a text's tokens, memoised per text."""
+    return tuple(_slots(list(_normed(text)[0])))
 
 
 def _slots(toks: list[str]) -> list[tuple[str, str, str, str]]:
@@ -96,11 +111,10 @@ def substitutions(claim: str, sentence: str) -> list[tuple[str, str]]:
     A slot is the neighbouring word: "to Russia" / "to Ukraine" share "to"; "32 members" / "30 members" share
     "members". Only tokens absent from the other text count, so reordered or repeated names do not fire.
     """
-    ct, st = _tokens(claim), _tokens(sentence)
-    cset, sset = {_norm(t) for t in ct}, {_norm(t) for t in st}
-    theirs = [s for s in _slots(st) if s[0] not in cset]
+    cset, sset = set(_normed(claim)[1]), set(_normed(sentence)[1])
+    theirs = [s for s in _text_slots(sentence) if s[0] not in cset]
     found = []
-    for tok, kind, prev, nxt in _slots(ct):
+    for tok, kind, prev, nxt in _text_slots(claim):
         if tok in sset:
             continue
         for otok, okind, oprev, onxt in theirs:
@@ -113,13 +127,14 @@ def substitutions(claim: str, sentence: str) -> list[tuple[str, str]]:
 
 
 def overlap(claim: str, sentence: str) -> float:
-    cw = {_norm(t) for t in _tokens(claim)} - FUNCTION
-    sw = {_norm(t) for t in _tokens(sentence)}
+    cw = set(_normed(claim)[1]) - FUNCTION
+    sw = set(_normed(sentence)[1])
     return len(cw & sw) / max(len(cw), 1)
 
 
-def _negations(toks: list[str]) -> int:
-    return sum(_norm(t) in NEGATION or _norm(t).endswith("n't") for t in toks)
+def _negations(norms: tuple[str, ...]) -> int:
+    """Negations among normalised tokens."""
+    return sum(n in NEGATION or n.endswith("n't") for n in norms)
 
 
 def polarity_flip(claim: str, sentence: str) -> bool:
@@ -128,16 +143,16 @@ def polarity_flip(claim: str, sentence: str) -> bool:
     Only the part of the sentence that matches the claim counts (from its first to its last shared content word,
     a word or two of margin), so a negation in an unrelated clause ("who asked not to be named") does not flip it.
     """
-    ct, st = _tokens(claim), _tokens(sentence)
-    cw = {_norm(t) for t in ct} - FUNCTION
-    hits = [i for i, t in enumerate(st) if _norm(t) in cw]
-    window = st[max(hits[0] - 2, 0):hits[-1] + 2] if hits else st
-    return _negations(ct) % 2 != _negations(window) % 2
+    cn, sn = _normed(claim)[1], _normed(sentence)[1]
+    cw = set(cn) - FUNCTION
+    hits = [i for i, n in enumerate(sn) if n in cw]
+    window = sn[max(hits[0] - 2, 0):hits[-1] + 2] if hits else sn
+    return _negations(cn) % 2 != _negations(window) % 2
 
 
 def hedged(claim: str, sentence: str) -> bool:
     """True when the sentence hedges (may, could, reportedly, ...) what the claim states flatly."""
-    h = lambda text: any(_norm(t) in HEDGES for t in _tokens(text))  # noqa: E731
+    h = lambda text: any(n in HEDGES for n in _normed(text)[1])  # noqa: E731
     return h(sentence) and not h(claim)
 
 
@@ -218,7 +233,7 @@ def absent_participants(claim: str, words: set[str]) -> int:
 
 def words_of(text: str) -> set[str]:
     """Normalised words of a text, for :func:`absent_participants`."""
-    return {_norm(t) for t in _tokens(text)}
+    return set(_normed(text)[1])
 
 
 def missing_details(claim: str, sentence: str) -> list[str]:
@@ -226,10 +241,9 @@ def missing_details(claim: str, sentence: str) -> list[str]:
 
     A sentence that leaves out a claim's detail does not confirm it: it can mention the claim, not support it.
     """
-    have = {_norm(t) for t in _tokens(sentence)}
+    have = set(_normed(sentence)[1])
     out = []
-    for tok in _tokens(claim):
-        n = _norm(tok)
+    for tok, n in zip(*_normed(claim)):
         if (_NUMERIC.fullmatch(n) or tok.lower() in NUMBER_WORDS or n in CALENDAR) and n not in have:
             out.append(n)
     return out
