@@ -391,7 +391,12 @@ def main() -> None:
                     help="split to report on (fit: to choose rules without reading the test split)")
     ap.add_argument("--dump", type=Path, help="write one JSON line per pair (gold, predicted, passage and spin "
                     "flags) to this file")
+    ap.add_argument("--passage-check", type=Path, metavar="DUMP",
+                    help="replay the one-flag passage rule at other cuts on a --dump file, then stop")
     args = ap.parse_args()
+    if args.passage_check:
+        passage_check(args.passage_check)
+        return
     global paraphrase
     paraphrase = PARAPHRASERS[args.paraphraser]
     if not args.data.is_dir():
@@ -442,6 +447,34 @@ def dump(results: list[PairResult], items: list[dict], path: Path) -> None:
         for r, it in zip(results, items):
             fh.write(json.dumps({"item": it, "gold": r.gold, "derivation": r.derivation, "predicted": r.predicted,
                                  "raw": r.raw, "features": r.features}) + "\n")
+
+
+def passage_check(path: Path, cuts: tuple[int, ...] = (3, 4, 5, 6, 8)) -> None:
+    """Replay the one-flag passage rule at other cuts on a ``--dump`` (run with the shipped cut): per cut, the
+    independent pairs called copies and the shared-source F1, against both flags only. Run it on a fit-split dump
+    to choose ``reuse.PASSAGE_ONE_FLAG``."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    def predicted(r: dict, cut: float) -> str:
+        f = r["features"]
+        if not f.get("passage_paraphrase"):
+            return r["predicted"]
+        shipped = f["spun_sides"] == 2 or (f["confirmed_sides"] >= 1 and f["passage_n"] >= reuse.PASSAGE_ONE_FLAG)
+        if shipped and r["predicted"] == "independent":
+            return "independent"  # not a candidate pair: no link whatever the rule
+        one = f["confirmed_sides"] >= 1 and f["passage_n"] >= cut
+        return "shared_source" if f["spun_sides"] == 2 or one else "independent"
+
+    gold = [r["gold"] for r in rows]
+    ind = [r for r in rows if r["gold"] == "independent"]
+    print(f"{path}: {len(rows)} pairs, {sum(bool(r['features'].get('passage_paraphrase')) for r in rows)} decided "
+          f"on a rewritten passage; shipped cut {reuse.PASSAGE_ONE_FLAG}")
+    print(f"{'one-flag cut':<22}{'independents called copies':>28}{'shared_source F1':>18}")
+    for cut in (*cuts, float("inf")):
+        pred = [predicted(r, cut) for r in rows]
+        called = sum(predicted(r, cut) != "independent" for r in ind)
+        name = "both flags only" if cut == float("inf") else f">= {cut} sentences"
+        print(f"{name:<22}{called:>10} of {len(ind)} ({called / max(1, len(ind)):.1%}){prf(gold, pred, 'shared_source')[2]:>18.3f}")
 
 
 def select(items: list[dict], split: str, limit: int = 0) -> list[dict]:
