@@ -175,8 +175,11 @@ def extract(doc: Document, parsed: Any | None = None) -> list[Figure]:
 
     figures = []
     sent_of = _sentence_index(doc)
+    # the parse's noun chunks, listed once per document (listing them for every figure walked the whole parse)
+    chunks = list(parsed.noun_chunks) if parsed is not None and any(f[4] not in ("date", "duration")
+                                                                     for f in found) else []
     for s, e, value, unit, kind in sorted(found):
-        measure = _measure(text, s, e, parsed, kind)
+        measure = _measure(text, s, e, parsed, kind, chunks)
         if kind == "count":
             unit = unit or (measure.split()[-1] if measure else None)
         figures.append(Figure(id=_fig_id(doc.id, s, e), doc_id=doc.id, text=text[s:e], value=float(value),
@@ -230,22 +233,23 @@ def _sentence_index(doc: Document) -> Any:
     return find
 
 
-def _measure(text: str, s: int, e: int, parsed: Any | None, kind: str) -> str | None:
-    """The noun phrase the figure quantifies: the parse's noun chunk around it, else the next content words."""
+def _measure(text: str, s: int, e: int, parsed: Any | None, kind: str, chunks: list[Any]) -> str | None:
+    """The noun phrase the figure quantifies: the parse's noun chunk (of ``chunks``, the parse's noun chunks)
+    around it, else the next content words."""
     if kind in ("date", "duration"):
         return None
     if parsed is not None:
-        m = _measure_parsed(parsed, s, e)
+        m = _measure_parsed(parsed, s, e, chunks)
         if m:
             return m
     return _measure_lexical(text, e)
 
 
-def _measure_parsed(parsed: Any, s: int, e: int) -> str | None:
+def _measure_parsed(parsed: Any, s: int, e: int, chunks: list[Any]) -> str | None:
     span = parsed.char_span(s, e, alignment_mode="expand")
     if span is None:
         return None
-    for chunk in parsed.noun_chunks:  # "4,200 residents": the chunk contains the number, its root is the noun
+    for chunk in chunks:  # "4,200 residents": the chunk contains the number, its root is the noun
         if chunk.start <= span.start < chunk.end and not (span.start <= chunk.root.i < span.end):
             return _chunk_text(chunk)
     root = span.root
@@ -256,7 +260,7 @@ def _measure_parsed(parsed: Any, s: int, e: int) -> str | None:
                 while pobj is not None and any(c.dep_ == "conj" for c in pobj.children):
                     pobj = next(c for c in pobj.children if c.dep_ == "conj")  # "financial, military and ... aid"
                 if pobj is not None:
-                    return _chunk_text(next((c for c in parsed.noun_chunks if c.root.i == pobj.i), pobj))
+                    return _chunk_text(next((c for c in chunks if c.root.i == pobj.i), pobj))
     head = root.head
     if head.pos_ in ("NOUN", "PROPN") and head.i >= span.end:
         return head.lower_
