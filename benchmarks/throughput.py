@@ -74,11 +74,13 @@ def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any
     return result
 
 
-def run_one(size: int, engine: str, use_models: bool, ner: bool, profile: str | None = None) -> dict[str, Any]:
+def run_one(size: int, engine: str, use_models: bool, ner: bool, profile: str | None = None,
+            dump: str | None = None) -> dict[str, Any]:
     """Run every stage once over the corpus of ``size`` in this process; seconds per stage and peak RSS.
 
     ``profile``: a file to write the cProfile statistics of the cheap path to (its top 15 functions by own time
-    are printed to stderr); the rates of a profiled run are slower than an unprofiled one.
+    are printed to stderr); the rates of a profiled run are slower than an unprofiled one. ``dump``: a file to
+    write the stories to (article URL -> story id, JSON), to check that a change keeps the same assignments.
     """
     from stories_ecb import bcubed
 
@@ -123,7 +125,10 @@ def run_one(size: int, engine: str, use_models: bool, ner: bool, profile: str | 
         url_of = {d.id: d.url for batch in store.iter_documents(batch_size=5000, with_sentences=False)
                   for d in batch}
         pred = store.story_of(url_of)
-        quality = bcubed({url_of[d]: s for d, s in pred.items()}, gold)
+        by_url = {url_of[d]: s for d, s in pred.items()}
+        quality = bcubed(by_url, gold)
+        if dump:
+            Path(dump).write_text(json.dumps(by_url, sort_keys=True), encoding="utf-8")
         n_stories = len(set(pred.values()))
         store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -140,11 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ner", action="store_true", help="also time spaCy NER alone over the same text")
     ap.add_argument("--profile", metavar="FILE", help="cProfile the cheap path (one size, one engine) into FILE "
                     "and print its top functions")
+    ap.add_argument("--dump-stories", metavar="PREFIX", help="write each run's stories (URL -> story id) to "
+                    "PREFIX-<size>-<engine>.json, to compare the assignments of two commits")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--engine", default="local", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(args.one, args.engine, args.models, args.ner, args.profile)))
+        dump = f"{args.dump_stories}-{args.one}-{args.engine}.json" if args.dump_stories else None
+        print(json.dumps(run_one(args.one, args.engine, args.models, args.ner, args.profile, dump)))
         return 0
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -153,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [sys.executable, __file__, "--one", str(size), "--engine", engine]
             cmd += ["--models"] * args.models + ["--ner"] * args.ner
             cmd += ["--profile", str(Path(args.profile).resolve())] if args.profile else []
+            cmd += ["--dump-stories", str(Path(args.dump_stories).resolve())] if args.dump_stories else []
             env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
             out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
             if out.returncode != 0:

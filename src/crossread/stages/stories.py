@@ -45,6 +45,8 @@ MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "story_model.json"
 FEATURES = ("dense", "tfidf", "entities", "title", "tfidf_max", "entities_max", "when", "when_conflict",
             "num_agree", "num_conflict")
 N_TERMS = 1 << 20  # hashed term space; entity ids live in [N_TERMS, 2 * N_TERMS)
+TITLE_OFFSET = 2 * N_TERMS  # title-term ids are shifted by this in the packed arrays of ``pool_features``
+POOL_SHIFT = 4 * N_TERMS  # ``pool_features`` shifts the j-th story's keys by j times this (above every id)
 DOCS_KEY = -1  # term_df row holding the number of documents counted
 PREFETCH = 4096  # new articles whose lead sentences and features are read from the store in one scan
 MAX_QUANTITIES, MAX_RANGES = 48, 6  # a story keeps this many reported quantities, each with this many values
@@ -161,16 +163,27 @@ class Article:
     bands: list[int]  # candidate-index keys: MinHash bands
     when: dict[str, float] = field(default_factory=dict)  # L2-normalised years and month-days the text mentions
     nums: dict[str, list[list[float]]] = field(default_factory=dict)  # quantity -> value ranges ([lo, hi])
-    sorted_terms: tuple[np.ndarray, np.ndarray] | None = None  # terms as sorted key/value arrays, made once
+    packed: tuple[np.ndarray, np.ndarray] | None = None  # see ``arrays``, made once
+    ranked: list[int] | None = None  # term ids by weight, heaviest first (ties in ``terms`` order), made once
 
-    def term_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The TF-IDF vector as sorted keys and their values (for member-level dot products in numpy)."""
-        if self.sorted_terms is None:
-            keys = np.fromiter(self.terms.keys(), dtype=np.int64, count=len(self.terms))
-            values = np.fromiter(self.terms.values(), dtype=np.float64, count=len(self.terms))
+    def ranked_terms(self) -> list[int]:
+        """The term ids by decreasing weight, ties in ``terms``' order (``vectorize`` ranks them in numpy)."""
+        if self.ranked is None:
+            self.ranked = [t for t, _ in sorted(self.terms.items(), key=lambda kv: -kv[1])]
+        return self.ranked
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """TF-IDF terms, entities and title terms (ids shifted by ``TITLE_OFFSET``) as one sorted key array and
+        its values: the three id ranges are disjoint, so one binary search serves every sparse similarity."""
+        if self.packed is None:
+            parts = (self.terms, self.ents, self.title_terms)
+            n = sum(map(len, parts))
+            keys = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=n)
+            values = np.fromiter(chain.from_iterable(p.values() for p in parts), dtype=np.float64, count=n)
+            keys[n - len(self.title_terms):] += TITLE_OFFSET
             order = np.argsort(keys)
-            self.sorted_terms = (keys[order], values[order])
-        return self.sorted_terms
+            self.packed = (keys[order], values[order])
+        return self.packed
 
 
 @dataclass(slots=True)
@@ -226,8 +239,8 @@ class StoryState:
             self.nums[k] = (mine + [r for r in ranges if r not in mine])[-MAX_RANGES:]
         while len(self.nums) > MAX_QUANTITIES:
             del self.nums[next(iter(self.nums))]
-        self.mem_terms = (self.mem_terms + [dict(heapq.nlargest(member_terms, a.terms.items(),
-                                                                key=lambda kv: kv[1]))])[-member_cap:]
+        terms = a.terms
+        self.mem_terms = (self.mem_terms + [{t: terms[t] for t in a.ranked_terms()[:member_terms]}])[-member_cap:]
         self.mem_ents = (self.mem_ents + [dict(a.ents)])[-member_cap:]
         self.emb = a.emb.astype(np.float64) if self.emb is None or self.emb.shape != a.emb.shape \
             else self.emb + a.emb
@@ -248,16 +261,28 @@ class StoryState:
         if float(a.emb @ centre) > old:
             self.central_id, self.central_title, self.central_emb = a.id, a.title, a.emb
 
-    def member_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The members' truncated TF-IDF vectors as flat (keys, values, member index) arrays, made once per add."""
+    def slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every sparse vector of the state as flat ``(keys, values, slot)`` arrays sorted by key, made once per
+        add.
+
+        Slot 0 is the TF-IDF centroid, 1 the entity centroid, 2 the title centroid (ids shifted by
+        ``TITLE_OFFSET``), then one slot per member's truncated TF-IDF vector and one per member's entities:
+        ``3 + len(mem_terms) + len(mem_ents)`` slots (``width``). A key is listed once per slot holding it.
+        """
         if self.packed is None:
-            keys = [np.fromiter(m.keys(), dtype=np.int64, count=len(m)) for m in self.mem_terms]
-            values = [np.fromiter(m.values(), dtype=np.float64, count=len(m)) for m in self.mem_terms]
-            index = [np.full(len(m), i, dtype=np.int64) for i, m in enumerate(self.mem_terms)]
-            empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
-            self.packed = (np.concatenate(keys) if keys else empty_i, np.concatenate(values) if values else empty_f,
-                           np.concatenate(index) if index else empty_i)
+            parts = [self.terms, self.ents, self.title_terms, *self.mem_terms, *self.mem_ents]
+            sizes = [len(p) for p in parts]
+            n = sum(sizes)
+            keys = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=n)
+            values = np.fromiter(chain.from_iterable(p.values() for p in parts), dtype=np.float64, count=n)
+            keys[sizes[0] + sizes[1]:sizes[0] + sizes[1] + sizes[2]] += TITLE_OFFSET
+            order = np.argsort(keys, kind="stable")
+            self.packed = (keys[order], values[order], np.repeat(np.arange(len(parts), dtype=np.int64), sizes)[order])
         return self.packed
+
+    def width(self) -> int:
+        """The number of slots of ``slots``."""
+        return 3 + len(self.mem_terms) + len(self.mem_ents)
 
     def key_entities(self, k: int = 5) -> tuple[str, ...]:
         return tuple(self.names[e] for e, _ in sorted(self.ents.items(), key=lambda kv: -kv[1])[:k]
@@ -295,25 +320,67 @@ def embed(docs: list[Document], models: Models) -> list[bytes]:
 
 
 def pair_features(a: Article, s: StoryState) -> np.ndarray:
-    """The similarities of an article to a story, in ``FEATURES`` order.
+    """The similarities of an article to one story, in ``FEATURES`` order (``pool_features`` of one story)."""
+    return pool_features(a, [s])[0]
+
+
+def pool_features(a: Article, pool: list[StoryState]) -> np.ndarray:
+    """The similarities of an article to each story of ``pool``: a ``(len(pool), len(FEATURES))`` array.
 
     Centroid cosines (dense, TF-IDF, entities, title); the best TF-IDF and entity match among the story's latest
     members (a centroid blurs two same-kind events, a member does not); and the years and dates both texts
     mention (``when``), with ``when_conflict`` = 1 when both mention some and share none; ``num_agree`` = 1 when
     both report one quantity with a matching value, ``num_conflict`` = 1 when they report some quantity only with
     different values and agree on none.
+
+    Every sparse dot product of the pool (centroids and members, ~2,000 entries a story) is computed at once: the
+    stories' key-sorted entries are laid end to end, the j-th story's keys shifted by ``j * POOL_SHIFT`` (so the
+    whole is sorted), each of the article's ~170 keys is looked up in each story by binary search, and the
+    products of the matches are summed per story and slot by one ``np.bincount``. The cost is the article's keys
+    times the pool, not the stories' entries (the per-entry Python loops it replaces grew with the stories'
+    sizes). Sums run in another order than a Python loop's, so a value may differ from it in the last bit
+    (``tests/test_stories_pool.py`` compares with that loop).
     """
-    dense = 0.0
-    if s.emb is not None and s.emb.shape == a.emb.shape:
-        dense = float(a.emb @ s.emb) / (s.norm("emb") or 1.0)
-    when = _sparse_cos(a.when, s.when, s.norm("when"))  # type: ignore[arg-type]
-    conflict = float(bool(a.when) and bool(s.when) and when == 0.0)
-    agree, differ = number_agreement(a.nums, s.nums)
-    return np.array([dense, _sparse_cos(a.terms, s.terms, s.norm("terms")),
-                     _sparse_cos(a.ents, s.ents, s.norm("ents")),
-                     _sparse_cos(a.title_terms, s.title_terms, s.norm("title_terms")),
-                     _member_max(a, s), max((_sparse_cos(a.ents, e, 1.0) for e in s.mem_ents), default=0.0),
-                     when, conflict, agree, differ], dtype=np.float64)
+    out = np.zeros((len(pool), len(FEATURES)), dtype=np.float64)
+    if not pool:
+        return out
+    ak, av = a.arrays()
+    packs = [s.slots() for s in pool]
+    widths = [s.width() for s in pool]
+    base = np.cumsum([0] + widths[:-1])
+    dots = np.zeros(int(base[-1]) + widths[-1])
+    if len(ak):
+        lens = [len(p[0]) for p in packs]
+        shift = np.arange(len(pool), dtype=np.int64) * POOL_SHIFT
+        keys = np.concatenate([p[0] for p in packs]) + np.repeat(shift, lens)
+        wanted = (shift[:, None] + ak[None, :]).ravel()  # every article key in every story
+        lo = np.searchsorted(keys, wanted, side="left")
+        count = np.searchsorted(keys, wanted, side="right") - lo
+        n = int(count.sum())
+        if n:
+            at = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(n)  # the matching entries
+            values = np.concatenate([p[1] for p in packs])[at] * np.repeat(np.tile(av, len(pool)), count)
+            bins = (np.concatenate([p[2] for p in packs]) + np.repeat(base, lens))[at]
+            dots = np.bincount(bins, weights=values, minlength=len(dots))
+    base = base.tolist()
+    for j, s in enumerate(pool):
+        d = dots[base[j]:base[j] + widths[j]].tolist()
+        m = 3 + len(s.mem_terms)
+        dense = 0.0
+        if s.emb is not None and s.emb.shape == a.emb.shape:
+            dense = float(a.emb @ s.emb) / (s.norm("emb") or 1.0)
+        when = _sparse_cos(a.when, s.when, s.norm("when"))  # type: ignore[arg-type]
+        conflict = float(bool(a.when) and bool(s.when) and when == 0.0)
+        agree, differ = number_agreement(a.nums, s.nums)
+        out[j] = (dense, _scaled(d[0], s.norm("terms")), _scaled(d[1], s.norm("ents")),
+                  _scaled(d[2], s.norm("title_terms")), max(d[3:m], default=0.0), max(d[m:], default=0.0),
+                  when, conflict, agree, differ)
+    return out
+
+
+def _scaled(dot: float, norm: float) -> float:
+    """A dot product with a summed centroid, as a cosine (the article's vectors are unit length)."""
+    return dot / norm if norm else 0.0
 
 
 def quantities(figs: list[dict[str, Any]] | None) -> dict[str, list[list[float]]]:
@@ -351,18 +418,6 @@ def number_agreement(mine: dict[str, list[list[float]]], theirs: dict[str, list[
         else:
             differ = True
     return float(agree), float(differ and not agree)
-
-
-def _member_max(a: Article, s: StoryState) -> float:
-    """The largest dot product of the article's TF-IDF vector with one member's truncated TF-IDF vector."""
-    keys, values, index = s.member_terms()
-    if not len(keys) or not a.terms:
-        return 0.0
-    ak, av = a.term_arrays()
-    pos = np.minimum(np.searchsorted(ak, keys), len(ak) - 1)
-    hit = ak[pos] == keys
-    dots = np.bincount(index[hit], weights=values[hit] * av[pos[hit]], minlength=len(s.mem_terms))
-    return float(dots.max())
 
 
 def in_window(a: Article, s: StoryState, days: int) -> bool:
@@ -649,7 +704,7 @@ def choose(a: Article, candidates: list[str], states: dict[str, StoryState], mod
     pool = [states[s] for s in candidates if s in states and in_window(a, states[s], window)]
     if not pool:
         return None
-    scores = model.score(np.stack([pair_features(a, s) for s in pool]))
+    scores = model.score(pool_features(a, pool))
     top = float(scores.max())
     if top <= model.threshold:
         return None
@@ -688,11 +743,11 @@ def vectorize(store: Any, config: Config, models: Models, model: StoryModel, doc
         return math.log((n_docs + 1) / (df.get(t, 0) + 1)) + 1.0
 
     out = []
-    term_rows, title_rows = _tfidf_rows(counts, df, n_docs), _tfidf_rows(titles, df, n_docs)
+    (term_rows, ranked), (title_rows, _) = _tfidf_rows(counts, df, n_docs), _tfidf_rows(titles, df, n_docs)
     for i, d in enumerate(docs):
         terms, title_terms = term_rows[i], title_rows[i]
         ent_w = _normalise({t: (1.0 + math.log(c)) * idf(t) for t, (_, c) in ents[i].items()})
-        keys = [t for t, _ in sorted(terms.items(), key=lambda kv: -kv[1])[:model.index_terms]]
+        keys = ranked[i][:model.index_terms]
         keys += [t for t in title_terms if t not in keys]
         keys += [t for t, _ in sorted(ent_w.items(), key=lambda kv: -kv[1])[:model.index_entities]]
         sig = sig_rows.get(d.id, (None,))[0]
@@ -701,7 +756,8 @@ def vectorize(store: Any, config: Config, models: Models, model: StoryModel, doc
                            title_terms=title_terms, ents=ent_w, names={t: n for t, (n, _) in ents[i].items()},
                            keys=keys, bands=_bands(sig, model.band_rows) if sig else [],
                            when=when_terms((d.title or "") + "\n" + d.text, d.published),
-                           nums=quantities(((ann_rows.get(d.id) or (None, None))[1] or {}).get("figures"))))
+                           nums=quantities(((ann_rows.get(d.id) or (None, None))[1] or {}).get("figures")),
+                           ranked=ranked[i]))
     return out
 
 
@@ -764,11 +820,9 @@ def _entities(doc: Document, payload: Any) -> dict[int, tuple[str, int]]:
                 if m.get("label") == "PERSON" and " " in m["text"].strip():
                     forms[m["text"].split()[-1]] += 1
     else:
-        for m in _CAPS.finditer((doc.title or "") + "\n" + doc.text):
-            text = m.group()
-            if " " not in text and text.lower() in _NOT_NAMES:
-                continue
-            forms[text] += 1
+        forms.update(_CAPS.findall((doc.title or "") + "\n" + doc.text))
+        for text in [t for t in forms if " " not in t and t.lower() in _NOT_NAMES]:
+            del forms[text]
     out: dict[int, tuple[str, int]] = {}
     for text, count in forms.items():
         t = _entity_id(text)
@@ -794,28 +848,34 @@ def _entity_key(text: str) -> str:
 
 def _bands(sig: bytes, rows: int) -> list[int]:
     """LSH band keys of a MinHash signature: one 62-bit hash per band of ``rows`` permutations."""
-    values = np.frombuffer(sig, dtype=np.uint64)
-    out = []
-    for b in range(len(values) // rows):
-        h = hashlib.blake2b(b"%d:" % b + values[b * rows:(b + 1) * rows].tobytes(), digest_size=8).digest()
-        out.append((int.from_bytes(h, "little") >> 2) | (1 << 61))
-    return out
+    step = 8 * rows  # bytes of one band (uint64 values)
+    blake2b, from_bytes, top = hashlib.blake2b, int.from_bytes, 1 << 61
+    return [(from_bytes(blake2b(b"%d:" % b + sig[b * step:(b + 1) * step], digest_size=8).digest(), "little") >> 2)
+            | top for b in range(len(sig) // step)]
 
 
-def _tfidf_rows(counts: Any, df: dict[int, int], n_docs: int) -> list[dict[int, float]]:
+def _tfidf_rows(counts: Any, df: dict[int, int], n_docs: int) -> tuple[list[dict[int, float]], list[list[int]]]:
     """L2-normalised ``(1 + log tf) * idf`` of every row of a CSR count matrix (the idf looked up once per term
-    of the batch and weighted with numpy: the per-term Python loop was a tenth of the stage)."""
+    of the batch and weighted with numpy: the per-term Python loop was a tenth of the stage), and each row's term
+    ids by decreasing weight, ties in column order (a stable numpy sort: what ``sorted`` by weight gives)."""
     uniq, inv = np.unique(counts.indices, return_inverse=True)
     dfs = np.fromiter((df.get(t, 0) for t in uniq.tolist()), dtype=np.float64, count=len(uniq))
     idf = np.log((n_docs + 1) / (dfs + 1.0)) + 1.0
     weights = (1.0 + np.log(counts.data.astype(np.float64))) * idf[inv]
-    out = []
+    out: list[dict[int, float]] = []
+    ranked: list[list[int]] = []
     for i in range(counts.shape[0]):
         lo, hi = counts.indptr[i], counts.indptr[i + 1]
         row = weights[lo:hi]
         norm = math.sqrt(float(np.dot(row, row)))
-        out.append(dict(zip(counts.indices[lo:hi].tolist(), (row / norm).tolist())) if norm else {})
-    return out
+        if not norm:
+            out.append({})
+            ranked.append([])
+            continue
+        cols, unit = counts.indices[lo:hi], row / norm
+        out.append(dict(zip(cols.tolist(), unit.tolist())))
+        ranked.append(cols[np.argsort(-unit, kind="stable")].tolist())
+    return out, ranked
 
 
 def _normalise(vec: dict[int, float]) -> dict[int, float]:
