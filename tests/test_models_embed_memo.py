@@ -1,0 +1,59 @@
+"""Models.embed inside ``memoised()`` encodes each text once (bounded, least recently used out), same vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import crossread.models as models_mod
+from crossread.models import Models, hashed_bow
+
+
+def _counting(m: Models, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    seen: list[list[str]] = []
+    encode = m._encode
+
+    def counting(texts: list[str], batch_size: int) -> np.ndarray:
+        seen.append(list(texts))
+        return encode(texts, batch_size)
+
+    monkeypatch.setattr(m, "_encode", counting)
+    return seen
+
+
+def test_memo_returns_the_uncached_vectors_in_order() -> None:
+    m = Models(use_models=False)
+    texts = ["NATO will send troops.", "The bridge closes in March.", "NATO will send troops.", ""]
+    with m.memoised():
+        first = m.embed(texts)
+        assert np.array_equal(first, hashed_bow(texts))
+        assert np.array_equal(m.embed(list(reversed(texts))), hashed_bow(list(reversed(texts))))
+        first[0] += 1.0  # callers own their rows: changing one leaves the memo alone
+        assert np.array_equal(m.embed(texts[:1]), hashed_bow(texts[:1]))
+
+
+def test_each_text_is_encoded_once_per_block_and_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    m = Models(use_models=False)
+    seen = _counting(m, monkeypatch)
+    monkeypatch.setattr(models_mod, "EMBED_MEMO", 3)
+    with m.memoised():
+        m.embed(["a b", "c d", "a b"])  # a first call is encoded as asked, repeats included (same batches)
+        m.embed(["c d", "e f"])
+        assert seen == [["a b", "c d", "a b"], ["e f"]]
+        m.embed(["g h"])  # four texts seen, room for three: "a b" (least recently used) goes
+        m.embed(["a b", "e f"])
+        assert seen[-1] == ["a b"]
+        assert len(m._memo) == 3
+    m.embed(["e f"])  # outside a block nothing is kept
+    m.embed(["e f"])
+    assert seen[-2:] == [["e f"], ["e f"]]
+
+
+def test_each_story_starts_with_an_empty_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    m = Models(use_models=False)
+    seen = _counting(m, monkeypatch)
+    for _ in range(2):
+        with m.memoised():
+            m.embed(["one sentence"])
+            m.embed(["one sentence"])
+    assert seen == [["one sentence"], ["one sentence"]]
