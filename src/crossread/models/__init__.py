@@ -175,13 +175,19 @@ class Models:
             if t in memo:
                 memo.move_to_end(t)
                 got[t] = memo[t]
-        todo = [t for t in texts if t not in got]  # repeats kept: the same batches as an uncached call
-        if todo:
-            got.update(zip(todo, self._encode(todo, batch_size)))
-            memo.update((t, got[t]) for t in dict.fromkeys(todo))
-            while len(memo) > EMBED_MEMO:
-                memo.popitem(last=False)
-        return np.stack([got[t] for t in texts])
+        # repeats kept and each row its own encoding: a call without hits returns what an uncached call does (a
+        # repeated text in another batch may differ in the last bits, which can reorder near-ties downstream)
+        todo = [t for t in texts if t not in got]
+        if not todo:
+            return np.stack([got[t] for t in texts])
+        fresh = self._encode(todo, batch_size)
+        memo.update((t, v.copy()) for t, v in zip(todo, fresh))  # copies: the caller owns what it gets
+        while len(memo) > EMBED_MEMO:
+            memo.popitem(last=False)
+        if not got:
+            return fresh
+        rows = iter(fresh)
+        return np.stack([got[t] if t in got else next(rows) for t in texts])
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """The encoder's (or the hashed fallback's) vectors of ``texts``, uncached."""
