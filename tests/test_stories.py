@@ -403,12 +403,11 @@ def test_prefetched_chunks_give_the_same_stories(lexical: tuple[Config, Models],
     real = chunked.documents
 
     def counting(doc_ids: Any, *args: Any, **kw: Any) -> Any:
-        if kw.get("max_sentences") == 1:  # the lead-sentence reads (embeddings missing here read whole articles)
-            reads.append(len(list(doc_ids)))
+        reads.append(kw.get("max_sentences"))  # every read: the lead sentences serve the embeddings too
         return real(doc_ids, *args, **kw)
 
     monkeypatch.setattr(chunked, "documents", counting)
     monkeypatch.setattr(stories, "PREFETCH", 4)
     stories.assign_ids(chunked, config, models, ids, model=lexical_model, batch_size=2)
     assert _groups(chunked) == _groups(whole)
-    assert len(reads) == -(-len(ids) // 4)  # one read per chunk of 4, none per batch of 2
+    assert reads == [stories.LEAD_SENTENCES] * -(-len(ids) // 4)  # one read per chunk of 4, none per batch of 2

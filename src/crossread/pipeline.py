@@ -71,11 +71,12 @@ STORY_STAGES: tuple[tuple[str, StoryStage], ...] = (
     ("brief", brief.run),
 )
 
-# Per-document features computed in the annotate phase, in order (later ones may read earlier ones).
-DOC_FEATURES = ("minhash", "embedding", "annotations")
-# What each feature reads of a document: MinHash only the text, the embedding the title and lead (building every
-# sentence of thousands of documents was a tenth of the cheap path's time); the default is everything.
-FEATURE_READS: dict[str, dict[str, Any]] = {"minhash": {"with_sentences": False}, "embedding": {"max_sentences": 5}}
+# Per-document features computed in the annotate phase, in order (later ones may read earlier ones). The dense
+# story embedding (``embedding`` feature) is not among them: the stories stage computes it where it decides
+# (``stories.DenseVectors``; all-MiniLM-L6-v2 for every article was a sixth of the full analysis's CPU).
+DOC_FEATURES = ("minhash", "annotations")
+# What each feature reads of a document: MinHash only the text; the default is everything.
+FEATURE_READS: dict[str, dict[str, Any]] = {"minhash": {"with_sentences": False}}
 CONTEXT_CHUNK_DOCS = 4000  # story members read from the store per scan (see story_contexts)
 
 
@@ -175,8 +176,6 @@ def _feature_fn(name: str, config: Config, models: Models) -> Callable[[list[Doc
     """The batch function that computes feature ``name``: docs -> [(doc_id, blob, payload)]."""
     if name == "minhash":
         return lambda docs: [(d.id, reuse.signature(d, config), None) for d in docs]
-    if name == "embedding":
-        return lambda docs: [(d.id, blob, None) for d, blob in zip(docs, stories.embed(docs, models))]
     if name == "annotations":
         return lambda docs: [(d.id, None, payload) for d, payload in zip(docs, annotate_batch(docs, models))]
     raise ValueError(f"unknown feature {name}")

@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import re
+import time
 from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
@@ -49,6 +50,7 @@ TITLE_OFFSET = 2 * N_TERMS  # title-term ids are shifted by this in the packed a
 POOL_SHIFT = 4 * N_TERMS  # ``pool_features`` shifts the j-th story's keys by j times this (above every id)
 DOCS_KEY = -1  # term_df row holding the number of documents counted
 PREFETCH = 4096  # new articles whose lead sentences and features are read from the store in one scan
+LEAD_SENTENCES = 5  # the dense embedding reads the title and this many lead sentences
 MAX_QUANTITIES, MAX_RANGES = 48, 6  # a story keeps this many reported quantities, each with this many values
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
 
@@ -88,6 +90,15 @@ class StoryModel:
         repair_cap: the repair pass looks at a story's latest this many members (its cost is bounded by this).
         split_min_frac: each half of a split holds at least this share of the members looked at (and two), so a
             split separates two groups rather than peeling off one outlier.
+        dense_band: ``None``: every article's dense embedding is computed and scored. Otherwise the dense model
+            is used only where the lexical evidence is ambiguous (:meth:`ambiguous`): the article is first
+            scored with its dense cosine to every candidate taken as ``dense_prior``; when the decision (open a
+            story, or join the best) would be the same for any score within ``dense_band`` of those (a dense
+            cosine within ``dense_band / weights[0]`` of the prior), the article is never embedded. Fitted on
+            the ECB+ fit topics (``benchmarks/stories_ecb.py --fit-band``).
+        dense_prior: the dense cosine assumed for an article that is not embedded.
+        dense_repair: with ``dense_band``, whether the repair pass embeds the members it scores (``False``:
+            their pairs are scored with ``dense_prior``, i.e. on lexical evidence alone).
         trained_on: what the weights were fitted on (for the record).
     """
 
@@ -106,6 +117,9 @@ class StoryModel:
     split_threshold: float | None = None
     repair_cap: int = 48
     split_min_frac: float = 0.2
+    dense_band: float | None = None
+    dense_prior: float = 0.5
+    dense_repair: bool = True
     trained_on: str = "untrained defaults"
 
     @classmethod
@@ -146,6 +160,27 @@ class StoryModel:
     def score(self, feats: np.ndarray) -> np.ndarray:
         return feats @ np.asarray(self.weights, dtype=np.float64) + self.bias
 
+    def lexical_score(self, feats: np.ndarray) -> np.ndarray:
+        """The score with the dense cosine taken as ``dense_prior`` (``feats``' dense column is ignored)."""
+        return self.score(feats) + self.weights[0] * (self.dense_prior - feats[:, 0])
+
+    def ambiguous(self, lexical: np.ndarray) -> bool:
+        """Whether the dense cosine could change the decision taken on ``lexical`` scores (one per candidate).
+
+        Not ambiguous: every score is at least ``dense_band`` below the threshold (a new story whatever the dense
+        cosines), or the best is more than ``dense_band`` above it and more than ``2 * dense_band`` above the
+        second best (it joins the best whatever they are). ``dense_band=None``: always ambiguous.
+        """
+        if self.dense_band is None:
+            return True
+        if not len(lexical):
+            return False
+        top2 = np.sort(lexical)[-2:]
+        best, second = float(top2[-1]), float(top2[0]) if len(top2) > 1 else -math.inf
+        if best + self.dense_band <= self.threshold:
+            return False
+        return not (best - self.dense_band > self.threshold and best - second > 2 * self.dense_band)
+
 
 @dataclass(slots=True)
 class Article:
@@ -154,7 +189,7 @@ class Article:
     id: str
     title: str
     date: date | None
-    emb: np.ndarray
+    emb: np.ndarray | None  # dense embedding of title + lead; None until needed (``StoryModel.dense_band``)
     terms: dict[int, float]  # L2-normalised TF-IDF
     title_terms: dict[int, float]  # L2-normalised TF-IDF of the title (or lead) alone
     ents: dict[int, float]  # L2-normalised entity weights (entity term id -> weight)
@@ -202,6 +237,7 @@ class StoryState:
     central_id: str = ""
     central_title: str = ""
     central_emb: np.ndarray | None = None
+    pending: list[tuple[str, str]] = field(default_factory=list)  # (id, headline) of members not in ``emb`` yet
     when: dict[str, float] = field(default_factory=dict)  # summed year/month-day vectors of the members
     nums: dict[str, list[list[float]]] = field(default_factory=dict)  # quantity -> the members' value ranges
     mem_terms: list[dict[int, float]] = field(default_factory=list)  # latest members' truncated TF-IDF vectors
@@ -242,8 +278,11 @@ class StoryState:
         terms = a.terms
         self.mem_terms = (self.mem_terms + [{t: terms[t] for t in a.ranked_terms()[:member_terms]}])[-member_cap:]
         self.mem_ents = (self.mem_ents + [dict(a.ents)])[-member_cap:]
-        self.emb = a.emb.astype(np.float64) if self.emb is None or self.emb.shape != a.emb.shape \
-            else self.emb + a.emb
+        if a.emb is None:  # not embedded (lazy dense path): folded in by ``complete`` if a decision needs it
+            self.pending.append((a.id, a.title))
+        else:
+            self.emb = a.emb.astype(np.float64) if self.emb is None or self.emb.shape != a.emb.shape \
+                else self.emb + a.emb
         for mine, theirs in ((self.terms, a.terms), (self.title_terms, a.title_terms), (self.ents, a.ents)):
             for k, v in theirs.items():
                 mine[k] = mine.get(k, 0.0) + v
@@ -255,11 +294,32 @@ class StoryState:
         if a.date is not None:
             self.start = a.date if self.start is None else min(self.start, a.date)
             self.end = a.date if self.end is None else max(self.end, a.date)
+        if a.emb is not None:
+            self._central([(a.id, a.title, a.emb)])
+        elif not self.central_id:  # no member embedded yet: the first one is the title until one is
+            self.central_id, self.central_title = a.id, a.title
+
+    def _central(self, members: list[tuple[str, str, np.ndarray]]) -> None:
+        """Keep as central the member closest to the embedding centroid, among the current one and ``members``."""
         centre = self.emb / (np.linalg.norm(self.emb) or 1.0)
         old = float(self.central_emb @ centre) if self.central_emb is not None \
             and self.central_emb.shape == centre.shape else -2.0
-        if float(a.emb @ centre) > old:
-            self.central_id, self.central_title, self.central_emb = a.id, a.title, a.emb
+        for mid, title, vec in members:
+            if float(vec @ centre) > old:
+                self.central_id, self.central_title, self.central_emb, old = mid, title, vec, float(vec @ centre)
+
+    def complete(self, vectors: dict[str, np.ndarray]) -> bool:
+        """Fold the pending members' embeddings (``vectors``: id -> vector) into the dense centroid; whether the
+        state changed. Members missing from ``vectors`` stay pending."""
+        done = [(mid, title, vectors[mid]) for mid, title in self.pending if mid in vectors]
+        if not done:
+            return False
+        self.pending = [(mid, title) for mid, title in self.pending if mid not in vectors]
+        for _, _, vec in done:
+            self.emb = vec.astype(np.float64) if self.emb is None or self.emb.shape != vec.shape else self.emb + vec
+        self.norms.clear()
+        self._central(done)
+        return True
 
     def slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every sparse vector of the state as flat ``(keys, values, slot)`` arrays sorted by key, made once per
@@ -295,6 +355,7 @@ class StoryState:
                 "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
                 "central_id": self.central_id, "central_title": self.central_title,
                 "central_emb": _b64(self.central_emb), "when": self.when, "nums": self.nums,
+                "pending": [list(p) for p in self.pending],
                 "members": [{"t": _pairs(t), "e": _pairs(e)} for t, e in zip(self.mem_terms, self.mem_ents)]}
 
     @classmethod
@@ -304,7 +365,7 @@ class StoryState:
                    names={int(k): v for k, v in d["names"].items()}, start=_date(d["start"]),
                    end=_date(d["end"]), central_id=d["central_id"], central_title=d["central_title"],
                    central_emb=_unb64(d["central_emb"], np.float32), when=dict(d.get("when") or {}),
-                   nums=dict(d.get("nums") or {}),
+                   nums=dict(d.get("nums") or {}), pending=[(m, t) for m, t in d.get("pending") or []],
                    mem_terms=[_unpairs(m["t"]) for m in d.get("members") or []],
                    mem_ents=[_unpairs(m["e"]) for m in d.get("members") or []])
 
@@ -316,7 +377,65 @@ class StoryState:
 
 def embed(docs: list[Document], models: Models) -> list[bytes]:
     """One document embedding per article (title + lead), float32 bytes, stored as the ``embedding`` feature."""
-    return [v.astype(np.float32).tobytes() for v in models.embed([_title_lead(d, 5) for d in docs])]
+    return [v.astype(np.float32).tobytes() for v in models.embed([_title_lead(d, LEAD_SENTENCES) for d in docs])]
+
+
+@dataclass(slots=True)
+class DenseStats:
+    """What the dense model cost in this process (read and reset by the benchmarks)."""
+
+    articles: int = 0  # articles assigned
+    ambiguous: int = 0  # of them, decided with their dense cosines
+    used: int = 0  # article vectors used (ambiguous articles, members completing a centroid, the repair pass)
+    encoded: int = 0  # of them, computed by the encoder (the rest were in the store)
+    cpu: float = 0.0  # CPU seconds in the encoder
+    wall: float = 0.0  # wall seconds in the encoder
+
+
+DENSE_STATS = DenseStats()
+
+
+class DenseVectors:
+    """Article embeddings on demand for one batch: read from the store's ``embedding`` feature, else computed
+    in one encoder call for all the ids asked at once and written there, so no article is encoded twice."""
+
+    def __init__(self, store: Any, models: Models) -> None:
+        self._store, self._models = store, models
+        self._got: dict[str, np.ndarray] = {}
+
+    def get(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The vectors of ``ids`` (all of them, unless a document is gone from the store)."""
+        todo = [i for i in dict.fromkeys(ids) if i not in self._got]
+        if todo:
+            rows = self._store.features("embedding", todo)
+            for i in todo:
+                blob = rows.get(i, (None,))[0]
+                if blob is not None:
+                    self._got[i] = np.frombuffer(blob, dtype=np.float32)
+            missing = [i for i in todo if i not in self._got]
+            if missing:
+                docs = self._store.documents(missing, max_sentences=LEAD_SENTENCES)
+                t, c = time.perf_counter(), time.process_time()
+                blobs = embed(docs, self._models)
+                DENSE_STATS.cpu += time.process_time() - c
+                DENSE_STATS.wall += time.perf_counter() - t
+                DENSE_STATS.encoded += len(docs)
+                self._store.put_features("embedding", [(d.id, b, None) for d, b in zip(docs, blobs)])
+                self._got.update({d.id: np.frombuffer(b, dtype=np.float32) for d, b in zip(docs, blobs)})
+            DENSE_STATS.used += sum(i in self._got for i in todo)
+        return {i: self._got[i] for i in ids if i in self._got}
+
+    def articles(self, arts: list[Article]) -> None:
+        """Give every article of ``arts`` its embedding."""
+        got = self.get([a.id for a in arts if a.emb is None])
+        for a in arts:
+            if a.emb is None:
+                a.emb = got.get(a.id)
+
+    def complete(self, states: list[StoryState]) -> list[StoryState]:
+        """Fold their pending members into the dense centroids of ``states``; the states that changed."""
+        got = self.get([m for st in states for m, _ in st.pending])
+        return [st for st in states if st.complete(got)]
 
 
 def pair_features(a: Article, s: StoryState) -> np.ndarray:
@@ -366,9 +485,7 @@ def pool_features(a: Article, pool: list[StoryState]) -> np.ndarray:
     for j, s in enumerate(pool):
         d = dots[base[j]:base[j] + widths[j]].tolist()
         m = 3 + len(s.mem_terms)
-        dense = 0.0
-        if s.emb is not None and s.emb.shape == a.emb.shape:
-            dense = float(a.emb @ s.emb) / (s.norm("emb") or 1.0)
+        dense = dense_cos(a, s)
         when = _sparse_cos(a.when, s.when, s.norm("when"))  # type: ignore[arg-type]
         conflict = float(bool(a.when) and bool(s.when) and when == 0.0)
         agree, differ = number_agreement(a.nums, s.nums)
@@ -376,6 +493,13 @@ def pool_features(a: Article, pool: list[StoryState]) -> np.ndarray:
                   _scaled(d[2], s.norm("title_terms")), max(d[3:m], default=0.0), max(d[m:], default=0.0),
                   when, conflict, agree, differ)
     return out
+
+
+def dense_cos(a: Article, s: StoryState) -> float:
+    """Cosine of the article's embedding with the story's dense centroid (0 when either is missing)."""
+    if a.emb is None or s.emb is None or s.emb.shape != a.emb.shape:
+        return 0.0
+    return float(a.emb @ s.emb) / (s.norm("emb") or 1.0)
 
 
 def _scaled(dot: float, norm: float) -> float:
@@ -473,19 +597,28 @@ class _Prefetched:
     def __init__(self, store: Any, ids: list[str], cache: StateCache) -> None:
         self._store = store
         self._cache = cache
-        self._docs = {d.id: d for d in store.documents(ids, max_sentences=1)}
+        self._docs = {d.id: d for d in store.documents(ids, max_sentences=LEAD_SENTENCES)}
         self._features = {name: store.features(name, ids) for name in ("embedding", "minhash", "annotations")}
 
     def documents(self, ids: list[str], max_sentences: int | None = None, **kw: Any) -> list[Document]:
-        if max_sentences != 1 or kw:  # all sentences: not prefetched
+        """The chunk's documents with their lead sentences (at most ``LEAD_SENTENCES``; others from the store)."""
+        if max_sentences is None or max_sentences > LEAD_SENTENCES or kw or not all(i in self._docs for i in ids):
             return self._store.documents(ids, max_sentences=max_sentences, **kw)
-        return [self._docs[i] for i in ids if i in self._docs]
+        return [self._docs[i] for i in ids]
 
     def features(self, name: str, ids: list[str]) -> dict[str, tuple[bytes | None, Any]]:
+        """A feature's rows: the chunk's from memory, those of earlier articles from the store."""
         rows = self._features.get(name)
         if rows is None:
             return self._store.features(name, ids)
-        return {i: rows[i] for i in ids if i in rows}
+        out = {i: rows[i] for i in ids if i in rows}
+        older = [i for i in ids if i not in self._docs]
+        return out | self._store.features(name, older) if older else out
+
+    def put_features(self, name: str, items: list[tuple[str, bytes | None, Any]]) -> None:
+        self._store.put_features(name, items)
+        if name in self._features:
+            self._features[name].update({i: (blob, payload) for i, blob, payload in items})
 
     def add_term_df(self, counts: dict[int, int]) -> None:
         self._store.count_terms(counts)  # the store's in-memory frequencies answer term_df at once
@@ -572,7 +705,8 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
     own = cache is None  # called alone: write this batch's changes at its end
     cache = cache if cache is not None else StateCache()
     docs = store.documents(ids, max_sentences=1)  # the lead sentence is all vectorize reads of the sentences
-    articles = vectorize(store, config, models, model, docs)
+    dense = DenseVectors(store, models)
+    articles = vectorize(store, config, models, model, docs, dense)
     postings = store.story_postings({k for a in articles for k in a.keys + a.bands}, per_key=model.per_key)
     wanted: set[str] = set()
     for a in articles:
@@ -583,10 +717,14 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
     new_keys: list[tuple[int, str]] = []
     n_bands = len(articles[0].bands) if articles else 0
     dup_min = max(1, math.ceil(n_bands * model.dup_jaccard ** model.band_rows)) if n_bands else 0
+    completed: dict[str, StoryState] = {}  # stories whose dense centroid got pending members
+    if model.dense_band is not None:
+        completed.update(_prefetch_dense(articles, postings, states, model, config.story_window_days, dup_min,
+                                         dense))
     for a in articles:
         band_hits = _hits(a.bands, postings)
         state = choose(a, _ranked_candidates(a, postings, model), states, model, config.story_window_days,
-                       dup_min, band_hits)
+                       dup_min, band_hits, dense, completed)
         if state is None:
             state = StoryState(id="s" + hashlib.sha256(a.id.encode()).hexdigest()[:10])
             states[state.id] = state
@@ -596,16 +734,42 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
             postings.setdefault(k, set()).add(state.id)
             new_keys.append((k, state.id))
     if model.split_threshold is not None:
-        new_keys = _repair(articles, members, states, new_keys, model, existed)
+        new_keys = _repair(articles, members, states, new_keys, model, existed, dense)
     store.index_stories(((sid, states[sid].end and states[sid].end.isoformat()) for sid in members), new_keys)
-    cache.changed([states[sid] for sid in members], members, new_keys, store.now())
+    changed = [states[sid] for sid in members] + [st for sid, st in sorted(completed.items()) if sid not in members
+                                                  and states.get(sid) is st]
+    cache.changed(changed, members, new_keys, store.now())
     if own:
         cache.flush(store)
     return set(members)
 
 
+def _prefetch_dense(articles: list[Article], postings: dict[int, set[str]], states: dict[str, StoryState],
+                    model: StoryModel, window: int, dup_min: int, dense: DenseVectors) -> dict[str, StoryState]:
+    """Embed, in one encoder call, the articles of a batch whose decision is ambiguous against the candidate
+    stories as they stand before the batch, and their candidates' pending members; the states completed.
+
+    Only a prefetch: ``choose`` decides each article against the states as the batch left them, and embeds on
+    its own an article (or member) this pass did not foresee. The decisions do not depend on it.
+    """
+    todo: list[Article] = []
+    pools: dict[str, StoryState] = {}
+    for a in articles:
+        if dup_min and _near_duplicate(_hits(a.bands, postings), dup_min, states) is not None:
+            continue
+        pool = [states[s] for s in _ranked_candidates(a, postings, model) if s in states
+                and in_window(a, states[s], window)]
+        if pool and model.ambiguous(model.lexical_score(pool_features(a, pool))):
+            todo.append(a)
+            pools.update((st.id, st) for st in pool)
+    dense.get([a.id for a in todo] + [m for st in pools.values() for m, _ in st.pending])
+    dense.articles(todo)
+    return {st.id: st for st in dense.complete(list(pools.values()))}
+
+
 def _repair(articles: list[Article], members: dict[str, list[str]], states: dict[str, StoryState],
-            new_keys: list[tuple[int, str]], model: StoryModel, existed: set[str]) -> list[tuple[int, str]]:
+            new_keys: list[tuple[int, str]], model: StoryModel, existed: set[str],
+            dense: DenseVectors | None = None) -> list[tuple[int, str]]:
     """The repair pass after a batch: split each story born in the batch whose members form two weakly linked
     groups (:func:`split_off`). The split-off group becomes a new story; ``members`` and ``states`` are updated in
     place and the batch's index keys returned re-pointed. Nothing was written yet, so no stored row moves.
@@ -617,11 +781,13 @@ def _repair(articles: list[Article], members: dict[str, list[str]], states: dict
     by_id = {a.id: a for a in articles}
     moved: dict[str, str] = {}
     split: set[str] = set()
-    for sid in sorted(members):
-        if sid in existed or len(members[sid]) < 4:
-            continue
+    looked = [sid for sid in sorted(members) if sid not in existed and len(members[sid]) >= 4]
+    use_dense = model.dense_band is None or model.dense_repair
+    if use_dense and dense is not None:  # the members the pass scores, embedded in one call
+        dense.articles([by_id[i] for sid in looked for i in members[sid][-model.repair_cap:]])
+    for sid in looked:
         arts = [by_id[i] for i in members[sid]]
-        part = split_off(arts, model)
+        part = split_off(arts, model, use_dense)
         if not part:
             continue
         off = [arts[i] for i in part]
@@ -654,11 +820,12 @@ def state_of(story_id: str, arts: list[Article], model: StoryModel) -> StoryStat
     return st
 
 
-def split_off(arts: list[Article], model: StoryModel) -> list[int]:
+def split_off(arts: list[Article], model: StoryModel, use_dense: bool = True) -> list[int]:
     """Indices (into ``arts``, in stream order) of a member group to split off a story, or ``[]``.
 
     The latest ``model.repair_cap`` members are scored pairwise with the join model (each later member against the
-    earlier one as a one-article story: what the stream would have scored), cut in two by average linkage, and
+    earlier one as a one-article story: what the stream would have scored; ``use_dense=False``: with the dense
+    cosine taken as ``model.dense_prior``, on lexical evidence alone), cut in two by average linkage, and
     split when the mean score between the halves is below ``model.split_threshold`` and each half holds at least
     ``max(2, split_min_frac * k)`` members. The half holding the first member looked at stays.
     """
@@ -673,7 +840,8 @@ def split_off(arts: list[Article], model: StoryModel) -> list[int]:
         return []
     singles = [state_of(a.id, [a], model) for a in window]
     rows, cols = np.tril_indices(k, -1)
-    scores = model.score(np.stack([pair_features(window[i], singles[j]) for i, j in zip(rows, cols)]))
+    feats = np.stack([pair_features(window[i], singles[j]) for i, j in zip(rows, cols)])
+    scores = model.score(feats) if use_dense else model.lexical_score(feats)
     sim = np.zeros((k, k))
     sim[rows, cols] = scores
     sim[cols, rows] = scores
@@ -689,44 +857,71 @@ def split_off(arts: list[Article], model: StoryModel) -> list[int]:
 
 
 def choose(a: Article, candidates: list[str], states: dict[str, StoryState], model: StoryModel, window: int,
-           dup_min: int = 0, band_hits: Counter[str] | None = None) -> StoryState | None:
+           dup_min: int = 0, band_hits: Counter[str] | None = None, dense: DenseVectors | None = None,
+           completed: dict[str, StoryState] | None = None) -> StoryState | None:
     """The story an article joins: a near-duplicate's story, else the best-scoring one above the threshold.
 
     Equal best scores go to the lower story id, so the choice does not depend on the candidates' order.
 
     ``band_hits`` counts the MinHash LSH bands the article shares with each story; ``dup_min`` shared bands
     estimate a Jaccard similarity of at least ``model.dup_jaccard`` (Mining of Massive Datasets, ch. 3).
+
+    With ``model.dense_band``, the candidates are first scored on lexical evidence
+    (``StoryModel.lexical_score``), whether or not the article is embedded already (so the decision does not
+    depend on what was prefetched); only when that is ambiguous are the article and the candidates' pending
+    members embedded (through ``dense``) and the dense cosines scored. Stories whose centroid changed so are
+    added to ``completed``.
     """
     if dup_min and band_hits:
-        sid, hits = min(band_hits.items(), key=lambda kv: (-kv[1], kv[0]))  # a tie: the lower story id
-        if hits >= dup_min and sid in states:
-            return states[sid]
+        hit = _near_duplicate(band_hits, dup_min, states)
+        if hit is not None:
+            return hit
     pool = [states[s] for s in candidates if s in states and in_window(a, states[s], window)]
     if not pool:
         return None
-    scores = model.score(pool_features(a, pool))
+    feats = pool_features(a, pool)
+    scores = model.score(feats) if model.dense_band is None else model.lexical_score(feats)
+    if model.dense_band is not None and model.ambiguous(scores):  # decided on lexical evidence unless ambiguous
+        DENSE_STATS.ambiguous += 1
+        if dense is not None:
+            dense.articles([a])
+            for st in dense.complete(pool):
+                if completed is not None:
+                    completed[st.id] = st
+        feats[:, 0] = [dense_cos(a, st) for st in pool]
+        scores = model.score(feats)
     top = float(scores.max())
     if top <= model.threshold:
         return None
     return min((s for s, v in zip(pool, scores) if v == top), key=lambda s: s.id)  # a tie: the lower story id wins
 
 
-def vectorize(store: Any, config: Config, models: Models, model: StoryModel, docs: list[Document]) -> list[Article]:
+def _near_duplicate(band_hits: Counter[str], dup_min: int, states: dict[str, StoryState]) -> StoryState | None:
+    """The story of which the article is a near-duplicate (sharing the most bands, at least ``dup_min``)."""
+    if not band_hits:
+        return None
+    sid, hits = min(band_hits.items(), key=lambda kv: (-kv[1], kv[0]))  # a tie: the lower story id
+    return states[sid] if hits >= dup_min and sid in states else None
+
+
+def vectorize(store: Any, config: Config, models: Models, model: StoryModel, docs: list[Document],
+              dense: DenseVectors | None = None) -> list[Article]:
     """Articles for a batch of documents, counting their terms into the store's streaming document frequencies.
 
-    Reads the cached ``embedding``, ``minhash`` and ``annotations`` features (computing the embedding when it is
-    missing); entity mentions fall back to capitalised phrases when the annotations have none.
+    Reads the cached ``minhash`` and ``annotations`` features; entity mentions fall back to capitalised phrases
+    when the annotations have none. The dense embeddings (``embedding`` feature, computed and stored when
+    missing) are read here only without ``model.dense_band``; with it, ``choose`` embeds the articles it needs.
     """
     if not docs:
         return []
     ids = [d.id for d in docs]
-    emb_rows = store.features("embedding", ids)
+    DENSE_STATS.articles += len(docs)
+    vecs: dict[str, np.ndarray] = {}
+    if model.dense_band is None:
+        vecs = (dense or DenseVectors(store, models)).get(ids)
+        DENSE_STATS.ambiguous += len(docs)
     sig_rows = store.features("minhash", ids)
     ann_rows = store.features("annotations", ids)
-    missing = [d for d in docs if emb_rows.get(d.id, (None,))[0] is None]
-    if missing:
-        full = store.documents([d.id for d in missing])  # the embedding reads the lead: all its sentences
-        emb_rows.update({d.id: (b, None) for d, b in zip(missing, embed(full, models))})
     counts = _HASHER.transform([(d.title or "") + "\n" + d.text for d in docs]).tocsr()
     titles = _HASHER.transform([_title_lead(d, 1) for d in docs]).tocsr()
     ents = [_entities(d, (ann_rows.get(d.id) or (None, None))[1]) for d in docs]
@@ -752,7 +947,7 @@ def vectorize(store: Any, config: Config, models: Models, model: StoryModel, doc
         keys += [t for t, _ in sorted(ent_w.items(), key=lambda kv: -kv[1])[:model.index_entities]]
         sig = sig_rows.get(d.id, (None,))[0]
         out.append(Article(id=d.id, title=_headline(d), date=_date(d.published),
-                           emb=np.frombuffer(emb_rows[d.id][0], dtype=np.float32), terms=terms,
+                           emb=vecs.get(d.id), terms=terms,
                            title_terms=title_terms, ents=ent_w, names={t: n for t, (n, _) in ents[i].items()},
                            keys=keys, bands=_bands(sig, model.band_rows) if sig else [],
                            when=when_terms((d.title or "") + "\n" + d.text, d.published),
