@@ -393,6 +393,52 @@ def lm_refit_check(fit_arts: list[tuple[str, str]], n_fit: int, n_all: int, ng: 
     return keep
 
 
+def lm_band(arts: list[tuple[str, str]], out: Path) -> None:
+    """Lexical and language-model scores of fit articles (original, spinners A and C, garbled), for choosing the
+    band of lexical scores in which the story stage lets the language model read an article outside a
+    flag-dependent reuse pair (``spin.LM_BAND``). Writes one JSON line per item to ``out`` and prints, per upper
+    edge, how many reads the band saves and how many flags differ from reading every article above ``LM_BAR``."""
+    rows = []
+    for it in items(arts, ("original", "A", "C", "garbled")):
+        doc = _doc(it.text)
+        lexical = S.detect(doc, use_lm=False)[0]
+        looked = S.second_look(doc) if lexical >= S.LM_BAR else None
+        rows.append({"key": it.key, "kind": it.kind, "spun": it.spun, "lexical": lexical,
+                     "lm": looked[0] if looked is not None else None})
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    band_table(rows)
+
+
+BAND_MAX_DIFF = 0.01  # rule fixed before the fit numbers were seen: the band reads least while at most 1 % of flags move
+
+
+def band_table(rows: list[dict]) -> tuple[float, float]:
+    """Per band [lo, hi) of lexical scores: reads, flags that differ from reading every article above ``LM_BAR``,
+    and spun-article F1 (items of ``lm_band``). Returns the band with the fewest reads among those whose flags
+    differ on at most ``BAND_MAX_DIFF`` of the items."""
+    def final(r: dict, lo: float, hi: float) -> float:
+        return r["lm"] if r["lm"] is not None and lo <= r["lexical"] < hi else r["lexical"]
+
+    gold = [r["spun"] for r in rows]
+    read_all = [final(r, 0.0, 2.0) >= S.THRESHOLD for r in rows]
+    print(f"{len(rows)} items, {sum(r['lm'] is not None for r in rows)} read by the LM (lexical >= {S.LM_BAR}); "
+          f"reading all: F1 {prf(gold, read_all)[2]:.3f}")
+    best = (S.LM_BAR, 2.0)
+    fewest = len(rows) + 1
+    for lo in (S.LM_BAR, 0.1, 0.15, 0.2, 0.3, 0.4):
+        for hi in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 1.01):
+            flags = [final(r, lo, hi) >= S.THRESHOLD for r in rows]
+            reads = sum(r["lm"] is not None and lo <= r["lexical"] < hi for r in rows)
+            diff = sum(a != b for a, b in zip(flags, read_all))
+            clean = sum(f for f, r in zip(flags, rows) if not r["spun"]) / max(1, sum(not g for g in gold))
+            print(f"band [{lo}, {hi}): reads {reads}, flags differing {diff} ({diff / len(rows):.1%}), "
+                  f"F1 {prf(gold, flags)[2]:.3f}, clean flagged {clean:.1%}")
+            if diff <= BAND_MAX_DIFF * len(rows) and reads < fewest:
+                best, fewest = (lo, hi), reads
+    print(f"chosen (fewest reads with <= {BAND_MAX_DIFF:.0%} of flags moved): [{best[0]}, {best[1]})")
+    return best
+
+
 def throughput(texts: list[str], lm: bool = False) -> float:
     """Articles per CPU second of ``spin.detect`` (tables and models loaded and warm; the detector runs once per
     article in the annotate phase, so this is its per-article cost). Not cached: the LM runs where it would."""
@@ -426,7 +472,15 @@ def main() -> None:
     ap.add_argument("--lm-refit-check", type=int, nargs=2, metavar=("N_FIT", "N_ALL"),
                     help="refit the LM classifiers on fit articles [0, N_FIT) into /tmp, compare with the shipped "
                     "ones on fit articles [N_FIT, N_ALL), then stop (the test split is not read)")
+    ap.add_argument("--lm-band", type=int, nargs=2, metavar=("FROM", "TO"),
+                    help="score fit articles [FROM, TO) lexically and with the LM (--band-out), print the read band "
+                    "table, then stop (the test split is not read)")
+    ap.add_argument("--band-out", type=Path, default=Path("/tmp/spin_lm_band.jsonl"))
+    ap.add_argument("--band-table", type=Path, metavar="JSONL", help="print the band table of a --band-out file")
     args = ap.parse_args()
+    if args.band_table:
+        band_table([json.loads(line) for line in args.band_table.read_text(encoding="utf-8").splitlines()])
+        return
     if not args.data.is_dir():
         sys.exit(f"shared data not found at {args.data}")
     t0 = time.time()
@@ -438,6 +492,9 @@ def main() -> None:
     if args.fit:
         fit(fit_items, ng)
     plain_lm = cache_lm(args.lm_cache) if args.lm or args.fit_lm or args.lm_refit_check else None
+    if args.lm_band:
+        lm_band(arts["fit"][args.lm_band[0]:args.lm_band[1]], args.band_out)
+        return
     if args.lm_refit_check:
         lm_refit_check(arts["fit"], *args.lm_refit_check, ng, Path("/tmp/spin_model_lm_refit.json"))
         return

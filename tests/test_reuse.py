@@ -226,27 +226,47 @@ def test_rewritten_passage_needs_both_lexical_flags_or_one_the_language_model_co
     assert not reuse._shared_passage(n, "a", "b", (), ())
 
 
-def test_story_stage_passes_the_language_models_flags_on(monkeypatch) -> None:
-    """``reuse.run``'s spin step: lexical scores from the annotate cache, the second look's scores over them, and
-    only the articles the model read and flagged count as confirmed."""
+def test_story_stage_reads_only_articles_whose_pairs_depend_on_the_flags(monkeypatch, docs, lexical) -> None:
+    """``reuse.run``: lexical scores from the annotate cache; the language model is offered as paired only the
+    articles of pairs whose relation the spin flags can change (a spun pair, not a verbatim or near copy), its
+    scores replace the lexical ones, and its flags make the spin output."""
     from types import SimpleNamespace
 
-    from crossread.model import SpinEvidence
+    from crossread.model import SpinEvidence, Story, StoryAnalysis
     from crossread.stages import spin
 
-    docs = [_doc(k, f"Article {k} says something about the floods today.") for k in ("a", "b", "c")]
-    cached = {"a": 0.7, "b": 0.3, "c": 0.02}
-    features = {"annotations": {k: {"spin": {"score": v, "evidence": []}} for k, v in cached.items()}}
-    seen = {}
+    seen: dict[str, object] = {}
 
     def looks(docs_, scores, models, config, paired):  # noqa: ANN001, ANN202 - stands in for the LM pass
         seen.update(scores=dict(scores), paired=set(paired))
-        ev = SpinEvidence(doc_id="b", phrase="floods", start=0, end=6, likely_original="floods", signal="x",
-                          score=0.9)
-        return {"a": (0.1, []), "b": (0.8, [ev])}
+        ev = SpinEvidence(doc_id="spun", phrase="x", start=0, end=1, likely_original="y", signal="x", score=0.9)
+        return {"spun": (0.8, [ev])} if "spun" in paired else {}
+
+    def run(names: tuple[str, ...]) -> StoryAnalysis:
+        story_docs = [docs[k] for k in names]
+        features = {"annotations": {d.id: {"spin": {"score": 0.3, "evidence": []}} for d in story_docs}}
+        ctx = SimpleNamespace(docs=story_docs, features=features, models=lexical, config=Config())
+        return reuse.run(StoryAnalysis(story=Story(id="s", title="s", doc_ids=names)), ctx)
 
     monkeypatch.setattr(spin, "second_looks", looks)
-    ctx = SimpleNamespace(docs=docs, features=features, models=Models(use_models=False), config=Config())
-    scores, evidence, confirmed = reuse._spin(docs, ctx, {"a", "b"})
-    assert seen == {"scores": cached, "paired": {"a", "b"}}
-    assert scores == {"a": 0.1, "b": 0.8, "c": 0.02} and confirmed == {"b"} and evidence["b"][0].doc_id == "b"
+    copies = run(("original", "verbatim", "near", "independent"))
+    assert {link.relation for link in copies.reuse} == {"verbatim", "near_copy"}
+    assert seen == {"scores": dict.fromkeys(("original", "verbatim", "near", "independent"), 0.3), "paired": set()}
+    assert copies.extra["spin_lm_read"] == [] and not copies.spin
+    spun = run(("original", "spun"))
+    assert [link.relation for link in spun.reuse] == ["spun"] and seen["paired"] == {"original", "spun"}
+    assert spun.extra["spin_scores"] == {"original": 0.3, "spun": 0.8} and spun.extra["spin_lm_read"] == ["spun"]
+    assert spun.extra["doc_flags"] == {"spun": ["spun"]} and [e.doc_id for e in spun.spin] == ["spun"]
+
+
+def test_passage_rule_is_decided_again_for_the_language_models_flags() -> None:
+    from crossread.model import ReuseLink
+
+    link = ReuseLink(a="a", b="b", relation="independent", score=0.9, share_a=0.2, share_b=0.2, pairs=())
+    f = {"passage_paraphrase": 1.0, "passage_n": float(reuse.PASSAGE_ONE_FLAG)}
+    assert reuse.flag_dependent(link, f) and not reuse.flag_dependent(link, {})
+    assert reuse._passage(link, f, {"b"}, {"b"}).relation == "shared_source"  # one confirmed flag
+    assert reuse._passage(link, f, {"b"}, ()).relation == "independent"  # one lexical flag is not enough
+    shared = reuse._passage(link, f, {"a", "b"}, ())
+    assert shared.relation == "shared_source" and reuse._passage(shared, f, (), ()).relation == "independent"
+    assert reuse._passage(link, {}, {"a", "b"}, ()) is link  # not a passage pair: as it is

@@ -165,7 +165,7 @@ def test_per_article_detection_does_not_read_the_model_unless_asked(monkeypatch)
 
 def test_budget_keeps_half_for_articles_in_candidate_pairs(caplog) -> None:
     runs = spin.LMBudget(4)
-    with caplog.at_level(logging.WARNING, logger="crossread.stages.spin"):
+    with caplog.at_level(logging.INFO, logger="crossread.stages.spin"):
         assert [runs.take(False) for _ in range(3)] == [True, True, False]  # unpaired: half of the budget
         assert [runs.take(True) for _ in range(3)] == [True, True, False]  # paired: the rest
         assert not runs.take(True)
@@ -177,10 +177,11 @@ def _docs_with_scores(n: int) -> tuple[list[Document], dict[str, float]]:
     return docs, {d.id: 0.1 * k for k, d in enumerate(docs)}  # d0 is under LM_BAR
 
 
-def test_second_looks_read_paired_articles_first_within_the_run_budget(monkeypatch) -> None:
+def test_second_looks_read_paired_articles_first_within_the_story_budget(monkeypatch) -> None:
     from crossread.config import Config
 
     monkeypatch.delenv(spin.LM_ENV, raising=False)
+    monkeypatch.setattr(spin, "LM_BAND", (0.15, 0.45))
     read: list[str] = []
 
     def look(doc: Document, models=None, ngrams=None):  # noqa: ANN001, ANN202 - stands in for the LM pass
@@ -190,13 +191,16 @@ def test_second_looks_read_paired_articles_first_within_the_run_budget(monkeypat
     monkeypatch.setattr(spin, "language_model", lambda models=None: object())
     monkeypatch.setattr(spin, "second_look", look)
     docs, scores = _docs_with_scores(6)
-    models = Models()  # the budget belongs to the run's Models object
-    got = spin.second_looks(docs, scores, models, Config(spin_lm_budget=5), paired={"d1", "d2"})
-    # d0 is under the bar; paired d2, d1 first (by lexical score), then the best unpaired ones, two (half of 5)
-    assert read == ["d2", "d1", "d5", "d4"] and set(got) == set(read) and got["d1"][0] == 0.9
-    again = spin.second_looks(docs, scores, models, Config(spin_lm_budget=5), paired={"d3"})
-    assert list(again) == ["d3"]  # the same run: one read left, for a paired article only
+    got = spin.second_looks(docs, scores, Models(), Config(spin_lm_budget=5), paired={"d0", "d1", "d5"})
+    # paired: from LM_BAR up (d0 is under it), by lexical score; unpaired: only inside LM_BAND (d2, d3, d4 in
+    # [0.15, 0.45)), at most half of the budget (two), by lexical score
+    assert read == ["d5", "d1", "d4", "d3"] and set(got) == set(read) and got["d1"][0] == 0.9
+    read.clear()
+    again = spin.second_looks(docs, scores, Models(), Config(spin_lm_budget=5), paired={"d5", "d1"})
+    assert read == ["d5", "d1", "d4", "d3"]  # each call (one story) has its own budget: the same reads again
     assert spin.second_looks(docs, scores, Models(), Config(spin_lm=False)) == {}
+    assert spin.second_looks(docs, scores, Models(), Config(spin_lm_budget=1), paired={"d5", "d1"}).keys() == {"d5"}
+    assert again.keys() == got.keys()
 
 
 def test_second_looks_without_models_or_package_keep_lexical_scores(monkeypatch, caplog) -> None:
@@ -271,3 +275,17 @@ def test_converted_weights_are_cached_whole_or_not_at_all(monkeypatch, tmp_path)
     assert (lm.CACHE / lm.WEIGHTS).is_file() and (lm.CACHE / "tokenizer.json").is_file()
     lm._save(model, _Tokenizer())  # a second process finishing later: the first cache stands, no error
     assert sorted(p.name for p in lm.CACHE.parent.iterdir()) == ["smollm2"]  # no half-written folder left
+
+
+def test_report_lists_the_spin_language_model_when_it_read_an_article() -> None:
+    import importlib
+
+    from crossread.model import Story, StoryAnalysis
+
+    build = importlib.import_module("crossread.report.build")  # the module (the package exports its function)
+
+    story = Story(id="s", title="s", doc_ids=("a",))
+    read = StoryAnalysis(story=story, extra={"spin_lm_read": ["a"]})
+    unread = StoryAnalysis(story=story, extra={"spin_lm_read": []})
+    assert build._models({"encoder": "x"}, [unread, read]) == {"encoder": "x", "spin_lm": build.SPIN_LM}
+    assert build._models({"encoder": "x"}, [unread, StoryAnalysis(story=story)]) == {"encoder": "x"}

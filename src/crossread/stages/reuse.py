@@ -168,14 +168,18 @@ def alignable(doc: Document) -> tuple[Sentence, ...]:
 
 
 def sentence_table(docs: Sequence[Document], models: Any) -> SentenceTable:
-    """Embed every alignable sentence of ``docs`` in one batched call."""
+    """Embed the distinct alignable sentences of ``docs`` in one batched call (a sentence repeated across copies
+    is encoded once; every occurrence gets that row)."""
     per_doc = tuple(alignable(d) for d in docs)
     offsets = [0]
     for sents in per_doc:
         offsets.append(offsets[-1] + len(sents))
     texts = [s.text for sents in per_doc for s in sents]
-    vectors = np.asarray(models.embed(texts), dtype=np.float32) if texts else np.zeros((0, 1), np.float32)
-    return SentenceTable(per_doc, vectors, tuple(offsets))
+    if not texts:
+        return SentenceTable(per_doc, np.zeros((0, 1), np.float32), tuple(offsets))
+    row = {t: n for n, t in enumerate(dict.fromkeys(texts))}
+    distinct = np.asarray(models.embed(list(row)), dtype=np.float32)
+    return SentenceTable(per_doc, distinct[[row[t] for t in texts]], tuple(offsets))
 
 
 # ---------------------------------------------------------------------------------------------- candidates
@@ -593,10 +597,29 @@ def is_lexical(models: Any) -> bool:
     return models is None or getattr(models, "encoder", None) is None
 
 
-def links(docs: Sequence[Document], config: Config, models: Any, spun: Collection[str] = (),
-          confirmed: Collection[str] = (), table: SentenceTable | None = None,
-          candidates: Collection[tuple[int, int]] | None = None) -> list[ReuseLink]:
-    """Every non-independent undirected reuse link among ``docs`` (candidates from the indexes only).
+FLAG_DEPENDENT = ("paraphrase", "spun")  # relations provenance.refine may change by the spin flags
+
+
+def flag_dependent(link: ReuseLink, f: dict[str, float]) -> bool:
+    """Whether the spin flags can change the pair's relation: a rewritten passage (the passage rule) or a pair
+    classed paraphrase or spun (``provenance.refine``; also the direction of a spun copy). Elsewhere the
+    relation is the same whatever the flags say, so the language model need not read its articles for it."""
+    return bool(f.get("passage_paraphrase")) or link.relation in FLAG_DEPENDENT
+
+
+def _passage(link: ReuseLink, f: dict[str, float], spun: Collection[str], confirmed: Collection[str]) -> ReuseLink:
+    """The link with the passage rule decided again for new spin flags (a pair decided on a rewritten passage;
+    other links as they are)."""
+    if not f.get("passage_paraphrase"):
+        return link
+    shared = _shared_passage(int(f["passage_n"]), link.a, link.b, spun, confirmed)
+    return dataclasses.replace(link, relation="shared_source" if shared else "independent")
+
+
+def decide(docs: Sequence[Document], config: Config, models: Any, spun: Collection[str] = (),
+           confirmed: Collection[str] = (), table: SentenceTable | None = None,
+           candidates: Collection[tuple[int, int]] | None = None) -> list[tuple[ReuseLink, dict[str, float]]]:
+    """Every candidate pair's undirected link (``independent`` included) and features, in pair order.
 
     ``spun``: ids of spin-flagged articles; ``confirmed``: those the language model read and flagged;
     ``table`` and ``candidates``: the sentence table and candidate pairs when already computed.
@@ -604,47 +627,58 @@ def links(docs: Sequence[Document], config: Config, models: Any, spun: Collectio
     table = table if table is not None else sentence_table(docs, models)
     candidates = candidates if candidates is not None else candidate_pairs(docs, table, config)
     lexical = is_lexical(models)
-    out = []
-    for i, j in sorted(candidates):
-        link, _ = compare(docs[i], docs[j], table.sentences[i], table.sentences[j], table.rows(i), table.rows(j),
-                          config, lexical, spun, confirmed)
-        if link.relation != "independent":
-            out.append(link)
-    return out
+    return [compare(docs[i], docs[j], table.sentences[i], table.sentences[j], table.rows(i), table.rows(j), config,
+                    lexical, spun, confirmed) for i, j in sorted(candidates)]
+
+
+def links(docs: Sequence[Document], config: Config, models: Any, spun: Collection[str] = (),
+          confirmed: Collection[str] = (), table: SentenceTable | None = None,
+          candidates: Collection[tuple[int, int]] | None = None) -> list[ReuseLink]:
+    """Every non-independent undirected reuse link among ``docs`` (candidates from the indexes only); arguments
+    as :func:`decide`."""
+    return [link for link, _ in decide(docs, config, models, spun, confirmed, table, candidates)
+            if link.relation != "independent"]
 
 
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
-    """Story stage: reuse links (directed where the evidence allows), spin evidence, provenance and origins."""
+    """Story stage: reuse links (directed where the evidence allows), spin evidence, provenance and origins.
+
+    The pairs are decided with the lexical spin flags first; the language model then reads (``_spin``) the
+    articles of the pairs whose relation the flags can change (:func:`flag_dependent`) and, outside them, those
+    whose lexical score lies in ``spin.LM_BAND``; only pairs decided on a rewritten passage are decided again.
+    """
     docs = list(ctx.docs)
     table = sentence_table(docs, ctx.models)
     candidates = candidate_pairs(docs, table, ctx.config)
-    scores, evidence, confirmed = _spin(docs, ctx, {docs[k].id for pair in candidates for k in pair})
+    scores, evidence = _lexical_spin(docs, ctx)
     spun_docs = {d for d, s in scores.items() if s >= spin.THRESHOLD}
-    found = links(docs, ctx.config, ctx.models, spun_docs, confirmed, table, candidates)
+    decided = decide(docs, ctx.config, ctx.models, spun_docs, (), table, candidates)
+    paired = {d for link, f in decided if flag_dependent(link, f) for d in (link.a, link.b)}
+    looked = spin.second_looks(docs, scores, ctx.models, ctx.config, paired)
+    for doc_id, (score, ev) in looked.items():
+        scores[doc_id], evidence[doc_id] = score, ev
+    spun_docs = {d for d, s in scores.items() if s >= spin.THRESHOLD}
+    confirmed = {d for d in looked if d in spun_docs}
+    found = [link for link in (_passage(link, f, spun_docs, confirmed) for link, f in decided)
+             if link.relation != "independent"]
     found = provenance.refine(found, docs, spun_docs, scores, getattr(ctx, "outlets", None))
     flags: dict[str, list[str]] = {d.id: sorted(set(d.flags) | ({"spun"} if d.id in spun_docs else set()))
                                    for d in docs}
     extra = {**analysis.extra,
              "provenance": provenance.graph(found, docs, getattr(ctx, "outlets", None)),
              "doc_flags": {k: v for k, v in flags.items() if v},
-             "spin_scores": {k: round(v, 4) for k, v in scores.items()}}
-    log.debug("story %s: %d reuse links, %d spun (%d confirmed by the language model)", analysis.story.id,
-              len(found), len(spun_docs), len(confirmed))
+             "spin_scores": {k: round(v, 4) for k, v in scores.items()},
+             "spin_lm_read": sorted(looked)}
+    log.debug("story %s: %d reuse links, %d spun (%d confirmed by the language model, %d read)", analysis.story.id,
+              len(found), len(spun_docs), len(confirmed), len(looked))
     return dataclasses.replace(analysis, reuse=tuple(found), origins=provenance.origins(found, docs),
                                spin=tuple(e for d in docs if d.id in spun_docs for e in evidence.get(d.id, ())),
                                extra=extra)
 
 
-def _spin(docs: Sequence[Document], ctx: Any,
-          paired: Collection[str] = ()) -> tuple[dict[str, float], dict[str, list[SpinEvidence]], set[str]]:
-    """Spin scores and evidence per article, and the ids the language model read and flagged.
-
-    The lexical scores are cached by the annotate phase (once per article, not per story re-analysis), and
-    computed here for articles annotated before that cache existed. Then, unless ``Config.spin_lm`` is off, the
-    language model takes a second look at the articles whose lexical score reaches ``spin.LM_BAR``: those in a
-    reuse candidate pair (``paired``; there the flag can decide a relation) first, within the run's budget
-    (``spin.second_looks``).
-    """
+def _lexical_spin(docs: Sequence[Document], ctx: Any) -> tuple[dict[str, float], dict[str, list[SpinEvidence]]]:
+    """Lexical spin scores and evidence per article: cached by the annotate phase (once per article, not per
+    story re-analysis), computed here for articles annotated before that cache existed."""
     cache = (getattr(ctx, "features", None) or {}).get("annotations", {})
     scores: dict[str, float] = {}
     evidence: dict[str, list[SpinEvidence]] = {}
@@ -655,7 +689,4 @@ def _spin(docs: Sequence[Document], ctx: Any,
         else:
             scores[d.id] = float(cached["score"])
             evidence[d.id] = [from_dict(SpinEvidence, e) for e in cached["evidence"]]
-    looked = spin.second_looks(docs, scores, ctx.models, ctx.config, paired)
-    for doc_id, (score, ev) in looked.items():
-        scores[doc_id], evidence[doc_id] = score, ev
-    return scores, evidence, {d for d, (s, _) in looked.items() if s >= spin.THRESHOLD}
+    return scores, evidence

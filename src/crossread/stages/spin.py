@@ -33,7 +33,6 @@ import logging
 import math
 import os
 import re
-import weakref
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -56,7 +55,10 @@ SYNONYM_PATH = DATA / "synonyms.json.gz"
 TOPIC_PATH = DATA / "topics.npz"
 THRESHOLD = 0.5  # article score from which it is flagged spun (the fitted cut sits here, see MAX_FPR)
 LM_BAR = 0.05  # lexical article score from which the language model (when enabled) takes a second look
-LM_READS = 200  # default Config.spin_lm_budget: articles the language model reads per run (~2 CPU s each)
+LM_READS = 200  # default Config.spin_lm_budget: articles the language model reads per story (~2 CPU s each)
+# Lexical scores outside a flag-dependent reuse pair for which the language model reads an article: outside this
+# band its flag agreed with the lexical one (benchmarks/spin_eval.py --lm-band on the fit split, docs/reuse.md).
+LM_BAND = (LM_BAR, 1.01)
 LM_ENV = "CROSSREAD_SPIN_LM"  # "0": no language-model second look in the story stage (as Config(spin_lm=False))
 EVIDENCE_P = 0.25  # word probability from which a word (with a likely original) is evidence; the top tenth always is
 WEB_WORDS = 1_024_908_267_229  # tokens behind the wordsegment (Google web) counts
@@ -590,56 +592,52 @@ def lm_enabled(config: Any = None) -> bool:
 
 
 class LMBudget:
-    """How many articles the language model may still read in one run (~2 CPU s each).
+    """How many articles the language model may still read in one story (~2 CPU s each).
 
-    Half of the budget is kept for articles in a reuse candidate pair, where a confirmed flag can decide a
-    relation; the other articles take the rest, first come. One note is logged when the budget cuts in.
+    Half of the budget is kept for articles in a reuse pair whose relation the flags can change; the other
+    articles take the rest, first come. One note is logged when the budget cuts in.
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = max(0, limit)
         self.used = 0
-        self.unpaired = 0  # reads spent on articles outside candidate pairs: at most half of the limit
+        self.unpaired = 0  # reads spent on articles outside flag-dependent pairs: at most half of the limit
         self.noted = False
 
     def take(self, paired: bool) -> bool:
-        """Spend one read if the budget allows it for an article (``paired``: in a reuse candidate pair)."""
+        """Spend one read if the budget allows it for an article (``paired``: in a flag-dependent reuse pair)."""
         if self.used < self.limit and (paired or self.unpaired < self.limit // 2):
             self.used += 1
             self.unpaired += not paired
             return True
         if not self.noted:
             self.noted = True
-            log.warning("spin: the language model has read %d articles of its budget of %d for this run "
-                        "(Config.spin_lm_budget; half of it for articles outside reuse candidate pairs); "
-                        "articles past it keep their lexical spin scores", self.used, self.limit)
+            log.info("spin: the language model has read %d articles of this story, its budget of %d "
+                     "(Config.spin_lm_budget; half of it for articles outside flag-dependent reuse pairs); "
+                     "articles past it keep their lexical spin scores", self.used, self.limit)
         return False
 
 
-_BUDGETS: weakref.WeakKeyDictionary[Any, LMBudget] = weakref.WeakKeyDictionary()
-_NO_MODELS = LMBudget(0)
-
-
-def budget(models: Any, limit: int) -> LMBudget:
-    """The run's budget: one per ``Models`` object (``crossread.analyze`` makes one per run)."""
-    if models is None:
-        return _NO_MODELS
-    if models not in _BUDGETS:
-        _BUDGETS[models] = LMBudget(limit)
-    return _BUDGETS[models]
+def worth_reading(score: float, paired: bool) -> bool:
+    """Whether the language model's second look can change an output for an article of lexical spin score
+    ``score``: in a reuse pair whose relation depends on the spin flags (``paired``) from ``LM_BAR`` up, else only
+    in the band ``LM_BAND`` where the model's flag disagrees with the lexical one often enough (fitted on the spin
+    fit split, docs/reuse.md)."""
+    return score >= LM_BAR if paired else LM_BAND[0] <= score < LM_BAND[1]
 
 
 def second_looks(docs: Sequence[Document], scores: dict[str, float], models: Any, config: Any = None,
                  paired: Collection[str] = ()) -> dict[str, tuple[float, list[SpinEvidence]]]:
-    """The language model's scores and evidence for the articles of ``docs`` it reads: those whose lexical score
-    (``scores``) reaches ``LM_BAR``, articles in a reuse candidate pair (``paired``) first, then by lexical
-    score, within the run's budget (``Config.spin_lm_budget``). Empty when the pass is off, models are off or
-    the model is not installed (one warning names the packages)."""
-    todo = sorted((d for d in docs if scores.get(d.id, 0.0) >= LM_BAR),
+    """The language model's scores and evidence for the articles of one story's ``docs`` it reads: those
+    :func:`worth_reading` by their lexical score (``scores``), articles in a reuse pair whose relation the flags can
+    change (``paired``) first, then by lexical score, at most ``Config.spin_lm_budget`` per story (a story's flags
+    do not depend on which other stories a run holds, or on their order). Empty when the pass is off, models are
+    off or the model is not installed (one warning names the packages)."""
+    todo = sorted((d for d in docs if worth_reading(scores.get(d.id, 0.0), d.id in paired)),
                   key=lambda d: (d.id not in paired, -scores[d.id]))
     if not todo or not lm_enabled(config) or language_model(models) is None:
         return {}
-    runs = budget(models, getattr(config, "spin_lm_budget", LM_READS))
+    runs = LMBudget(getattr(config, "spin_lm_budget", LM_READS))
     out = {}
     for d in todo:
         if runs.take(d.id in paired):

@@ -1,0 +1,155 @@
+"""Where the reuse stage's CPU goes on the full analysis: spin language-model reads and sentence encoding.
+
+Builds (once, kept at ``--db``) the synthetic corpus of ``pipeline_throughput.py`` with the models, annotated and
+assigned to stories, then runs the story stages story by story as the pipeline does (one ``Models.memoised()``
+block per story) and counts, for the reuse stage and for every story stage:
+
+- CPU seconds of the stage;
+- language-model reads (``spin.second_look`` calls that read an article) and their CPU seconds;
+- sentences sent to the encoder (after the per-story memo) and the encoder's CPU seconds, per stage;
+- sentences in the story and in the reuse stage's candidate pairs;
+- lexical spin detector runs inside the story stages (the annotate phase already ran it once per article).
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/reuse_cost.py --n 600 --db /tmp/rc/600.duckdb
+    ... --stages reuse          # only the reuse stage (quicker; later stages' encoder use is then not seen)
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from pipeline_throughput import build_corpus  # noqa: E402
+
+from crossread import pipeline  # noqa: E402
+from crossread.config import Config  # noqa: E402
+from crossread.models import Models  # noqa: E402
+from crossread.stages import reuse, spin  # noqa: E402
+from crossread.store import Store  # noqa: E402
+
+
+class Counters:
+    """CPU seconds and counts, attributed to the story stage running at the time."""
+
+    def __init__(self) -> None:
+        self.stage = "(none)"
+        self.cpu: collections.Counter[str] = collections.Counter()
+        self.count: collections.Counter[str] = collections.Counter()
+
+    def add(self, key: str, cpu: float = 0.0, n: int = 1) -> None:
+        self.cpu[f"{self.stage}: {key}"] += cpu
+        self.count[f"{self.stage}: {key}"] += n
+
+
+@contextmanager
+def patched(obj: Any, name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    """``obj.name`` replaced by ``wrap(original)`` inside the block."""
+    orig = getattr(obj, name)
+    setattr(obj, name, wrap(orig))
+    try:
+        yield
+    finally:
+        setattr(obj, name, orig)
+
+
+def timing(c: Counters, key: str, size: Callable[..., int] = lambda *a, **k: 1,
+           read: Callable[[Any], bool] = lambda out: True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A wrapper that adds the call's CPU seconds and ``size`` to ``key`` when ``read(result)``."""
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            t = time.process_time()
+            out = fn(*args, **kwargs)
+            if read(out):
+                c.add(key, time.process_time() - t, size(*args, **kwargs))
+            return out
+        return inner
+    return wrap
+
+
+def build(n: int, db: Path) -> None:
+    """The annotated, story-assigned store of ``n`` synthetic articles (with the models), unless it exists."""
+    if db.exists():
+        return
+    db.parent.mkdir(parents=True, exist_ok=True)
+    config = Config(db=db)
+    models = Models()
+    corpus = build_corpus(n, db.parent)
+    with Store(db) as store:
+        pipeline.ingest_paths([corpus], store, config)
+        for name in pipeline.DOC_FEATURES:
+            missing = store.missing_features(name)
+            fn = pipeline._feature_fn(name, config, models)
+            for i in range(0, len(missing), config.batch_size):
+                store.put_features(name, fn(store.documents(missing[i:i + config.batch_size])))
+        pipeline.stories.assign(store, config, models, pipeline.Progress(quiet=True))
+
+
+def measure(db: Path, stages: set[str] | None, config: Config) -> dict[str, Any]:
+    """Run the story stages over every story of the store with the counters on."""
+    models = Models()
+    c = Counters()
+    story_sents = pair_sents = distinct_sents = 0
+    orig_pairs = reuse.candidate_pairs
+
+    def pairs_counted(docs: Any, table: reuse.SentenceTable, *a: Any, **k: Any) -> set[tuple[int, int]]:
+        nonlocal story_sents, pair_sents, distinct_sents
+        out = orig_pairs(docs, table, *a, **k)
+        story_sents += len(table.vectors)
+        distinct_sents += len({s.text for sents in table.sentences for s in sents})
+        in_pair = {i for p in out for i in p}
+        pair_sents += sum(len(table.sentences[i]) for i in in_pair)
+        return out
+
+    with Store(db) as store, \
+            patched(spin, "second_look", timing(c, "LM reads", read=lambda out: out is not None)), \
+            patched(spin, "_detect", timing(c, "lexical spin runs (incl. LM reads)")), \
+            patched(Models, "_encode", timing(c, "encoder sentences", size=lambda self, texts, *a, **k: len(texts))), \
+            patched(reuse, "candidate_pairs", lambda orig: pairs_counted):
+        all_stories = store.stories()
+        docs = sum(len(s.doc_ids) for s in all_stories)
+        for story, ctx in pipeline.story_contexts(store, all_stories, config, models):
+            analysis = pipeline.StoryAnalysis(story=story)
+            with models.memoised():
+                for name, stage in pipeline.STORY_STAGES:
+                    if stages is not None and name not in stages:
+                        continue
+                    c.stage = name
+                    t = time.process_time()
+                    analysis = stage(analysis, ctx)
+                    c.add("stage CPU", time.process_time() - t)
+    return {"articles": docs, "stories": len(all_stories), "sentences (alignable)": story_sents,
+            "distinct alignable sentences per story": distinct_sents,
+            "sentences in candidate pairs": pair_sents,
+            "rows": {k: {"n": c.count[k], "cpu_s": round(c.cpu[k], 1)} for k in sorted(c.count)}}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=600)
+    ap.add_argument("--db", type=Path, required=True, help="store to build once and reuse")
+    ap.add_argument("--stages", help="comma-separated story stages to run (default: all)")
+    ap.add_argument("--no-spin-lm", action="store_true")
+    ap.add_argument("--build-only", action="store_true", help="build the store, measure nothing")
+    args = ap.parse_args()
+    build(args.n, args.db)
+    if args.build_only:
+        return 0
+    config = Config(db=args.db, spin_lm=not args.no_spin_lm)
+    got = measure(args.db, set(args.stages.split(",")) if args.stages else None, config)
+    print(json.dumps(got, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
