@@ -13,9 +13,9 @@ PolNeAR (Newell, Margolin & Ruths, LREC 2018) annotates attributions in 2016 US 
   has no coreference links, so that resolution is a heuristic and often wrong (the referent of "he" need not be
   the latest *annotated* source); the two parts are printed apart: ``attr named`` over quotes whose annotated
   source names someone itself, ``attr resolved`` over those whose source is a pronoun or description.
-* **hand-labelled pronoun/description sources** (``benchmarks/polnear_speaker_labels.json``: a fixed random sample
-  of 120 dev and 80 held-out such sources, each labelled blind from the article with the named person or body it
-  refers to, or "unresolvable"): ``attr hand`` scores the system speaker against the hand referent, ``stand-in
+* **hand-labelled pronoun/description sources** (``benchmarks/polnear_speaker_labels.json``: fixed random samples
+  of 120 + 150 dev and 80 held-out such sources, each labelled blind from the article with the named person or body
+  it refers to, or "unresolvable"; the speaker ranker is fitted on the dev ones, ``--fit-ranker``): ``attr hand`` scores the system speaker against the hand referent, ``stand-in
   right`` is how often the "latest named source" stand-in names it (the size of the stand-in's error), and ``attr
   named+hand`` is the estimate for the issue's target: named-source accuracy and ``attr hand`` weighted by their
   shares of the split's found quotes (the pronoun/description share scaled by the sample's resolvable fraction).
@@ -24,7 +24,8 @@ Split: articles whose id hashes (sha1) into bucket 0-2 of 10 are **held out** (r
 Articles annotated twice use the first annotator by code. The baseline pairs every quoted span with the nearest
 capitalised name outside it.
 
-Run: ``.venv/bin/python benchmarks/quotes_polnear.py [--split heldout|dev|all] [--limit N] [--lexical]``
+Run: ``.venv/bin/python benchmarks/quotes_polnear.py [--split heldout|dev|all] [--limit N] [--lexical]
+[--cache PATH] [--fit-ranker | --cv-grid]``
 """
 
 from __future__ import annotations
@@ -161,22 +162,28 @@ def _resolve_source(text: str, s: tuple[int, int] | None, named: list[tuple[int,
 
 LABELS = ROOT / "benchmarks" / "polnear_speaker_labels.json"
 LABEL_SEED = 6  # issue 6; the hand-labelled sample is drawn once with this seed and never redrawn
+LABEL_SEED_MORE = 606  # the second dev sample ('dev_more'): drawn from the dev pool minus the first sample
+LABEL_SETS = {"dev": ("dev", "dev_more"), "heldout": ("heldout",), "all": ("dev", "dev_more", "heldout")}
 
 
-def label_items(articles: list[Article], n: int, seed: int = LABEL_SEED) -> list[tuple[Article, tuple[int, int]]]:
+def label_items(articles: list[Article], n: int, seed: int = LABEL_SEED,
+                exclude: set[tuple[str, tuple[int, int]]] | None = None) -> list[tuple[Article, tuple[int, int]]]:
     """A reproducible random sample of ``n`` pronoun/description gold sources (first person left out): the items
-    of ``benchmarks/polnear_speaker_labels.json``, each an article and its annotated source span."""
+    of ``benchmarks/polnear_speaker_labels.json``, each an article and its annotated source span. The second dev
+    sample is ``label_items(dev, 150, LABEL_SEED_MORE, exclude=set(load_labels("dev", sets=("dev",))))``."""
     import random
 
     items = sorted({(a.id, g.source_span) for a in articles for g in a.gold if g.resolved and g.source_span
                     and a.text[g.source_span[0]:g.source_span[1]].strip().lower() not in FIRST_PERSON})
+    items = [i for i in items if i not in (exclude or set())]
     by_id = {a.id: a for a in articles}
     return [(by_id[i], s) for i, s in random.Random(seed).sample(items, min(n, len(items)))]
 
 
-def print_label_sheet(articles: list[Article], n: int, context: int = 1500) -> None:
+def print_label_sheet(articles: list[Article], n: int, context: int = 1500, seed: int = LABEL_SEED,
+                      exclude: set[tuple[str, tuple[int, int]]] | None = None) -> None:
     """Print each sampled source in its article context for blind hand labelling (no system output shown)."""
-    for k, (a, (s, e)) in enumerate(label_items(articles, n)):
+    for k, (a, (s, e)) in enumerate(label_items(articles, n, seed, exclude)):
         end = a.text.find("\n", e)
         end = len(a.text) if end < 0 else end
         print(f"=== {k} {a.id}.txt {s} {e} [{a.text[s:e]}]\n{a.text[max(0, s - context):s]}[[{a.text[s:e]}]]"
@@ -235,75 +242,121 @@ def crossread_system(articles: list[Article], use_models: bool = True, ranker=No
     return out
 
 
-def fit_ranker(use_models: bool, folds: int = 2) -> dict[str, float]:
-    """Fit the speaker ranker's logistic regression on the dev split: every recorded candidate labelled by
-    whether it names the gold source. Prints a grouped k-fold check on dev (ranker vs rules) and returns the
-    weights fitted on all of dev."""
+@dataclass
+class FitGroup:
+    """One recorded quote for fitting: its article, the candidate speakers and which of them name the target
+    (the hand referent where the source is hand-labelled, else the gold source or its stand-in)."""
+
+    doc_id: str
+    cands: list
+    labels: list[int]
+    hand: bool  # the target is a hand label
+
+
+def fit_groups(articles: list[Article], use_models: bool, labels: dict[tuple[str, tuple[int, int]], str],
+               target: str = "hand") -> list[FitGroup]:
+    """Every quote the rules hand to the ranker, with the candidates labelled. ``target``: ``standin`` (the
+    benchmark's gold, the stand-in for pronoun/description sources), ``hand`` (the hand referent replaces the
+    stand-in where there is one) or ``hand_only`` (pronoun/description sources without a hand label left out)."""
+    from crossread.stages import speakers
+
+    rec = speakers.Recorder()
+    crossread_system(articles, use_models, rec)
+    gold = {a.id: a.gold for a in articles}
+    out = []
+    for doc_id, qs, qe, cands in rec.seen:
+        g = next((g for g in gold[doc_id] if any(_overlap((qs, qe), r) > 0 for r in g.spans)), None)
+        if g is None or not cands:
+            continue
+        ref = labels.get((doc_id, g.source_span)) if g.resolved and target != "standin" else None
+        if ref == UNRESOLVABLE or (target == "hand_only" and g.resolved and ref is None):
+            continue
+        name = ref or g.source
+        if name is None:
+            continue
+        out.append(FitGroup(doc_id, cands, [int(name_match(c.text, name)) for c in cands], ref is not None))
+    return out
+
+
+def fit_weights(groups: list[FitGroup], c: float = 1.0, hand_weight: float = 1.0) -> dict[str, float]:
+    """Pairwise logistic regression: for every quote, the right candidate's features minus each other
+    candidate's (and the reverse as negatives), so the weights rank candidates within a quote; pairs from
+    hand-labelled quotes count ``hand_weight`` times."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     from crossread.stages import speakers
 
-    articles = load(DATA, "dev")
-    rec = speakers.Recorder()
-    crossread_system(articles, use_models, rec)
-    gold = {a.id: a.gold for a in articles}
-    groups: list[tuple[str, list, list[int]]] = []
-    for doc_id, qs, qe, cands in rec.seen:
-        g = next((g for g in gold[doc_id] if g.source and any(_overlap((qs, qe), r) > 0 for r in g.spans)), None)
-        if g is None or not cands:
-            continue
-        labels = [int(name_match(c.text, g.source)) for c in cands]
-        groups.append((doc_id, cands, labels))
     names = list(speakers.FEATURES)
-
-    def matrix(gs):
-        x = np.array([[c.features.get(n, 0.0) for n in names] for _, cs, _ in gs for c in cs])
-        y = np.array([lab for _, _, ls in gs for lab in ls])
-        return x, y
-
-    def fit(gs, c: float = 1.0) -> dict[str, float]:
-        """Pairwise logistic regression: for every quote, the gold candidate's features minus each other
-        candidate's (and the reverse as negatives), so the weights rank candidates within a quote."""
-        rows, ys = [], []
-        for _, cs, ls in gs:
-            vec = [np.array([c.features.get(n, 0.0) for n in names]) for c in cs]
-            for i, li in enumerate(ls):
-                for j, lj in enumerate(ls):
-                    if li and not lj:
-                        rows += [vec[i] - vec[j], vec[j] - vec[i]]
-                        ys += [1, 0]
-        lr = LogisticRegression(C=c, max_iter=3000, fit_intercept=False).fit(np.array(rows), np.array(ys))
-        return {n: round(float(w), 4) for n, w in zip(names, lr.coef_[0])}
-
-    def accuracy(gs, weights) -> tuple[float, float]:
-        r = speakers.Ranker(weights)
-        ok_rank = sum(ls[cs.index(r.choose(cs))] for _, cs, ls in gs)
-        ok_rule = sum(any(lab and c.features["rule"] for c, lab in zip(cs, ls)) for _, cs, ls in gs)
-        return ok_rank / len(gs), ok_rule / len(gs)
-
-    docs = sorted({d for d, _, _ in groups})
-    best_c, best_acc = 1.0, -1.0
-    for c in REGULARISATION:  # the regularisation strength is chosen by the grouped k-fold within dev
-        accs = []
-        for k in range(folds):
-            test_docs = set(docs[k::folds])
-            train = [g for g in groups if g[0] not in test_docs]
-            test = [g for g in groups if g[0] in test_docs]
-            rank, rule = accuracy(test, fit(train, c))
-            accs.append(rank)
-            print(f"C={c} fold {k}: {len(test)} quotes with a gold source; ranker top-1 {rank:.3f}, rules {rule:.3f}")
-        if sum(accs) > best_acc:
-            best_c, best_acc = c, sum(accs)
-    oracle = sum(1 for g in groups if any(g[2]))
-    print(f"oracle: {oracle} of {len(groups)} quotes with a gold source have it among the candidates "
-          f"({len(rec.seen)} recorded); chosen C={best_c}")
-    return fit(groups, best_c)
+    rows, ys, ws = [], [], []
+    for g in groups:
+        vec = [np.array([c.features.get(n, 0.0) for n in names]) for c in g.cands]
+        for i, li in enumerate(g.labels):
+            for j, lj in enumerate(g.labels):
+                if li and not lj:
+                    rows += [vec[i] - vec[j], vec[j] - vec[i]]
+                    ys += [1, 0]
+                    ws += [hand_weight if g.hand else 1.0] * 2
+    lr = LogisticRegression(C=c, max_iter=3000, fit_intercept=False)
+    lr.fit(np.array(rows), np.array(ys), sample_weight=np.array(ws))
+    return {n: round(float(w), 4) for n, w in zip(names, lr.coef_[0])}
 
 
-# Inverse regularisation strength of the ranker's logistic regression. A 2-fold check within dev over 0.1 / 0.3 /
-# 1.0 put them within 0.6 points of each other on both paths, 0.3 best or tied; the loop below prints the check.
-REGULARISATION = (0.3,)
+def cross_validate(articles: list[Article], use_models: bool, labels: dict[tuple[str, tuple[int, int]], str],
+                   folds: int = 5, c: float = 1.0, hand_weight: float = 1.0, target: str = "hand",
+                   groups: list[FitGroup] | None = None) -> dict[str, float]:
+    """Grouped k-fold over articles within one split: the ranker is fitted on the other folds' quotes and the
+    whole system runs on the held-out fold with it; every metric of :func:`score` over the pooled predictions
+    (so ``attribution_hand`` scores each hand label with a ranker that never saw it)."""
+    from crossread.stages import speakers
+
+    groups = groups if groups is not None else fit_groups(articles, use_models, labels, target)
+    ids = sorted(a.id for a in articles)
+    preds: dict[str, list] = {}
+    for k in range(folds):
+        test_ids = set(ids[k::folds])
+        weights = fit_weights([g for g in groups if g.doc_id not in test_ids], c, hand_weight)
+        test = [a for a in articles if a.id in test_ids]
+        preds.update(zip((a.id for a in test), crossread_system(test, use_models, speakers.Ranker(weights))))
+    return score(articles, [preds[a.id] for a in articles], labels)
+
+
+def fit_ranker(use_models: bool, folds: int = 5) -> dict[str, float]:
+    """Fit the speaker ranker on the dev split (hand referents replace the stand-in where a source is hand
+    labelled; ``RANKER_FIT``), print its grouped k-fold check on dev, and return the weights fitted on all of dev."""
+    articles = load(DATA, "dev")
+    labels = load_labels("dev")
+    choice = RANKER_FIT["spacy" if use_models else "lexical"]
+    groups = fit_groups(articles, use_models, labels, choice["target"])
+    c, hw = choice["c"], choice["hand_weight"]
+    cv = cross_validate(articles, use_models, labels, folds, c, hw, groups=groups)
+    print(f"{'spaCy' if use_models else 'lexical'}: {len(groups)} quotes for fitting "
+          f"({sum(g.hand for g in groups)} hand-labelled, {sum(any(g.labels) for g in groups)} with the target among "
+          f"the candidates); {folds}-fold on dev: " + ", ".join(f"{k} {cv[k]}" for k in CV_KEYS))
+    return fit_weights(groups, c, hw)
+
+
+CV_KEYS = ("attribution_accuracy", "attribution_named_source", "attribution_hand", "attribution_combined")
+
+
+def cv_grid(use_models: bool, folds: int = 5) -> None:
+    """Print the grouped k-fold check on dev for each fitting choice (target, regularisation, hand weight)."""
+    articles = load(DATA, "dev")
+    labels = load_labels("dev")
+    grid = [("standin", 0.3, 1.0)] + [("hand_only", c, hw) for c in (0.1, 0.3, 1.0, 3.0) for hw in (3.0, 10.0)]
+    groups = {t: fit_groups(articles, use_models, labels, t) for t in {t for t, _, _ in grid}}
+    for target, c, hw in grid:
+        cv = cross_validate(articles, use_models, labels, folds, c, hw, target, groups[target])
+        print(f"{'spaCy' if use_models else 'lexical'} target={target} C={c} hand_weight={hw}: "
+              + " ".join(f"{cv[k]:.4f}" for k in CV_KEYS), flush=True)
+
+
+# How the ranker is fitted, per path: chosen by ``--cv-grid`` (5-fold over dev articles, scored on the dev hand labels
+# with rankers that never saw them; see docs/quotes.md). Fitting on the stand-in gold of pronoun/description sources
+# taught the ranker the stand-in's mistakes: leaving those quotes out unless hand-labelled ("hand_only") and counting
+# the hand-labelled ones three times won on both paths.
+RANKER_FIT = {"spacy": {"target": "hand_only", "c": 0.1, "hand_weight": 3.0},
+              "lexical": {"target": "hand_only", "c": 1.0, "hand_weight": 3.0}}
 _CAP_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 
 
@@ -328,15 +381,15 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
-def load_labels(split: str, path: Path = LABELS) -> dict[tuple[str, tuple[int, int]], str]:
-    """Hand labels of ``split`` (``dev`` / ``heldout``; ``all`` merges them): (article id, source span) -> referent
-    name or ``"unresolvable"``. Empty when the file is missing."""
+def load_labels(split: str, path: Path = LABELS, sets: tuple[str, ...] | None = None
+                ) -> dict[tuple[str, tuple[int, int]], str]:
+    """Hand labels of ``split`` (``dev``: both dev samples; ``heldout``; ``all``), or of the named ``sets`` of the
+    file: (article id, source span) -> referent name or ``"unresolvable"``. Empty when the file is missing."""
     if not path.exists():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
-    splits = ("dev", "heldout") if split == "all" else (split,)
     return {(i["article"].removesuffix(".txt"), tuple(i["source"])): i["referent"]
-            for sp in splits for i in data.get(sp, [])}
+            for sp in (sets or LABEL_SETS[split]) for i in data.get(sp, [])}
 
 
 def score(articles: list[Article], predictions: list[list[tuple[int, int, str | None]]],
@@ -421,17 +474,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None, help="DocBin of spaCy parses of PolNeAR (made on first use)")
     ap.add_argument("--fit-ranker", action="store_true",
                     help="fit the speaker ranker on the dev split (both paths) and write data/speaker_model.json")
+    ap.add_argument("--cv-grid", action="store_true",
+                    help="print the 5-fold check on dev of each ranker fitting choice (this path only)")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         print(f"PolNeAR not found at {DATA}; skipping", file=sys.stderr)
         return 0
     global CACHE
     CACHE = args.cache
+    if args.cv_grid:
+        cv_grid(not args.lexical)
+        return 0
     if args.fit_ranker:
         from crossread.stages import speakers
 
         model = {"_fitted": "benchmarks/quotes_polnear.py --fit-ranker: pairwise logistic regression over candidate "
-                            "speakers of PolNeAR dev-split quotes (label: the candidate names the gold source)",
+                            "speakers of PolNeAR dev-split quotes (label: the candidate names the hand-labelled "
+                            "referent of a pronoun/description source, benchmarks/polnear_speaker_labels.json, or "
+                            f"the annotated named source; fitting choices {RANKER_FIT})",
                  "features": list(speakers.FEATURES),
                  "weights": {"spacy": fit_ranker(True), "lexical": fit_ranker(False)}}
         speakers.MODEL_PATH.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")

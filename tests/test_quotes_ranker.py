@@ -60,3 +60,33 @@ def test_pronoun_after_two_people_takes_the_subject_with_the_ranker() -> None:
     doc = _doc(text)
     q = next(q for q in quotes.extract(doc, None, entities.mentions(doc, None)) if "double" in q.text)
     assert q.speaker and "Okoro" in q.speaker
+
+
+def test_hand_labelled_quotes_weigh_more_in_the_fit() -> None:
+    """Two kinds of quote disagree: hand-labelled ones say the subject speaks, stand-in ones the closest name.
+    Counting the hand-labelled pairs ``hand_weight`` times turns the fitted ranking their way."""
+    import quotes_polnear as bench
+
+    def group(hand: bool) -> bench.FitGroup:
+        subj = speakers.Candidate("s", "S", (0, 1), {"bias": 1.0, "subject": 1.0, "closest_before": 0.0})
+        near = speakers.Candidate("n", "N", (2, 3), {"bias": 1.0, "subject": 0.0, "closest_before": 1.0})
+        return bench.FitGroup("d", [subj, near], [1, 0] if hand else [0, 1], hand)
+
+    groups = [group(True)] * 3 + [group(False)] * 4
+    even = bench.fit_weights(groups, c=1.0, hand_weight=1.0)
+    heavy = bench.fit_weights(groups, c=1.0, hand_weight=3.0)
+    assert even["subject"] < even["closest_before"]
+    assert heavy["subject"] > heavy["closest_before"]
+
+
+def test_second_dev_label_sample_is_the_seeded_draw(shared_data) -> None:
+    """benchmarks/polnear_speaker_labels.json 'dev_more' holds exactly the seed-606 draw from the dev pool minus the
+    first sample, none of them held out: the fit labels were not hand-picked."""
+    import quotes_polnear as bench
+
+    data = shared_data / "polnear-train"
+    first = bench.load_labels("dev", sets=("dev",))
+    more = json.loads(bench.LABELS.read_text(encoding="utf-8"))["dev_more"]
+    drawn = bench.label_items(bench.load(data, "dev"), len(more), bench.LABEL_SEED_MORE, exclude=set(first))
+    assert [(a.id + ".txt", list(span)) for a, span in drawn] == [(i["article"], i["source"]) for i in more]
+    assert all(bench.split_of(i["article"].removesuffix(".txt")) == "dev" for i in more)

@@ -209,7 +209,7 @@ def extract(doc: Document, parsed: Any | None, mentions: list[Mention], ranker: 
         if q is None:
             continue
         quotes.append(q)
-        if q.speaker and q.speaker_span:
+        if q.speaker and q.speaker_span and not _document_head(q.speaker):  # a document is no one to refer to
             last_speaker = (q.speaker, q.speaker_span[0], q.speaker_span[1], ctx.para_of(q.start))
     quotes.extend(_indirect(ctx, quotes))
     return sorted(quotes, key=lambda q: q.start)
@@ -330,7 +330,8 @@ def _rerank(ctx: _Ctx, qstart: int, qend: int, raw: str | None, raw_span: tuple[
     if speaker and raw and _indefinite(raw) and (covering is None or covering.label not in ("PERSON", "ORG", "GPE")):
         return speaker, sspan  # 'said a strategist for one of the campaigns': someone new, not a named candidate
     if speaker and raw and raw.lower() not in PRONOUNS and (
-            covering is not None and covering.label in ("PERSON", "ORG", "GPE") or _looks_named(raw)):
+            covering is not None and covering.label in ("PERSON", "ORG", "GPE") or _looks_named(raw) or
+            _document_head(raw)):  # a document's author (or the document itself) is no guess among people
         return speaker, sspan  # the cue's subject names the speaker: nothing to guess
     rule = (speaker, sspan) if speaker and sspan else None
     cands = spk.candidates(ctx, qstart, qend, raw, raw_span, rule, last)
@@ -474,7 +475,8 @@ def _frame_after(ctx: _Ctx, start: int, end: int) -> tuple | None:
             return (cue.group(), sp.text, (sp.start, sp.end), None)
         return None
     sp = _subject_of(ctx, cue.start(), pos) or _mention_ending_before(ctx, pos, cue.start()) \
-        or _pronoun_at(text, pos, cue.start()) or _name_at(text, pos, pos + 2)
+        or _pronoun_at(text, pos, cue.start()) or _document_before(text, pos, cue.start()) \
+        or _name_at(text, pos, pos + 2)
     if sp is None or sp.start > cue.start():
         return None
     return (_cue_text(text, cue), sp.text, (sp.start, sp.end), None)
@@ -568,7 +570,8 @@ def _cue_subject(ctx: _Ctx, cue: re.Match, start: int) -> _Span | None:
     text = ctx.doc.text
     participle = cue.group().endswith("ing") and text[start:cue.start()].rstrip().endswith(",")
     sp = _subject_of(ctx, cue.start(), start) or (None if participle else (
-        _mention_ending_before(ctx, start, cue.start()) or _pronoun_before(text, start, cue.start())))
+        _mention_ending_before(ctx, start, cue.start()) or _pronoun_before(text, start, cue.start())
+        or _description_before(text, start, cue.start())))
     if sp is None and cue.group().lower() == "said" and text[cue.end():cue.end() + 1] == " ":
         sp = _mention_at(ctx, cue.end(), cue.end() + 5)  # "…, said X, “…”"
     if sp is None and not participle:
@@ -610,7 +613,7 @@ def _noun_or_bare_frame(ctx: _Ctx, start: int, end: int) -> tuple | None:
             return (m.group(1), owner.text, (owner.start, owner.end), None)
     m = re.search(r"\b(\w+)\s*[,:]\s*$", text[start:end])
     if m and _is_verb(ctx, start + m.start(1), m.group(1)):
-        sp = _mention_ending_before(ctx, start, start + m.start(1))
+        sp = _mention_ending_before(ctx, start, start + m.start(1)) or _description_before(text, start, start + m.start(1))
         if sp and len(_WORD.findall(text[sp.end:start + m.start(1)])) <= 1 + text[sp.end:start + m.start(1)].count(",") * 8:
             return (m.group(1), sp.text, (sp.start, sp.end), None)
     return None
@@ -663,6 +666,9 @@ _PREP_BEFORE = re.compile(r"\b(?:on|in|at|to|with|from|of|for|by|about|under|aga
                           r"towards)\s+(?:the\s+)?(?:(?:Mr|Mrs|Ms|Dr)\.\s+)?$")
 
 
+_GAP_PRONOUN = re.compile(r"\b(?:he|she|they|we)\b", re.I)
+
+
 def _mention_ending_before(ctx: _Ctx, start: int, cue_pos: int) -> _Span | None:
     """The speaker mention right before a cue verb, allowing an apposition or adverbs ("X, the spokesman, also").
 
@@ -673,7 +679,8 @@ def _mention_ending_before(ctx: _Ctx, start: int, cue_pos: int) -> _Span | None:
         if start <= m.start and m.end <= cue_pos and m.label != "NORP" and not _PREP_BEFORE.search(
                 ctx.doc.text[max(start, m.start - 24):m.start]):  # '“…” on Twitter before claiming': an object
             gap = ctx.doc.text[m.end:cue_pos]
-            if len(_WORD.findall(gap)) <= 8 and not _MARK.search(gap) and not re.match(r"(?:'s|’s)", gap):
+            if len(_WORD.findall(gap)) <= 8 and not _MARK.search(gap) and not re.match(r"(?:'s|’s)", gap) \
+                    and not _GAP_PRONOUN.search(gap):  # 'before the West Virginia primary, she said': "she"
                 cands.append(m)
     if not cands:  # 'Margaret Sullivan, in an attempt to draw attention to …, wrote': a long parenthetical
         cands = [m for m in ctx.mentions if start <= m.start and m.end <= cue_pos and m.label in ("PERSON", "ORG")
@@ -771,14 +778,153 @@ def _resolve_speaker(ctx: _Ctx, surface: str, span: tuple[int, int] | None,
     if owner:  # "her Twitter account posted", "his campaign said": the owner, found like the pronoun
         pron = _POSSESSIVE_PRONOUN[owner.group(1).lower()]
         return _antecedent(ctx, PRONOUNS[pron], span[0], last, {"he": "m", "she": "f"}.get(pron))
-    if _anaphoric(surface):  # "the businessman replied": the latest named subject; "the company said": a body
-        words = surface.split()
+    doc_noun = _document_head(surface)
+    if doc_noun:  # "the suit says", "the email went on": the document's author, else the document itself
+        return _document_author(ctx, surface, span, doc_noun, last) or (surface, span)
+    core = surface.split(",")[0].strip()  # "The lawmaker, who represents a district in Albay,": the lawmaker
+    if _anaphoric(core):  # "the businessman replied": the latest named subject; "the company said": a body
+        words = core.split()
         if words[-1].lower() not in BODY_NOUNS:
             return _antecedent(ctx, "PERSON", span[0], last)
         if any(w[0].isupper() for w in words[1:]):
             return surface, span  # "the Trump campaign" names its body
         return _antecedent(ctx, "ORG", span[0], None)  # a body: the last quoted speaker is most often a person
     return surface, span
+
+
+# the head noun of a description that names a document, which "says" what its author wrote: "the suit says"
+DOCUMENT_NOUNS = frozenset("""statement report email e-mail memo memorandum letter note suit lawsuit complaint petition
+filing affidavit indictment motion ruling editorial column op-ed article piece post tweet release ad advertisement
+commercial flier flyer mailer card sign banner poster book memoir transcript document study survey poll video headline
+caption slogan notice invitation""".split())
+_DOC_DESCRIPTION = re.compile(r"(?:the|this|that)\s+(?:[\w’'-]+\s+){0,4}?([a-z][\w-]*?)s?", re.I)
+_FROM_BY = re.compile(r"(?:\s+[\w-]+){0,3}?\s+(?:from|by)\s+", re.I)  # "a note from", "was filed by"
+_POSSESSOR = re.compile(r"([\w.’'-]+)(?:'s|’s)\s+(?:[\w-]+\s+){0,2}$")
+
+
+_DOC_FRAME = re.compile(r"\s*((?:the|this|that)\s+(?:[\w’'-]+\s+){0,4}?[a-z][\w-]*)\s+(?:\w+ly\s+)?"
+                        r"(?:(?:went|goes)\s+on\s+to\s+)?", re.I)
+
+
+def _document_before(text: str, start: int, cue_pos: int) -> _Span | None:
+    """A document description right before a cue ('“…,” the suit says'), for the path without a parse."""
+    m = _DOC_FRAME.fullmatch(text, start, cue_pos)
+    return _Span(m.start(1), m.end(1), m.group(1)) if m and _document_head(m.group(1)) else None
+
+
+_DESCRIPTION_BEFORE = re.compile(r"((?:his|her|their|its|the|this)\s+(?:[\w’'-]+\s+){0,3}?[\w-]+)\s+(?:\w+ly\s+)?", re.I)
+
+
+def _description_before(text: str, start: int, cue_pos: int) -> _Span | None:
+    """A possessed account or a document right before a bare verb ('The next day, her Twitter account posted:')."""
+    for w in _WORD.finditer(text, max(start, cue_pos - 80), cue_pos):
+        m = _DESCRIPTION_BEFORE.fullmatch(text, w.start(), cue_pos)
+        if m and (_POSSESSED.fullmatch(m.group(1)) or _document_head(m.group(1))):
+            return _Span(m.start(1), m.end(1), m.group(1))
+    return None
+
+
+def _document_head(np: str) -> str | None:
+    """The head noun when ``np`` is a definite description of a document ("the suit", "The email", "the printed
+    Cruz slate card", "the newspaper’s editorial"), else None."""
+    m = _DOC_DESCRIPTION.fullmatch(np.strip().rstrip(","))
+    return m.group(1).lower() if m and m.group(1).lower() in DOCUMENT_NOUNS else None
+
+
+def _document_author(ctx: _Ctx, surface: str, span: tuple[int, int], noun: str,
+                     last: tuple[str, int, int, int] | None) -> tuple[str, tuple[int, int]] | None:
+    """Who wrote the document a description names: a name inside the description ("the printed Cruz slate card"),
+    its possessor ("the newspaper’s editorial": the latest organisation), else, in the latest earlier sentence of
+    the last three paragraphs that mentions the same kind of document outside quotes, the name after "from"/"by"
+    ("a handwritten note from Donald J. Trump", "a lawsuit has been filed by Bradley Podliska"), its possessor, or
+    the subject of the verb it hangs on ("after Nunberg filed a petition"). None when the article does not say."""
+    inside = [m for m in ctx.mentions if span[0] <= m.start and m.end <= span[1] and _nameable(ctx, m)]
+    if inside:
+        return _named(ctx, inside[0])
+    text = ctx.doc.text
+    owner = _POSSESSOR.search(text, span[0], span[0] + len(surface.rstrip(", ")) - len(noun))
+    if owner:
+        return _owner(ctx, owner.start(1), owner.end(1), last)
+    floor = ctx.paras[max(0, ctx.para_of(span[0]) - 3)][0]
+    word = re.compile(rf"\b(?:[a-z]+)?{re.escape(noun)}(?:s|ed)?\b", re.I)
+    for si in range(ctx.sentence_of(span[0]), -1, -1):
+        s0, s1 = ctx.sents[si]
+        if s1 <= floor:
+            break
+        for w in reversed(list(word.finditer(text, s0, min(s1, span[0])))):
+            if _inside(w.start(), ctx.quoted):
+                continue
+            found = _author_near(ctx, s0, s1, w.start(), w.end(), last)
+            if found:
+                return found
+    return None
+
+
+def _owner(ctx: _Ctx, start: int, end: int, last: tuple[str, int, int, int] | None
+           ) -> tuple[str | None, tuple[int, int] | None] | None:
+    """The possessor ending at [start, end): a named mention, or the latest organisation a body noun
+    ("the newspaper’s") points back to."""
+    m = next((m for m in ctx.mentions if m.start <= start < m.end and _nameable(ctx, m)), None)
+    if m is not None:
+        return _named(ctx, m)
+    if ctx.doc.text[start:end].lower() in BODY_NOUNS:
+        floor = ctx.paras[max(0, ctx.para_of(start) - 3)][0]
+        orgs = [m for m in ctx.mentions if floor <= m.start and m.end <= start and m.label == "ORG"]
+        m = next((m for m in reversed(orgs) if _is_subject(ctx, m)), None)
+        return _named(ctx, m) if m is not None else None
+    return None
+
+
+def _nameable(ctx: _Ctx, m: Mention) -> bool:
+    """A mention that names a speaker: a person, body or place, or a role the article binds to a name."""
+    return m.label in ("PERSON", "ORG", "GPE") or m.label == "ROLE" and ents.role_key(m.text) in ctx.roles
+
+
+_DOC_VERB_PREPS = frozenset({"in", "with", "through", "via"})  # "In a statement, the mogul announced"
+
+
+def _author_near(ctx: _Ctx, s0: int, s1: int, w0: int, w1: int, last: tuple[str, int, int, int] | None
+                 ) -> tuple[str | None, tuple[int, int] | None] | None:
+    """The author of the document word at [w0, w1) in the sentence [s0, s1): see :func:`_document_author`."""
+    text = ctx.doc.text
+    by = _FROM_BY.match(text, w1, s1)
+    if by:
+        after = next((m for m in ctx.mentions if by.end() <= m.start < by.end() + 60 and m.end <= s1
+                      and _nameable(ctx, m)), None)
+        if after is not None:
+            return _named(ctx, after)
+    owner = _POSSESSOR.search(text, max(s0, w0 - 60), w0)
+    if owner:
+        found = _owner(ctx, owner.start(1), owner.end(1), last)
+        if found:
+            return found
+    before = [m for m in ctx.mentions if s0 <= m.start and m.end <= w0 and _nameable(ctx, m)]
+    if before and re.fullmatch(r"\s+(?:[a-z][\w-]*\s+){0,2}", text[before[-1].end:w0]):
+        return _named(ctx, before[-1])  # "a Clinton campaign memo"
+    if ctx.parsed is not None:
+        t = ctx.token_at(w0)
+        if t is not None and t.dep_ == "pobj" and t.head.lower_ in _DOC_VERB_PREPS:
+            t = t.head.head
+        elif t is not None and t.dep_ == "dobj":
+            t = t.head
+        elif t is None or t.pos_ != "VERB":  # "Huma Abedin … emailed supporters": the verb's own subject
+            return None
+            return None
+        subj = next((c for c in t.children if c.dep_ == "nsubj"), None)
+        if subj is None:
+            return None
+        m = next((m for m in before if m.start <= subj.idx < m.end), None)
+        if m is not None:
+            return _named(ctx, m)
+        if subj.lower_ in ("he", "she"):
+            return _antecedent(ctx, "PERSON", subj.idx, last, {"he": "m", "she": "f"}[subj.lower_])
+        if subj.pos_ == "NOUN" and any(c.lower_ == "the" for c in subj.children):
+            return _antecedent(ctx, "ORG" if subj.lower_ in BODY_NOUNS else "PERSON", subj.idx, last)
+        return None
+    before = [m for m in before if not re.search(r"\b(?:from|by|with|to|of|about|for|on|at|against|and|than|in|"
+                                                 r"according to)\s+(?:the\s+)?$", text[max(0, m.start - 20):m.start])
+              and not re.match(r"(?:'s|’s)", text[m.end:m.end + 2])]
+    return _named(ctx, before[-1]) if before else None
 
 
 # the head noun of a description that names a body, not a person: "the company said" looks for an organisation
