@@ -83,3 +83,24 @@ def test_scored_pairs_grow_linearly_with_a_speakers_quotes(monkeypatch) -> None:
     assert calls["n"] <= len(qs) * qv.NEIGHBOURS  # dense scoring would be ~45,000 pairs
     assert sorted(q for g in groups for q in g.quote_ids) == sorted(q.id for q in qs)  # every quote kept once
     assert len(groups) < len(qs)  # rewordings of one utterance still meet
+
+
+def test_a_speaker_quoted_once_is_its_own_group_and_is_not_encoded(monkeypatch) -> None:
+    models = Models(use_models=False)
+    encoded: list[str] = []
+    encode = models._encode
+
+    def counting(texts: list[str], batch_size: int) -> np.ndarray:
+        encoded.extend(texts)
+        return encode(texts, batch_size)
+
+    monkeypatch.setattr(models, "_encode", counting)
+    qs = _quotes(2, 3, seed=5) + [Quote("d9:0", "d9", "troops will not be sent", 0, 24, speaker="Bo Ray"),
+                                  Quote("d9:1", "d9", "an unattributed line", 40, 60)]
+    with models.memoised():
+        groups = qv.group_quotes(qs, models, {})
+    assert "troops will not be sent" not in encoded and "an unattributed line" not in encoded
+    assert sorted(q.text for q in qs[:6]) == sorted(encoded)  # the twice-quoted speaker's quotes, each once
+    solo = [g for g in groups if g.speaker == "Bo Ray"]
+    assert len(solo) == 1 and solo[0].quote_ids == ("d9:0",) and solo[0].canonical == "troops will not be sent"
+    assert sorted(i for g in groups for i in g.quote_ids) == sorted(q.id for q in qs[:7])
