@@ -111,7 +111,20 @@ def measure(db: Path, stages: set[str] | None, config: Config) -> dict[str, Any]
         pair_sents += sum(len(table.sentences[i]) for i in in_pair)
         return out
 
+    orig_looks = spin.second_looks
+
+    def looks_counted(docs: Any, scores: dict[str, float], models_: Any, config_: Any = None,
+                      paired: Any = ()) -> Any:
+        for d in docs:
+            s = scores.get(d.id, 0.0)
+            if s >= spin.LM_BAR:
+                c.add("above LM_BAR: in a flag-dependent pair" if d.id in paired else
+                      "above LM_BAR: elsewhere, in LM_BAND" if spin.worth_reading(s, False) else
+                      "above LM_BAR: elsewhere, above LM_BAND")
+        return orig_looks(docs, scores, models_, config_, paired)
+
     with Store(db) as store, \
+            patched(spin, "second_looks", lambda orig: looks_counted), \
             patched(spin, "second_look", timing(c, "LM reads", read=lambda out: out is not None)), \
             patched(spin, "_detect", timing(c, "lexical spin runs (incl. LM reads)")), \
             patched(Models, "_encode", timing(c, "encoder sentences", size=lambda self, texts, *a, **k: len(texts))), \
@@ -141,11 +154,13 @@ def main() -> int:
     ap.add_argument("--stages", help="comma-separated story stages to run (default: all)")
     ap.add_argument("--no-spin-lm", action="store_true")
     ap.add_argument("--build-only", action="store_true", help="build the store, measure nothing")
+    ap.add_argument("--count-only", action="store_true",
+                    help="count the articles worth a read without reading them (the LM pass off)")
     args = ap.parse_args()
     build(args.n, args.db)
     if args.build_only:
         return 0
-    config = Config(db=args.db, spin_lm=not args.no_spin_lm)
+    config = Config(db=args.db, spin_lm=not (args.no_spin_lm or args.count_only))
     got = measure(args.db, set(args.stages.split(",")) if args.stages else None, config)
     print(json.dumps(got, indent=1))
     return 0

@@ -177,7 +177,7 @@ def _docs_with_scores(n: int) -> tuple[list[Document], dict[str, float]]:
     return docs, {d.id: 0.1 * k for k, d in enumerate(docs)}  # d0 is under LM_BAR
 
 
-def test_second_looks_read_paired_articles_first_within_the_story_budget(monkeypatch) -> None:
+def test_second_looks_read_paired_articles_first_within_the_run_budget(monkeypatch) -> None:
     from crossread.config import Config
 
     monkeypatch.delenv(spin.LM_ENV, raising=False)
@@ -191,16 +191,16 @@ def test_second_looks_read_paired_articles_first_within_the_story_budget(monkeyp
     monkeypatch.setattr(spin, "language_model", lambda models=None: object())
     monkeypatch.setattr(spin, "second_look", look)
     docs, scores = _docs_with_scores(6)
-    got = spin.second_looks(docs, scores, Models(), Config(spin_lm_budget=5), paired={"d0", "d1", "d5"})
+    models = Models()  # the budget belongs to the run's Models object
+    got = spin.second_looks(docs, scores, models, Config(spin_lm_budget=5), paired={"d0", "d1", "d5"})
     # paired: from LM_BAR up (d0 is under it), by lexical score; unpaired: only inside LM_BAND (d2, d3, d4 in
     # [0.15, 0.45)), at most half of the budget (two), by lexical score
     assert read == ["d5", "d1", "d4", "d3"] and set(got) == set(read) and got["d1"][0] == 0.9
     read.clear()
-    again = spin.second_looks(docs, scores, Models(), Config(spin_lm_budget=5), paired={"d5", "d1"})
-    assert read == ["d5", "d1", "d4", "d3"]  # each call (one story) has its own budget: the same reads again
+    again = spin.second_looks(docs, scores, models, Config(spin_lm_budget=5), paired={"d5", "d2"})
+    assert read == ["d5"] and list(again) == ["d5"]  # the same run: one read left, for a paired article only
     assert spin.second_looks(docs, scores, Models(), Config(spin_lm=False)) == {}
-    assert spin.second_looks(docs, scores, Models(), Config(spin_lm_budget=1), paired={"d5", "d1"}).keys() == {"d5"}
-    assert again.keys() == got.keys()
+    assert spin.worth_reading(0.99, paired=True) and not spin.worth_reading(0.99, paired=False)
 
 
 def test_second_looks_without_models_or_package_keep_lexical_scores(monkeypatch, caplog) -> None:

@@ -43,9 +43,8 @@ class Config:
             score of ``spin.LM_BAR`` up, and other articles whose lexical score lies in ``spin.LM_BAND``; off
             without the package or with ``use_models`` off, and with ``CROSSREAD_SPIN_LM=0``
             (docs/configuration.md).
-        spin_lm_budget: articles the spin language model reads per story at most (~2 CPU s each): articles of
+        spin_lm_budget: articles the spin language model reads per run at most (~1-2 CPU s each): articles of
             flag-dependent reuse pairs first, the others within half of it; past it, lexical spin scores stand.
-            Per story, so a story's flags do not depend on the other stories of a run or their order.
     """
 
     db: Path = Path("crossread.duckdb")
