@@ -51,6 +51,9 @@ def test_ambiguous_is_a_band_around_the_threshold_and_the_runner_up() -> None:
     assert m.ambiguous(np.array([0.5]))
     assert not m.ambiguous(np.array([]))
     assert stories.StoryModel(dense_band=None).ambiguous(np.array([-100.0]))  # no band: always dense
+    # only candidates that could still win need their dense cosine: reach the threshold and the best's lowest score
+    assert m.contenders(np.array([3.0, 1.5, 0.9, -2.0])).tolist() == [True, True, False, False]
+    assert m.contenders(np.array([-0.5, -1.2])).tolist() == [True, False]
 
 
 def test_lexical_score_takes_the_prior_for_the_dense_cosine() -> None:

@@ -181,6 +181,15 @@ class StoryModel:
             return False
         return not (best - self.dense_band > self.threshold and best - second > 2 * self.dense_band)
 
+    def contenders(self, lexical: np.ndarray) -> np.ndarray:
+        """Which candidates the decision could go to, whatever the dense cosines within the band: those whose
+        score could reach the threshold and the best candidate's lowest possible score. Only their dense
+        cosines are needed (the others lose either way, so their centroids need not be completed)."""
+        if self.dense_band is None:
+            return np.ones(len(lexical), dtype=bool)
+        reach = lexical + self.dense_band
+        return (reach > self.threshold) & (reach >= float(lexical.max()) - self.dense_band)
+
 
 @dataclass(slots=True)
 class Article:
@@ -328,6 +337,8 @@ class StoryState:
         Slot 0 is the TF-IDF centroid, 1 the entity centroid, 2 the title centroid (ids shifted by
         ``TITLE_OFFSET``), then one slot per member's truncated TF-IDF vector and one per member's entities:
         ``3 + len(mem_terms) + len(mem_ents)`` slots (``width``). A key is listed once per slot holding it.
+        The three centroids' norms are summed from the same arrays, in their dicts' order (the sums ``norm``
+        would make, bit for bit, without a Python step per entry).
         """
         if self.packed is None:
             parts = [self.terms, self.ents, self.title_terms, *self.mem_terms, *self.mem_ents]
@@ -336,8 +347,13 @@ class StoryState:
             keys = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=n)
             values = np.fromiter(chain.from_iterable(p.values() for p in parts), dtype=np.float64, count=n)
             keys[sizes[0] + sizes[1]:sizes[0] + sizes[1] + sizes[2]] += TITLE_OFFSET
+            slot = np.repeat(np.arange(len(parts), dtype=np.int64), sizes)
+            head = sizes[0] + sizes[1] + sizes[2]
+            squares = np.bincount(slot[:head], weights=values[:head] * values[:head], minlength=3).tolist()
+            for name, sq in zip(("terms", "ents", "title_terms"), squares):
+                self.norms.setdefault(name, math.sqrt(sq))
             order = np.argsort(keys, kind="stable")
-            self.packed = (keys[order], values[order], np.repeat(np.arange(len(parts), dtype=np.int64), sizes)[order])
+            self.packed = (keys[order], values[order], slot[order])
         return self.packed
 
     def width(self) -> int:
@@ -759,9 +775,10 @@ def _prefetch_dense(articles: list[Article], postings: dict[int, set[str]], stat
             continue
         pool = [states[s] for s in _ranked_candidates(a, postings, model) if s in states
                 and in_window(a, states[s], window)]
-        if pool and model.ambiguous(model.lexical_score(pool_features(a, pool))):
+        lexical = model.lexical_score(pool_features(a, pool))
+        if pool and model.ambiguous(lexical):
             todo.append(a)
-            pools.update((st.id, st) for st in pool)
+            pools.update((pool[j].id, pool[j]) for j in np.flatnonzero(model.contenders(lexical)))
     dense.get([a.id for a in todo] + [m for st in pools.values() for m, _ in st.pending])
     dense.articles(todo)
     return {st.id: st for st in dense.complete(list(pools.values()))}
@@ -868,9 +885,9 @@ def choose(a: Article, candidates: list[str], states: dict[str, StoryState], mod
 
     With ``model.dense_band``, the candidates are first scored on lexical evidence
     (``StoryModel.lexical_score``), whether or not the article is embedded already (so the decision does not
-    depend on what was prefetched); only when that is ambiguous are the article and the candidates' pending
-    members embedded (through ``dense``) and the dense cosines scored. Stories whose centroid changed so are
-    added to ``completed``.
+    depend on what was prefetched); only when that is ambiguous are the article and the pending members of the
+    candidates that could win (``StoryModel.contenders``) embedded (through ``dense``) and their dense cosines
+    scored. Stories whose centroid changed so are added to ``completed``.
     """
     if dup_min and band_hits:
         hit = _near_duplicate(band_hits, dup_min, states)
@@ -883,13 +900,14 @@ def choose(a: Article, candidates: list[str], states: dict[str, StoryState], mod
     scores = model.score(feats) if model.dense_band is None else model.lexical_score(feats)
     if model.dense_band is not None and model.ambiguous(scores):  # decided on lexical evidence unless ambiguous
         DENSE_STATS.ambiguous += 1
+        live = np.flatnonzero(model.contenders(scores))
         if dense is not None:
             dense.articles([a])
-            for st in dense.complete(pool):
+            for st in dense.complete([pool[j] for j in live]):
                 if completed is not None:
                     completed[st.id] = st
-        feats[:, 0] = [dense_cos(a, st) for st in pool]
-        scores = model.score(feats)
+        feats[live, 0] = [dense_cos(a, pool[j]) for j in live]
+        scores[live] = model.score(feats[live])
     top = float(scores.max())
     if top <= model.threshold:
         return None
