@@ -5,8 +5,9 @@ The pipeline has three phases:
 1. **ingest** (per source file, in transactional batches): ``ingest.read`` -> ``clean.clean`` ->
    ``segment.segment`` -> store.
 2. **annotate** (per document, mapped by the engine, cached in the store so each article is processed once):
-   ``annotate_batch`` runs every per-document extractor (MinHash signature, embedding, entity mentions, quotes,
-   figures) and stores the results as document features.
+   ``annotate_batch`` runs every per-document extractor (MinHash signature, entity mentions, quotes, figures,
+   spin signals) and stores the results as document features. The story embedding is not computed here: story
+   assignment embeds the articles it scores and stores the vectors back as the ``embedding`` feature.
 3. **stories** (incremental): ``stories.assign`` puts new articles into existing or new stories; then for every
    story whose membership changed, the story stages run in ``STORY_STAGES`` order over a
    :class:`~crossread.model.StoryAnalysis` and the result is stored. Untouched stories are never recomputed.
