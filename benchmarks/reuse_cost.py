@@ -8,10 +8,13 @@ block per story) and counts, for the reuse stage and for every story stage:
 - language-model reads (``spin.second_look`` calls that read an article) and their CPU seconds;
 - sentences sent to the encoder (after the per-story memo) and the encoder's CPU seconds, per stage;
 - sentences in the story and in the reuse stage's candidate pairs;
-- lexical spin detector runs inside the story stages (the annotate phase already ran it once per article).
+- lexical spin detector runs inside the story stages (the annotate phase already ran it once per article, and keeps
+  the word probabilities a language-model read needs);
+- second looks taken from the store (``spin.LOOK_FEATURE`` rows) instead of read.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/reuse_cost.py --n 600 --db /tmp/rc/600.duckdb
     ... --stages reuse          # only the reuse stage (quicker; later stages' encoder use is then not seen)
+    ... --keep-looks            # store the second looks as update_stories does (a second such run reads nothing)
 """
 
 from __future__ import annotations
@@ -95,8 +98,9 @@ def build(n: int, db: Path) -> None:
         pipeline.stories.assign(store, config, models, pipeline.Progress(quiet=True))
 
 
-def measure(db: Path, stages: set[str] | None, config: Config) -> dict[str, Any]:
-    """Run the story stages over every story of the store with the counters on."""
+def measure(db: Path, stages: set[str] | None, config: Config, keep: bool = False) -> dict[str, Any]:
+    """Run the story stages over every story of the store with the counters on; with ``keep`` the per-document
+    results the stages keep (the second looks) are stored, as ``pipeline.update_stories`` does."""
     models = Models()
     c = Counters()
     story_sents = pair_sents = distinct_sents = 0
@@ -114,19 +118,20 @@ def measure(db: Path, stages: set[str] | None, config: Config) -> dict[str, Any]
     orig_looks = spin.second_looks
 
     def looks_counted(docs: Any, scores: dict[str, float], models_: Any, config_: Any = None,
-                      paired: Any = ()) -> Any:
+                      paired: Any = (), stored: Any = None, words: Any = None) -> Any:
         for d in docs:
             s = scores.get(d.id, 0.0)
             if s >= spin.LM_BAR:
                 c.add("above LM_BAR: in a flag-dependent pair" if d.id in paired else
                       "above LM_BAR: elsewhere, in LM_BAND" if spin.worth_reading(s, False) else
                       "above LM_BAR: elsewhere, above LM_BAND")
-        return orig_looks(docs, scores, models_, config_, paired)
+        c.add("second looks taken from the store", n=sum(d.id in (stored or {}) for d in docs))
+        return orig_looks(docs, scores, models_, config_, paired, stored, words)
 
     with Store(db) as store, \
             patched(spin, "second_looks", lambda orig: looks_counted), \
             patched(spin, "second_look", timing(c, "LM reads", read=lambda out: out is not None)), \
-            patched(spin, "_detect", timing(c, "lexical spin runs (incl. LM reads)")), \
+            patched(spin, "token_probabilities", timing(c, "lexical spin detector runs")), \
             patched(Models, "_encode", timing(c, "encoder sentences", size=lambda self, texts, *a, **k: len(texts))), \
             patched(reuse, "candidate_pairs", lambda orig: pairs_counted):
         all_stories = store.stories()
@@ -141,6 +146,8 @@ def measure(db: Path, stages: set[str] | None, config: Config) -> dict[str, Any]
                     t = time.process_time()
                     analysis = stage(analysis, ctx)
                     c.add("stage CPU", time.process_time() - t)
+            for name, rows in ctx.written.items() if keep else ():
+                store.put_features(name, [(d, None, payload) for d, payload in rows.items()])
     return {"articles": docs, "stories": len(all_stories), "sentences (alignable)": story_sents,
             "distinct alignable sentences per story": distinct_sents,
             "sentences in candidate pairs": pair_sents,
@@ -153,6 +160,7 @@ def main() -> int:
     ap.add_argument("--db", type=Path, required=True, help="store to build once and reuse")
     ap.add_argument("--stages", help="comma-separated story stages to run (default: all)")
     ap.add_argument("--no-spin-lm", action="store_true")
+    ap.add_argument("--keep-looks", action="store_true", help="store the second looks (a re-run then reads none)")
     ap.add_argument("--build-only", action="store_true", help="build the store, measure nothing")
     ap.add_argument("--count-only", action="store_true",
                     help="count the articles worth a read without reading them (the LM pass off)")
@@ -161,7 +169,7 @@ def main() -> int:
     if args.build_only:
         return 0
     config = Config(db=args.db, spin_lm=not (args.no_spin_lm or args.count_only))
-    got = measure(args.db, set(args.stages.split(",")) if args.stages else None, config)
+    got = measure(args.db, set(args.stages.split(",")) if args.stages else None, config, args.keep_looks)
     print(json.dumps(got, indent=1))
     return 0
 

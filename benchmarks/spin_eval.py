@@ -230,7 +230,7 @@ def cache_lm(cache: Path):  # noqa: ANN201 - returns the uncached function
     cache.mkdir(parents=True, exist_ok=True)
 
     def cached(text: str, toks: list[S.Token], idx: list[int], model) -> np.ndarray:  # noqa: ANN001
-        path = cache / (hashlib.md5(text.encode()).hexdigest() + ".pkl")
+        path = cache / f"{hashlib.md5(text.encode()).hexdigest()}-{S.lm_models.MAX_TOKENS}.pkl"
         if path.exists():
             return np.asarray(pickle.loads(path.read_bytes()), dtype=float)
         f = plain(text, toks, idx, model)
@@ -281,7 +281,7 @@ def fit_lm(fit_items: list[Item], ng: S.NgramTable, path: Path = S.MODEL_PATH) -
             x, _, p, lexical, f = data[id(it)]
             spun_all.append(it.spun)
             if lexical >= S.LM_BAR and len(x):
-                art_x.append(S.article_features(S.lm_probabilities(x, f, p, token)))
+                art_x.append(S.article_features(S.lm_probabilities(f, p, token)))
                 art_y.append(it.spun)
                 scores_all.append(None)
             else:
@@ -439,6 +439,95 @@ def band_table(rows: list[dict]) -> tuple[float, float]:
     return best
 
 
+LM_CAPS = (128, 192, 256, 320)  # token caps compared by --lm-caps (the reads are simulated from one 320-token pass)
+CAP_MAX_DROP = 0.01  # rule fixed before any number was seen: the cheapest cap whose A + B F1 on the held-out fit
+# articles is within this of 320 tokens' and flags no more originals than 320 tokens plus one (shipped classifiers
+# preferred to a refit at the same cap)
+
+
+def capped(text: str, toks: list[S.Token], idx: list[int], rows: np.ndarray, lang, cap: int) -> np.ndarray:  # noqa: ANN001
+    """The LM feature rows a read of the first ``cap`` tokens gives, from a read of ``lm.MAX_TOKENS``: the model is
+    causal, so every position before the cap sees the same context; a word counts only if the token after it is
+    read too (as in ``LanguageModel.word_features``)."""
+    enc = lang.tokenizer(text, return_offsets_mapping=True, add_special_tokens=False, truncation=True,
+                         max_length=S.lm_models.MAX_TOKENS)
+    starts = np.array([s for s, _ in enc.offset_mapping])
+    out = rows.copy()
+    for w, i in enumerate(idx):
+        last = int(np.searchsorted(starts, toks[i].end, side="left")) - 1  # last token starting inside the word
+        if last + 1 >= cap:
+            out[w] = 0.0
+    return out
+
+
+def _lm_score(model: dict, x: np.ndarray, p: np.ndarray, lexical: float, f: np.ndarray | None) -> float:
+    """The article score ``spin.detect(..., use_lm=True)`` gives with the classifiers ``model`` and LM rows ``f``."""
+    if f is None or lexical < S.LM_BAR:
+        return lexical
+    return float(S._linear(model["article_lm"],
+                           np.asarray([S.article_features(S.lm_probabilities(f, p, model["token_lm"]))]))[0])
+
+
+def lm_caps(fit_arts: list[tuple[str, str]], lo: int, hi: int, n_refit: int, ng: S.NgramTable) -> int:
+    """Spun-article F1 per token cap on fit articles [lo, hi) (original, spinner A, held-out spinner B, garbled;
+    not used to fit any classifier), with the shipped LM classifiers and with ones refitted at that cap on fit
+    articles [0, n_refit) (as ``--fit-lm``); prints the table and the cap the rule ``CAP_MAX_DROP`` picks. The
+    test split is not read."""
+    lang = S.language_model()
+    assert lang is not None, "the language model is not available (see crossread.models.lm)"
+    shipped = S.load_model()
+    held = items(fit_arts[lo:hi], ("original", "A", "B", "garbled"))
+    data = []
+    for it in held:
+        toks = S.tokens(it.text)
+        idx, x = S.slot_features(toks, ng)
+        p = S._linear(shipped["token"], x) if idx else np.zeros(0)
+        lexical = S.article_score(p) if idx else 0.0
+        f = S.lm_rows(it.text, toks, idx, lang) if idx and lexical >= S.LM_BAR else None
+        data.append((it, toks, idx, x, p, lexical, f))
+    plain = S.lm_rows
+    rows = []
+    for cap in LM_CAPS:
+        def cut_rows(text, toks, idx, model, cap=cap):  # noqa: ANN001, ANN202
+            return capped(text, toks, idx, plain(text, toks, idx, model), model, cap)
+
+        S.lm_rows = cut_rows
+        try:
+            path = Path(f"/tmp/spin_model_lm_cap{cap}.json")
+            fit_lm(items(fit_arts[:n_refit], ("original", "A", "C", "garbled")), ng, path)
+            refit = json.loads(path.read_text(encoding="utf-8"))
+        finally:
+            S.lm_rows = plain
+            S.load_model.cache_clear()
+        for name, model in (("shipped", shipped), ("refit", refit)):
+            score = {id(it): _lm_score(model, x, p, lexical, None if f is None else capped(it.text, toks, idx, f,
+                                                                                          lang, cap))
+                     for it, toks, idx, x, p, lexical, f in data}
+            row = {"cap": cap, "classifiers": name}
+            for label, kinds in (("A", ("original", "A")), ("B", ("original", "B")), ("A+B", ("original", "A", "B"))):
+                sel = [it for it in held if it.kind in kinds]
+                gold = [it.spun for it in sel]
+                row[label] = prf(gold, [score[id(it)] >= S.THRESHOLD for it in sel])[2]
+                row[label + " AUC"] = auc(gold, [score[id(it)] for it in sel])
+            for kind in ("original", "garbled"):
+                row[kind] = sum(score[id(it)] >= S.THRESHOLD for it in held if it.kind == kind)
+            rows.append(row)
+    n = len(fit_arts[lo:hi])
+    print(f"token caps on fit articles [{lo}, {hi}) x (original, A, B, garbled), {sum(d[6] is not None for d in data)}"
+          f" of {len(data)} items read by the LM; refits on fit articles [0, {n_refit})")
+    print("cap  classifiers   F1 A   F1 B  F1 A+B  AUC A+B  originals flagged  garbled flagged")
+    for r in rows:
+        print(f"{r['cap']:>3}  {r['classifiers']:<10} {r['A']:>6.3f} {r['B']:>6.3f} {r['A+B']:>7.3f} "
+              f"{r['A+B AUC']:>8.3f}  {r['original']:>3} of {n} ({r['original'] / n:.1%})  "
+              f"{r['garbled']:>3} of {n} ({r['garbled'] / n:.1%})")
+    ref = next(r for r in rows if r["cap"] == max(LM_CAPS) and r["classifiers"] == "shipped")
+    ok = [r for r in rows if r["A+B"] >= ref["A+B"] - CAP_MAX_DROP and r["original"] <= ref["original"] + 1]
+    best = min(ok, key=lambda r: (r["cap"], r["classifiers"] != "shipped"))
+    print(f"chosen (cheapest with A + B F1 >= {ref['A+B']:.3f} - {CAP_MAX_DROP} and originals flagged <= "
+          f"{ref['original']} + 1): {best['cap']} tokens, {best['classifiers']} classifiers")
+    return int(best["cap"])
+
+
 def throughput(texts: list[str], lm: bool = False) -> float:
     """Articles per CPU second of ``spin.detect`` (tables and models loaded and warm; the detector runs once per
     article in the annotate phase, so this is its per-article cost). Not cached: the LM runs where it would."""
@@ -475,6 +564,9 @@ def main() -> None:
     ap.add_argument("--lm-band", type=int, nargs=2, metavar=("FROM", "TO"),
                     help="score fit articles [FROM, TO) lexically and with the LM (--band-out), print the read band "
                     "table, then stop (the test split is not read)")
+    ap.add_argument("--lm-caps", type=int, nargs=2, metavar=("FROM", "TO"),
+                    help="spun-article F1 per LM token cap on fit articles [FROM, TO), shipped LM classifiers and "
+                    "ones refitted per cap on fit articles [0, --fit-lm or 40), then stop (the test split is not read)")
     ap.add_argument("--band-out", type=Path, default=Path("/tmp/spin_lm_band.jsonl"))
     ap.add_argument("--band-table", type=Path, metavar="JSONL", help="print the band table of a --band-out file")
     args = ap.parse_args()
@@ -491,9 +583,12 @@ def main() -> None:
     fit_items = items(arts["fit"][:args.fit_articles if args.fit else args.limit], kinds)
     if args.fit:
         fit(fit_items, ng)
-    plain_lm = cache_lm(args.lm_cache) if args.lm or args.fit_lm or args.lm_refit_check else None
+    plain_lm = cache_lm(args.lm_cache) if args.lm or args.fit_lm or args.lm_refit_check or args.lm_caps else None
     if args.lm_band:
         lm_band(arts["fit"][args.lm_band[0]:args.lm_band[1]], args.band_out)
+        return
+    if args.lm_caps:
+        lm_caps(arts["fit"], *args.lm_caps, args.fit_lm or 40, ng)
         return
     if args.lm_refit_check:
         lm_refit_check(arts["fit"], *args.lm_refit_check, ng, Path("/tmp/spin_model_lm_refit.json"))

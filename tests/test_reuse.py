@@ -237,7 +237,7 @@ def test_story_stage_reads_only_articles_whose_pairs_depend_on_the_flags(monkeyp
 
     seen: dict[str, object] = {}
 
-    def looks(docs_, scores, models, config, paired):  # noqa: ANN001, ANN202 - stands in for the LM pass
+    def looks(docs_, scores, models, config, paired, stored=None, words=None):  # noqa: ANN001, ANN202 - the LM pass
         seen.update(scores=dict(scores), paired=set(paired))
         ev = SpinEvidence(doc_id="spun", phrase="x", start=0, end=1, likely_original="y", signal="x", score=0.9)
         return {"spun": (0.8, [ev])} if "spun" in paired else {}

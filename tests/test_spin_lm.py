@@ -101,14 +101,12 @@ def test_lm_probabilities_keep_lexical_ones_where_the_model_did_not_read() -> No
     model = spin.load_model()
     if model is None or "token_lm" not in model:
         pytest.skip("no LM classifiers in spin_model.json")
-    n = len(spin.TOKEN_FEATURES)
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(4, n))
     f = np.zeros((4, len(lm.FEATURES)))
     f[:2] = rng.normal(size=(2, len(lm.FEATURES)))
     f[:2, -1] = 1.0
     p = np.array([0.1, 0.2, 0.3, 0.4])
-    out = spin.lm_probabilities(x, f, p, model["token_lm"])
+    out = spin.lm_probabilities(f, p, model["token_lm"])
     assert np.allclose(out[2:], p[2:])
     assert not np.allclose(out[:2], p[:2])
 
@@ -184,7 +182,7 @@ def test_second_looks_read_paired_articles_first_within_the_run_budget(monkeypat
     monkeypatch.setattr(spin, "LM_BAND", (0.15, 0.45))
     read: list[str] = []
 
-    def look(doc: Document, models=None, ngrams=None):  # noqa: ANN001, ANN202 - stands in for the LM pass
+    def look(doc: Document, models=None, ngrams=None, words=None):  # noqa: ANN001, ANN202 - stands in for the LM pass
         read.append(doc.id)
         return 0.9 if doc.id == "d1" else 0.01, []
 
@@ -289,3 +287,76 @@ def test_report_lists_the_spin_language_model_when_it_read_an_article() -> None:
     unread = StoryAnalysis(story=story, extra={"spin_lm_read": []})
     assert build._models({"encoder": "x"}, [unread, read]) == {"encoder": "x", "spin_lm": build.SPIN_LM}
     assert build._models({"encoder": "x"}, [unread, StoryAnalysis(story=story)]) == {"encoder": "x"}
+
+
+def test_second_look_reads_the_annotate_phase_word_probabilities(monkeypatch) -> None:
+    """A read with the word probabilities the annotate phase kept scores as a read that runs the lexical detector
+    again, without running it."""
+    model = spin.load_model()
+    if model is None or "token_lm" not in model:
+        pytest.skip("no LM classifiers in spin_model.json")
+    doc = _spun_doc()
+    payload = spin.annotate(doc)
+    words = spin.cached_words(payload)
+    assert payload["score"] >= spin.LM_BAR and words is not None
+    rows = np.array([2.0, 6.0, 3.0, 4.0, 2.0, 1.0, 1.0])  # a stand-in LM's features, the same for every word
+    monkeypatch.setattr(spin, "language_model", lambda models=None: object())
+    monkeypatch.setattr(spin, "lm_rows", lambda text, toks, idx, lang: np.tile(rows, (len(idx), 1)))
+    full = spin.second_look(doc)
+
+    def lexical_again(*args: object) -> None:
+        raise AssertionError("the lexical detector ran again")
+
+    monkeypatch.setattr(spin, "token_probabilities", lexical_again)
+    fast = spin.second_look(doc, words=words)
+    assert full is not None and fast is not None
+    assert fast[0] == pytest.approx(full[0], abs=1e-3) and fast[1] == full[1]
+
+
+def test_second_looks_are_kept_per_article_so_no_run_reads_an_article_twice(monkeypatch, tmp_path) -> None:
+    """The LM's second look is a document feature row: a story touched by a new article reads only that article,
+    a re-analysis of every story reads none, and a look stored under another key (model, cap, version) is read
+    again. The LM is a stub that counts reads (it says nothing about quality)."""
+    from pathlib import Path
+
+    from crossread import pipeline
+    from crossread.config import Config
+    from crossread.store import Store
+
+    reads: list[str] = []
+
+    def look(doc: Document, models=None, ngrams=None, words=None):  # noqa: ANN001, ANN202
+        reads.append(doc.id)
+        return 0.01, []
+
+    monkeypatch.delenv(spin.LM_ENV, raising=False)
+    monkeypatch.setattr(spin, "LM_BAND", (0.0, 2.0))  # every article is worth a read
+    monkeypatch.setattr(spin, "language_model", lambda models=None: object())
+    monkeypatch.setattr(spin, "second_look", look)
+
+    def run(config: Config, paths: list[Path] = ()) -> list[str]:
+        models = Models()  # a new run: a new budget
+        models.__dict__.update(nlp=None, encoder=None)  # lexical fallbacks, but the spin LM pass stays on
+        reads.clear()
+        with Store(config.db) as store:
+            pipeline.ingest_paths(paths, store, config)
+            pipeline.annotate(store, config, models)
+            pipeline.update_stories(store, config, models)
+            read_by_story = {a.story.id: a.extra["spin_lm_read"] for a in store.analyses()}
+        assert sorted(d for ids in read_by_story.values() for d in ids) == sorted(ids_of(config))
+        return sorted(reads)
+
+    def ids_of(config: Config) -> list[str]:
+        with Store(config.db) as store:
+            return store.document_ids()
+
+    files = sorted((Path(__file__).with_name("data") / "crafted").glob("*.txt"))
+    config = Config(db=tmp_path / "s.duckdb")
+    first = run(config, files[:3] + files[4:])
+    assert len(first) == 4 and len(set(first)) == 4  # each article read once
+    touched = run(config, files[3:4])  # one more article of the flood story
+    assert len(touched) == 1 and touched[0] not in first
+    again = Config(db=config.db, disabled_stages=("brief",))  # every story analysed again
+    assert run(again) == []
+    monkeypatch.setattr(spin, "LOOK_VERSION", spin.LOOK_VERSION + 1)  # the stored looks' key no longer matches
+    assert run(Config(db=config.db)) == sorted(first + touched)

@@ -46,6 +46,14 @@ class StoryContext:
     models: Models
     outlets: Any = None  # crossread.outlets.OutletTable, loaded once per run
     decoded: dict[tuple[str, str, type], list[Any]] = field(default_factory=dict, repr=False)
+    written: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)  # feature -> doc id -> payload
+
+    def keep(self, name: str, rows: dict[str, Any]) -> None:
+        """Per-document results a story stage computed that hold in any story (``STORY_FEATURES``, e.g. the spin
+        language model's second look): stored as feature rows after the story, read back into ``features`` when
+        a later run re-analyses a story with the document."""
+        self.written.setdefault(name, {}).update(rows)
+        self.features.setdefault(name, {}).update(rows)
 
     def annotations(self, doc_id: str, key: str, cls: type) -> list[Any]:
         """The cached per-document records ``key`` (mentions, quotes, figures) of one document, as ``cls``.
@@ -78,6 +86,9 @@ STORY_STAGES: tuple[tuple[str, StoryStage], ...] = (
 DOC_FEATURES = ("minhash", "annotations")
 # What each feature reads of a document: MinHash only the text; the default is everything.
 FEATURE_READS: dict[str, dict[str, Any]] = {"minhash": {"with_sentences": False}}
+# Per-document features read into a story's context; all but ``annotations`` are written by story stages
+# (``StoryContext.keep``): the spin language model's second look, so no run reads an article twice.
+STORY_FEATURES = ("annotations", spin.LOOK_FEATURE)
 CONTEXT_CHUNK_DOCS = 4000  # story members read from the store per scan (see story_contexts)
 
 
@@ -193,7 +204,7 @@ def annotate_batch(docs: list[Document], models: Models) -> list[dict[str, Any]]
             "mentions": mentions,
             "quotes": quotes.extract(doc, sp, mentions),
             "figures": figures.extract(doc, sp),
-            "spin": dict(zip(("score", "evidence"), spin.detect(doc, models))),
+            "spin": spin.annotate(doc, models),
         }))
     return out
 
@@ -209,7 +220,10 @@ def update_stories(store: Store, config: Config, models: Models, progress: Progr
     todo = [s for s in all_stories if keys.get(s.id) != _input_key(s.doc_ids, config)]
     task = progress.task("analyze stories", total=len(todo))
     for story, ctx in story_contexts(store, todo, config, models, outlets):
-        store.put_analysis(analyze_story(story, ctx), _input_key(story.doc_ids, config))
+        analysis = analyze_story(story, ctx)
+        for name, rows in ctx.written.items():
+            store.put_features(name, [(d, None, payload) for d, payload in rows.items()])
+        store.put_analysis(analysis, _input_key(story.doc_ids, config))
         progress.advance(task)
     return [s.id for s in todo]
 
@@ -243,10 +257,11 @@ def _chunk_contexts(store: Store, chunk: list[Any], config: Config, models: Mode
                     outlets: Any) -> Iterator[tuple[Any, StoryContext]]:
     ids = [d for story in chunk for d in story.doc_ids]
     docs = {d.id: d for d in store.documents(ids)}
-    annotations = {d: p for d, (_, p) in store.features("annotations", ids).items()}
+    stored = {name: {d: p for d, (_, p) in store.features(name, ids).items()} for name in STORY_FEATURES}
     for story in chunk:
         ctx = StoryContext(docs=[docs[d] for d in story.doc_ids if d in docs],
-                           features={"annotations": {d: annotations[d] for d in story.doc_ids if d in annotations}},
+                           features={name: {d: rows[d] for d in story.doc_ids if d in rows}
+                                     for name, rows in stored.items()},
                            config=config, models=models, outlets=outlets)
         yield story, ctx
 

@@ -52,18 +52,19 @@ class LanguageModel:
         return got
 
     def word_features(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
-                      alternatives: Sequence[Sequence[Sequence[str]]] | None = None) -> list[np.ndarray]:
+                      alternatives: Sequence[Sequence[Sequence[str]]] | None = None,
+                      max_tokens: int | None = None) -> list[np.ndarray]:
         """Per text, one row of ``FEATURES`` per word span (character offsets): surprisal (nats) of the word's
         first token and of all its tokens, surprisal of the token after it, the entropy of the next-token
         distribution at the word, how far the word's first token is below the likeliest token there, and how much
         likelier the best of ``alternatives`` (e.g. the word's synonyms) would start the slot; ``lm_has`` is 0 (and
-        the row zero) for words past ``MAX_TOKENS`` or at the very start."""
+        the row zero) for words past ``max_tokens`` (default ``MAX_TOKENS``) or at the very start."""
         import torch
 
         out = []
         for n, (text, word_spans) in enumerate(zip(texts, spans)):
             enc = self.tokenizer(text, return_offsets_mapping=True, add_special_tokens=False,
-                                 truncation=True, max_length=MAX_TOKENS)
+                                 truncation=True, max_length=max_tokens or MAX_TOKENS)
             ids = enc.input_ids
             rows = np.zeros((len(word_spans), len(FEATURES)), dtype=np.float32)
             if len(ids) < 2:

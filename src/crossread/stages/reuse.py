@@ -650,11 +650,14 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
     docs = list(ctx.docs)
     table = sentence_table(docs, ctx.models)
     candidates = candidate_pairs(docs, table, ctx.config)
-    scores, evidence = _lexical_spin(docs, ctx)
+    scores, evidence, words = _lexical_spin(docs, ctx)
     spun_docs = {d for d, s in scores.items() if s >= spin.THRESHOLD}
     decided = decide(docs, ctx.config, ctx.models, spun_docs, (), table, candidates)
     paired = {d for link, f in decided if flag_dependent(link, f) for d in (link.a, link.b)}
-    looked = spin.second_looks(docs, scores, ctx.models, ctx.config, paired)
+    stored = spin.stored_looks((getattr(ctx, "features", None) or {}).get(spin.LOOK_FEATURE, {}))
+    looked = spin.second_looks(docs, scores, ctx.models, ctx.config, paired, stored, words)
+    if hasattr(ctx, "keep"):  # the new reads, kept per article in the store: a re-analysis reads none of them again
+        ctx.keep(spin.LOOK_FEATURE, {d: spin.look_payload(*looked[d]) for d in looked if d not in stored})
     for doc_id, (score, ev) in looked.items():
         scores[doc_id], evidence[doc_id] = score, ev
     spun_docs = {d for d, s in scores.items() if s >= spin.THRESHOLD}
@@ -676,17 +679,23 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
                                extra=extra)
 
 
-def _lexical_spin(docs: Sequence[Document], ctx: Any) -> tuple[dict[str, float], dict[str, list[SpinEvidence]]]:
-    """Lexical spin scores and evidence per article: cached by the annotate phase (once per article, not per
-    story re-analysis), computed here for articles annotated before that cache existed."""
+def _lexical_spin(docs: Sequence[Document], ctx: Any
+                  ) -> tuple[dict[str, float], dict[str, list[SpinEvidence]], dict[str, np.ndarray]]:
+    """Lexical spin scores, evidence and (where kept) word probabilities per article: cached by the annotate phase
+    (once per article, not per story re-analysis), computed here for articles annotated before that cache
+    existed."""
     cache = (getattr(ctx, "features", None) or {}).get("annotations", {})
     scores: dict[str, float] = {}
     evidence: dict[str, list[SpinEvidence]] = {}
+    words: dict[str, np.ndarray] = {}
     for d in docs:
         cached = (cache.get(d.id) or {}).get("spin")
         if cached is None:
             scores[d.id], evidence[d.id] = spin.detect(d, ctx.models, use_lm=False)
-        else:
-            scores[d.id] = float(cached["score"])
-            evidence[d.id] = [from_dict(SpinEvidence, e) for e in cached["evidence"]]
-    return scores, evidence
+            continue
+        scores[d.id] = float(cached["score"])
+        evidence[d.id] = [from_dict(SpinEvidence, e) for e in cached["evidence"]]
+        p = spin.cached_words(cached)
+        if p is not None:
+            words[d.id] = p
+    return scores, evidence, words

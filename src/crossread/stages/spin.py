@@ -27,7 +27,9 @@ known name. Every step is a table lookup per word, so the cost is linear in the 
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import json
 import logging
 import math
@@ -44,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelUnavailable
-from ..model import Document, SpinEvidence
+from ..model import Document, SpinEvidence, from_dict, to_dict
 from ..models import lm as lm_models
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ LM_READS = 200  # default Config.spin_lm_budget: articles the language model rea
 # (benchmarks/spin_eval.py --lm --lm-band 400 517): above 0.95 the model kept every lexical flag but 3 of 468
 # (reads 337 -> 303); raising the lower edge to 0.1 moved more than 1 %.
 LM_BAND = (LM_BAR, 0.95)
+LOOK_FEATURE = "spin_lm"  # document feature row keeping the language model's second look of an article
+LOOK_VERSION = 1  # part of a stored look's key: bump when the second look's procedure changes
 LM_ENV = "CROSSREAD_SPIN_LM"  # "0": no language-model second look in the story stage (as Config(spin_lm=False))
 EVIDENCE_P = 0.25  # word probability from which a word (with a likely original) is evidence; the top tenth always is
 WEB_WORDS = 1_024_908_267_229  # tokens behind the wordsegment (Google web) counts
@@ -644,24 +648,77 @@ def budget(models: Any, limit: int) -> LMBudget:
 
 
 def second_looks(docs: Sequence[Document], scores: dict[str, float], models: Any, config: Any = None,
-                 paired: Collection[str] = ()) -> dict[str, tuple[float, list[SpinEvidence]]]:
+                 paired: Collection[str] = (), stored: dict[str, tuple[float, list[SpinEvidence]]] | None = None,
+                 words: dict[str, np.ndarray] | None = None) -> dict[str, tuple[float, list[SpinEvidence]]]:
     """The language model's scores and evidence for the articles of one story's ``docs`` it reads: those
     :func:`worth_reading` by their lexical score (``scores``), articles in a reuse pair whose relation the flags can
     change (``paired``) first, then by lexical score, within the run's budget (``Config.spin_lm_budget``, held
-    per ``Models`` object). Empty when the pass is off, models are off or the model is not installed (one
-    warning names the packages)."""
+    per ``Models`` object). A look already in ``stored`` (:func:`stored_looks`, kept per article in the store) is
+    taken as it is, without a read or budget; ``words``: the annotate phase's word probabilities per article
+    (:func:`annotate`), so a read does not run the lexical detector again. Empty when the pass is off or models
+    are off; without the model installed (one warning names the packages) only stored looks are returned."""
     todo = sorted((d for d in docs if worth_reading(scores.get(d.id, 0.0), d.id in paired)),
                   key=lambda d: (d.id not in paired, -scores[d.id]))
-    if not todo or not lm_enabled(config) or language_model(models) is None:
+    if not todo or not lm_enabled(config) or not getattr(models, "use_models", True):
         return {}
+    stored = stored or {}
+    out = {d.id: stored[d.id] for d in todo if d.id in stored}
+    todo = [d for d in todo if d.id not in stored]
+    if not todo or language_model(models) is None:
+        return out
     runs = budget(models, getattr(config, "spin_lm_budget", LM_READS))
-    out = {}
     for d in todo:
         if runs.take(d.id in paired):
-            looked = second_look(d, models)
+            looked = second_look(d, models, words=(words or {}).get(d.id))
             if looked is not None:
                 out[d.id] = looked
     return out
+
+
+@lru_cache(maxsize=4)
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def look_key() -> str:
+    """What a stored second look depends on besides the article's text: ``LOOK_VERSION``, the language model file
+    and its token cap, ``LM_BAR`` and the fitted classifiers (``data/spin_model.json``). A look stored under
+    another key is read again."""
+    parts = (LOOK_VERSION, lm_models.PACKAGE, lm_models.GGUF_FILE, lm_models.MAX_TOKENS, LM_BAR,
+             _file_digest(MODEL_PATH))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def look_payload(score: float, evidence: Sequence[SpinEvidence]) -> dict[str, Any]:
+    """One article's second look as a ``LOOK_FEATURE`` row payload (JSON builtins), under :func:`look_key`."""
+    return {"key": look_key(), "score": score, "evidence": [to_dict(e) for e in evidence]}
+
+
+def stored_looks(rows: dict[str, Any]) -> dict[str, tuple[float, list[SpinEvidence]]]:
+    """Score and evidence of the ``LOOK_FEATURE`` rows (doc id -> payload) stored under the current key."""
+    key = look_key()
+    return {d: (float(p["score"]), [from_dict(SpinEvidence, e) for e in p["evidence"]])
+            for d, p in rows.items() if p and p.get("key") == key}
+
+
+def annotate(doc: Document, models: Any = None) -> dict[str, Any]:
+    """The annotate phase's spin payload of one article: the lexical ``score`` and ``evidence`` and, for an
+    article the language model may read (score >= ``LM_BAR``), its lexical word probabilities (``words``: float32,
+    base64), so that the second look does not run the lexical detector again."""
+    score, evidence, _, p = _detect(doc, models, None, False)
+    out: dict[str, Any] = {"score": score, "evidence": evidence}
+    if score >= LM_BAR and p is not None:
+        out["words"] = base64.b64encode(p.astype(np.float32).tobytes()).decode("ascii")
+    return out
+
+
+def cached_words(payload: dict[str, Any] | None) -> np.ndarray | None:
+    """The word probabilities an :func:`annotate` payload keeps, or None."""
+    got = (payload or {}).get("words")
+    return None if got is None else np.frombuffer(base64.b64decode(got), dtype=np.float32).astype(float)
 
 
 def lm_rows(text: str, toks: list[Token], idx: list[int], model: lm_models.LanguageModel) -> np.ndarray:
@@ -682,7 +739,7 @@ def lm_token_rows(p: np.ndarray, f: np.ndarray) -> np.ndarray:
     return np.column_stack([np.log(q / (1 - q)), f[:, :-1]])
 
 
-def lm_probabilities(x: np.ndarray, f: np.ndarray, p: np.ndarray, weights: dict[str, Any]) -> np.ndarray:
+def lm_probabilities(f: np.ndarray, p: np.ndarray, weights: dict[str, Any]) -> np.ndarray:
     """Word probabilities with the language model: the ``token_lm`` classifier (lexical log-odds and LM features)
     where the model read the word, the lexical probability ``p`` elsewhere (past the model's token cap)."""
     out = p.copy()
@@ -704,37 +761,42 @@ def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
     return got[0], got[1]
 
 
-def second_look(doc: Document, models: Any = None, ngrams: NgramTable | None = None
-                ) -> tuple[float, list[SpinEvidence]] | None:
+def second_look(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
+                words: np.ndarray | None = None) -> tuple[float, list[SpinEvidence]] | None:
     """The language model's score and evidence, or None when the lexical score is under ``LM_BAR`` or the model
-    is not available."""
-    score, evidence, read = _detect(doc, models, ngrams, True)
+    is not available. ``words``: the article's lexical word probabilities when the annotate phase kept them
+    (:func:`cached_words`); the lexical detector then does not run again."""
+    score, evidence, read, _ = _detect(doc, models, ngrams, True, words)
     return (score, evidence) if read else None
 
 
-def _detect(doc: Document, models: Any, ngrams: NgramTable | None,
-            use_lm: bool) -> tuple[float, list[SpinEvidence], bool]:
-    """Score, evidence, and whether the language model read the article."""
+def _detect(doc: Document, models: Any, ngrams: NgramTable | None, use_lm: bool,
+            words: np.ndarray | None = None) -> tuple[float, list[SpinEvidence], bool, np.ndarray | None]:
+    """Score, evidence, whether the language model read the article, and the lexical word probabilities; the
+    lexical detector runs unless ``words`` holds them (they must match the article's scored slots)."""
     ng = ngrams or table()
     toks = tokens(doc.text)
     if ng is None or not toks:
-        return 0.0, [], False
-    idx, x = slot_features(toks, ng)
+        return 0.0, [], False, None
+    idx = [i for i in range(len(toks)) if _scored(toks, i)] if words is not None else []
+    if words is not None and len(idx) == len(words):
+        p = words
+    else:
+        idx, p = token_probabilities(toks, ng)
     if not idx:
-        return 0.0, [], False
+        return 0.0, [], False, None
     model = load_model()
-    p = _linear(model["token"] if model else _FALLBACK_TOKEN, x)
     score = article_score(p)
     if score >= LM_BAR and use_lm and model and "token_lm" in model:
         lang = language_model(models)
         if lang is not None:
-            p_lm = lm_probabilities(x, lm_rows(doc.text, toks, idx, lang), p, model["token_lm"])
+            p_lm = lm_probabilities(lm_rows(doc.text, toks, idx, lang), p, model["token_lm"])
             score = float(_linear(model["article_lm"], np.asarray([article_features(p_lm)]))[0])
             # evidence: the lexical picks, then up to MAX_EVIDENCE // 2 more words the LM classifier finds likely
             order = _likeliest(p)
             order += [k for k in _likeliest(p_lm) if k not in order][:MAX_EVIDENCE // 2]
-            return round(score, 4), _evidence(doc, toks, idx, np.maximum(p, p_lm), order, ng, models), True
-    return round(score, 4), _evidence(doc, toks, idx, p, _likeliest(p), ng, models), False
+            return round(score, 4), _evidence(doc, toks, idx, np.maximum(p, p_lm), order, ng, models), True, p
+    return round(score, 4), _evidence(doc, toks, idx, p, _likeliest(p), ng, models), False, p
 
 
 def _likeliest(p: np.ndarray) -> list[int]:
