@@ -117,3 +117,22 @@ def test_spans_always_match_text(words: list[str]) -> None:
         assert text[f.start:f.end] == f.text
     spans = sorted((f.start, f.end) for f in figs)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # no overlapping figures
+
+
+_DATE_WORDS = ["May", "Mayor", "March", "Marine", "Sept.", "Dec", "9th", "of", "2011", "1999", "2011-11-09", "20",
+               "19", "Monday", "Sundays", "on", "-", ",", "4", "31", "in", "2024-13-01", "Nov.", "x2011"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_DATE_WORDS), max_size=14), st.sampled_from(["", " ", ", "]))
+def test_find_dates_skips_only_patterns_that_cannot_match(words: list[str], sep: str) -> None:
+    """``find_dates`` scans a text with a date pattern only when the text holds the literal the pattern needs (a
+    month's three letters, a weekday, a 19xx/20xx year): the dates found are those of every pattern run on it."""
+    text = (sep or " ").join(words)
+    got: list[tuple] = []
+    figures.find_dates(Document(id="d", source="s", text=text, published="2011-11-10"), lambda *a: got.append(a))
+    spans = {(s, e) for s, e, *_ in got}
+    for rx in (figures._DATE_ISO, figures._DATE_MDY, figures._DATE_DMY, figures._DATE_MY, figures._WEEKDAY,
+               figures._YEAR):
+        for m in rx.finditer(text):
+            assert (m.start(), m.end()) in spans or rx in (figures._DATE_MDY, figures._DATE_DMY, figures._DATE_ISO)

@@ -14,6 +14,8 @@ one process write a file), and every write of stories or keys goes through ``Sto
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -74,10 +76,18 @@ class StoryKeyIndex:
                 self.ids.append(sid)
                 self.recency.append((False, "", 0.0))
             self.recency[n] = (end is not None, end or "", self.clock)
-        for key, sid in keys:
-            n = self.number.get(sid)
-            if n is not None:  # (a key of a story not stored is dropped, as the SQL join drops it)
-                self.added.setdefault(int(key), set()).add(n)
+        number, added = self.number, self.added
+        for sid, rows in groupby(keys, key=itemgetter(1)):  # a story's keys come in runs: its number looked up once
+            n = number.get(sid)
+            if n is None:  # (a key of a story not stored is dropped, as the SQL join drops it)
+                continue
+            for key, _ in rows:
+                key = int(key)
+                found = added.get(key)
+                if found is None:
+                    added[key] = {n}
+                else:
+                    found.add(n)
                 self.n_added += 1
         if self.n_added > max(COMPACT_ROWS, len(self.keys) // 4):
             self._compact()

@@ -76,6 +76,13 @@ _DATE_MY = re.compile(rf"\b(?P<month>{_MONTH})\s+(?:of\s+)?(?P<year>(?:19|20)\d\
 _DATE_ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>0[1-9]|1[0-2])-(?P<day>[0-3]\d)\b")
 _WEEKDAY = re.compile(r"\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _YEAR = re.compile(r"(?<![\d$€£.,])\b(?P<year>(?:19|20)\d\d)\b(?![\d%,.]\d)(?!\s?(?:%|percent|per cent))")
+# What each date pattern cannot match without: every ``_MONTH`` spelling starts with a month's three letters, every
+# ``_WEEKDAY`` is a day's name, ``_YEAR`` and ``_DATE_ISO`` hold a 19xx/20xx year. A search for these literals skips
+# ahead (the patterns above begin with an assertion, so the regex engine tries them at every character): most
+# texts lack one of them, and ``find_dates`` does not scan a text with a pattern that cannot match it.
+_HAS_MONTH = re.compile("Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
+_HAS_WEEKDAY = re.compile("Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday")
+_HAS_CENTURY = re.compile("19|20")
 _COUNT = re.compile(rf"(?i)(?<![\w.,]){_HEDGE}(?P<num>(?:tens|hundreds) of (?:thousands|millions)|dozens|hundreds|thousands|"
                     rf"millions|billions|{_NUM}|{_WORDNUM})(?:\s?-?(?P<scale>{_SCALE}))?(?=[ \t]+[A-Za-z])")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
@@ -192,7 +199,10 @@ def find_dates(doc: Document, add: Any) -> None:
     publication date); the project's one date parser, also read by the stories stage."""
     text = doc.text
     pub = _published(doc)
-    for rx in (_DATE_ISO, _DATE_MDY, _DATE_DMY):
+    has_month = _HAS_MONTH.search(text) is not None
+    century = _HAS_CENTURY.search(text) is not None
+    iso = (_DATE_ISO,) if century and "-" in text else ()
+    for rx in iso + ((_DATE_MDY, _DATE_DMY) if has_month else ()):
         for m in rx.finditer(text):
             month = m.group("month")
             mi = int(month) if month.isdigit() else MONTHS.get(month.lower().rstrip("."))
@@ -207,18 +217,18 @@ def find_dates(doc: Document, add: Any) -> None:
                 add(m.start(), m.end(), float(dt.date(year, mi, day).toordinal()), "date", "date")
             except ValueError:
                 continue
-    for m in _DATE_MY.finditer(text):
+    for m in _DATE_MY.finditer(text) if has_month and century else ():
         mi = MONTHS.get(m.group("month").lower().rstrip("."))
         if mi:
             add(m.start(), m.end(), float(dt.date(int(m.group("year")), mi, 1).toordinal()), "month", "date")
-    for m in _WEEKDAY.finditer(text):
+    for m in _WEEKDAY.finditer(text) if _HAS_WEEKDAY.search(text) else ():
         wd = WEEKDAYS[m.group("wd").lower()]
         if pub is not None:  # news "on Monday" is the latest such day on or before publication
             day = pub - dt.timedelta(days=(pub.weekday() - wd) % 7)
             add(m.start(), m.end(), float(day.toordinal()), "date", "date")
         else:
             add(m.start(), m.end(), float(wd), "weekday", "date")
-    for m in _YEAR.finditer(text):
+    for m in _YEAR.finditer(text) if century else ():
         add(m.start(), m.end(), float(m.group("year")), "year", "date")
 
 

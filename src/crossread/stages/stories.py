@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import heapq
 import json
 import logging
 import math
@@ -30,7 +29,7 @@ from datetime import date
 from functools import lru_cache
 from itertools import chain, repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
@@ -41,6 +40,7 @@ from ..models import Models
 from . import figures
 
 log = logging.getLogger(__name__)
+K = TypeVar("K")  # a sparse vector's key: a term id, or a date term of ``when``
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "story_model.json"
 FEATURES = ("dense", "tfidf", "entities", "title", "tfidf_max", "entities_max", "when", "when_conflict",
@@ -49,7 +49,7 @@ N_TERMS = 1 << 20  # hashed term space; entity ids live in [N_TERMS, 2 * N_TERMS
 TITLE_OFFSET = 2 * N_TERMS  # title-term ids are shifted by this in the packed arrays of ``pool_features``
 POOL_SHIFT = 4 * N_TERMS  # ``pool_features`` shifts the j-th story's keys by j times this (above every id)
 DOCS_KEY = -1  # term_df row holding the number of documents counted
-PREFETCH = 4096  # new articles whose lead sentences and features are read from the store in one scan
+PREFETCH = 8192  # new articles whose lead sentences and features are read from the store in one scan
 LEAD_SENTENCES = 5  # the dense embedding reads the title and this many lead sentences
 MAX_QUANTITIES, MAX_RANGES = 48, 6  # a story keeps this many reported quantities, each with this many values
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
@@ -746,9 +746,14 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
             states[state.id] = state
         state.add(a, model.centroid_terms, model.member_cap, model.member_terms)
         members.setdefault(state.id, []).append(a.id)
-        for k in a.keys + a.bands:  # later articles of this batch find the story through the in-memory postings
-            postings.setdefault(k, set()).add(state.id)
-            new_keys.append((k, state.id))
+        sid, keys = state.id, a.keys + a.bands
+        for k in keys:  # later articles of this batch find the story through the in-memory postings
+            found = postings.get(k)
+            if found is None:
+                postings[k] = {sid}
+            else:
+                found.add(sid)
+        new_keys.extend(zip(keys, repeat(sid)))
     if model.split_threshold is not None:
         new_keys = _repair(articles, members, states, new_keys, model, existed, dense)
     store.index_stories(((sid, states[sid].end and states[sid].end.isoformat()) for sid in members), new_keys)
@@ -1105,11 +1110,15 @@ def _sparse_cos(a: dict[int, float], centroid: dict[int, float], centroid_norm: 
     return dot / centroid_norm
 
 
-def _prune(vec: dict[int, float], keep: int) -> dict[int, float]:
-    """The ``keep`` heaviest entries, once ``vec`` holds more than 1.5x that (amortised pruning)."""
+def _prune(vec: dict[K, float], keep: int) -> dict[K, float]:
+    """The ``keep`` heaviest entries, heaviest first, ties in ``vec``'s order, once ``vec`` holds more than 1.5x
+    that (amortised pruning). A stable numpy sort of the values: what ``heapq.nlargest`` by value gives, without a
+    Python key call and heap step per entry."""
     if len(vec) <= keep + keep // 2:
         return vec
-    return dict(heapq.nlargest(keep, vec.items(), key=lambda kv: kv[1]))
+    order = np.argsort(-np.fromiter(vec.values(), dtype=np.float64, count=len(vec)), kind="stable")[:keep]
+    items = list(vec.items())
+    return dict([items[i] for i in order.tolist()])
 
 
 def _title_lead(doc: Document, n_sentences: int) -> str:
