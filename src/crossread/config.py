@@ -43,8 +43,9 @@ class Config:
             score of ``spin.LM_BAR`` up, and other articles whose lexical score lies in ``spin.LM_BAND``; off
             without the package or with ``use_models`` off, and with ``CROSSREAD_SPIN_LM=0``
             (docs/configuration.md).
-        spin_lm_budget: articles the spin language model reads per run at most (~1-2 CPU s each): articles of
+        spin_lm_budget: articles the spin language model reads per run at most (~1 CPU s each): articles of
             flag-dependent reuse pairs first, the others within half of it; past it, lexical spin scores stand.
+            Looks kept in the store from earlier runs (``spin.LOOK_FEATURE``) are reused and cost no budget.
     """
 
     db: Path = Path("crossread.duckdb")

