@@ -19,6 +19,7 @@ Baseline: the rate of rare words (Zipf < 3, ``wordfreq``), its threshold fitted 
     .venv/bin/python benchmarks/spin_eval.py --lm       # also with the language model (crossread.models.lm)
     .venv/bin/python benchmarks/spin_eval.py --fit-lm 40 --lm  # refit only the LM classifiers, then report
     .venv/bin/python benchmarks/spin_eval.py --lm-refit-check 80 110  # refit LM classifiers on fit[0:80]? judged on fit[80:110]
+    .venv/bin/python benchmarks/spin_eval.py --lm-caps 400 517  # LM token caps compared on fit[400:517] (lm.MAX_TOKENS)
 
 With the language model, an article is read by it only when its lexical score reaches ``spin.LM_BAR``; its
 features are cached on disk by text (``--lm-cache``), since one article costs ~1-3 CPU seconds.
@@ -475,6 +476,14 @@ def lm_caps(fit_arts: list[tuple[str, str]], lo: int, hi: int, n_refit: int, ng:
     test split is not read."""
     lang = S.language_model()
     assert lang is not None, "the language model is not available (see crossread.models.lm)"
+    shipped_cap, S.lm_models.MAX_TOKENS = S.lm_models.MAX_TOKENS, max(LM_CAPS)  # one read of the largest cap
+    try:
+        return _lm_caps(fit_arts, lo, hi, n_refit, ng, lang)
+    finally:
+        S.lm_models.MAX_TOKENS = shipped_cap
+
+
+def _lm_caps(fit_arts: list[tuple[str, str]], lo: int, hi: int, n_refit: int, ng: S.NgramTable, lang) -> int:  # noqa: ANN001
     shipped = S.load_model()
     held = items(fit_arts[lo:hi], ("original", "A", "B", "garbled"))
     data = []
