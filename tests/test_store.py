@@ -43,3 +43,14 @@ def test_read_only_store_must_exist_at_current_schema(tmp_path) -> None:
     duckdb.connect(str(path)).close()
     with pytest.raises(StoreError):
         Store(path, read_only=True)
+
+
+def test_new_store_creates_its_folder_and_a_blocked_folder_is_a_store_error(tmp_path) -> None:
+    path = tmp_path / "new" / "nested" / "s.duckdb"
+    with Store(path) as store:
+        assert store.write_batch([_doc(1)], [("f1.txt", "1:1", ["d1"])]) == 1
+    assert path.exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot create the folder"):
+        Store(blocker / "s.duckdb")

@@ -68,7 +68,7 @@ class Store:
     """A crossread store in one DuckDB file.
 
     Args:
-        path: the database file (created if missing); ``":memory:"`` for a throwaway store.
+        path: the database file (created, with its folder, if missing); ``":memory:"`` for a throwaway store.
         read_only: open without write access (the web UI does this).
     """
 
@@ -77,6 +77,11 @@ class Store:
         self.read_only = read_only
         self._key_index: StoryKeyIndex | None = None  # story_keys in memory, read on first lookup (writers only)
         self._term_counts: TermCounts | None = None  # term_df in memory, read on first lookup (writers only)
+        if not read_only and self.path != ":memory:":
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)  # a new store may name a new folder
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder of store {self.path}: {exc}") from exc
         try:
             self.con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
