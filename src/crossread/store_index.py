@@ -14,8 +14,8 @@ one process write a file), and every write of stories or keys goes through ``Sto
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
-from itertools import repeat
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -28,17 +28,11 @@ class StoryKeyIndex:
 
     def __init__(self, con: Any) -> None:
         rows = con.execute("SELECT id, end_date, epoch(updated_at) FROM stories").fetchall()
-        self.ids: list[str] = []
-        self.number: dict[str, int] = {}
+        self.ids: list[str] = [r[0] for r in rows]
+        self.number: dict[str, int] = {sid: n for n, sid in enumerate(self.ids)}
         # sort key of "most recent first": a known end date before an unknown one, later end, later write
-        self.recency: list[tuple[bool, str, float]] = []
-        # the same, as arrays (end date as a day number) for ranking a long posting list in numpy
-        self._known = np.zeros(max(64, 2 * len(rows)), dtype=bool)
-        self._end = np.zeros(len(self._known), dtype=np.int64)
-        self._clock = np.zeros(len(self._known), dtype=np.float64)
-        self._iso = True  # every end date is a canonical ISO date, whose day order is its string order
-        for sid, end, stamp in rows:
-            self._set_recency(self._story(sid), end, float(stamp or 0.0))
+        self.recency: list[tuple[bool, str, float]] = [(r[1] is not None, r[1] or "", float(r[2] or 0.0))
+                                                       for r in rows]
         self.clock = max((r[2] or 0.0 for r in rows), default=0.0)
         arrays = con.execute(
             "SELECT k.key, n.n FROM story_keys k JOIN "
@@ -46,38 +40,8 @@ class StoryKeyIndex:
             "ORDER BY k.key", [self.ids, len(self.ids)]).fetchnumpy()
         self.keys = np.asarray(arrays["key"], dtype=np.int64)
         self.stories = np.asarray(arrays["n"], dtype=np.int64)
-        # keys written since the arrays were last rebuilt: a second, smaller pair of arrays sorted by key (a new
-        # batch's rows are inserted in place, a memory move, not a Python step per row), repeats allowed
-        self.added_keys = np.zeros(0, dtype=np.int64)
-        self.added_stories = np.zeros(0, dtype=np.int64)
+        self.added: dict[int, set[int]] = {}  # keys written since the arrays were last rebuilt
         self.n_added = 0
-
-    def _story(self, sid: str) -> int:
-        """The number of story ``sid``, given a new one (recency: never written) when unknown."""
-        n = self.number.get(sid)
-        if n is None:
-            n = self.number[sid] = len(self.ids)
-            self.ids.append(sid)
-            self.recency.append((False, "", 0.0))
-            if n >= len(self._known):
-                grow = len(self._known)
-                self._known = np.concatenate([self._known, np.zeros(grow, dtype=bool)])
-                self._end = np.concatenate([self._end, np.zeros(grow, dtype=np.int64)])
-                self._clock = np.concatenate([self._clock, np.zeros(grow, dtype=np.float64)])
-        return n
-
-    def _set_recency(self, n: int, end: str | None, clock: float) -> None:
-        self.recency[n] = (end is not None, end or "", clock)
-        self._known[n], self._clock[n], self._end[n] = end is not None, clock, 0
-        if end is not None:
-            try:
-                day = date.fromisoformat(end)
-            except ValueError:
-                day = None
-            if day is None or day.isoformat() != end:
-                self._iso = False  # ranked by the tuples from now on
-            else:
-                self._end[n] = day.toordinal()
 
     def lookup(self, keys: Iterable[int], per_key: int) -> list[tuple[int, str]]:
         """``(key, story_id)`` rows for ``keys``: at most ``per_key`` most recent stories per key."""
@@ -86,72 +50,60 @@ class StoryKeyIndex:
     def postings(self, keys: Iterable[int], per_key: int) -> dict[int, set[str]]:
         """``key -> story ids``: what ``lookup`` answers, grouped by key (what the stories stage wants)."""
         wanted = np.unique(np.fromiter(keys, dtype=np.int64))
-        lo = np.searchsorted(self.keys, wanted, side="left")
-        hi = np.searchsorted(self.keys, wanted, side="right")
-        lo2 = np.searchsorted(self.added_keys, wanted, side="left")
-        hi2 = np.searchsorted(self.added_keys, wanted, side="right")
-        hit = np.flatnonzero((hi > lo) | (hi2 > lo2))
-        ids, stories, added = self.ids, self.stories, self.added_stories
+        lo = np.searchsorted(self.keys, wanted, side="left").tolist()
+        hi = np.searchsorted(self.keys, wanted, side="right").tolist()
+        ids, added, stories = self.ids, self.added, self.stories
         out: dict[int, set[str]] = {}
-        for key, a, b, c, d in zip(wanted[hit].tolist(), lo[hit].tolist(), hi[hit].tolist(), lo2[hit].tolist(),
-                                   hi2[hit].tolist()):
-            if b - a + d - c <= per_key:
-                found = set(stories[a:b].tolist())
-                found.update(added[c:d].tolist())
-            else:
-                found = self._latest(np.unique(np.concatenate([stories[a:b], added[c:d]])), per_key)
+        for key, a, b in zip(wanted.tolist(), lo, hi):
+            found = set(stories[a:b].tolist()) if b > a else set()
+            extra = added.get(key)
+            if extra:
+                found |= extra
+            if not found:
+                continue
+            if len(found) > per_key:
+                found = set(sorted(found, key=lambda n: (self.recency[n], ids[n]), reverse=True)[:per_key])
             out[key] = {ids[n] for n in found}
         return out
-
-    def _latest(self, cand: np.ndarray, per_key: int) -> set[int]:
-        """The ``per_key`` most recent of the distinct story numbers ``cand`` (ties: the higher id), ranked in
-        numpy: a common key lists thousands of stories, and a Python sort of them grew with the store."""
-        if len(cand) <= per_key:
-            return set(cand.tolist())
-        ids = self.ids
-        if not self._iso:
-            return set(sorted(cand.tolist(), key=lambda n: (self.recency[n], ids[n]), reverse=True)[:per_key])
-        known, end, clock = self._known[cand], self._end[cand], self._clock[cand]
-        t = np.lexsort((clock, end, known))[len(cand) - per_key]  # the per_key-th most recent, ties aside
-        kt, et, ct = known[t], end[t], clock[t]
-        newer = (known > kt) | ((known == kt) & ((end > et) | ((end == et) & (clock > ct))))
-        tied = cand[(known == kt) & (end == et) & (clock == ct)].tolist()
-        out = set(cand[newer].tolist())
-        return out | set(sorted(tied, key=ids.__getitem__, reverse=True)[:per_key - len(out)])
 
     def record(self, stories: Iterable[tuple[str, str | None]], keys: Iterable[tuple[int, str]]) -> None:
         """Take in a committed write: ``(story_id, end_date)`` of stories written now, and their new index keys."""
         self.clock += 1.0  # later than every stored write, as the rows' new updated_at are
         for sid, end in stories:
-            self._set_recency(self._story(sid), end, self.clock)
-        rows = list(keys)
-        if not rows:
-            return
-        key_list, sids = zip(*rows)
-        nums = np.fromiter(map(self.number.get, sids, repeat(-1)), dtype=np.int64, count=len(sids))
-        mine = np.asarray(key_list, dtype=np.int64)
-        stored = nums >= 0  # (a key of a story not stored is dropped, as the SQL join drops it)
-        mine, nums = mine[stored], nums[stored]
-        order = np.argsort(mine, kind="stable")
-        mine, nums = mine[order], nums[order]
-        at = np.searchsorted(self.added_keys, mine, side="right")
-        self.added_keys = np.insert(self.added_keys, at, mine)
-        self.added_stories = np.insert(self.added_stories, at, nums)
-        self.n_added += len(mine)
+            n = self.number.get(sid)
+            if n is None:
+                n = self.number[sid] = len(self.ids)
+                self.ids.append(sid)
+                self.recency.append((False, "", 0.0))
+            self.recency[n] = (end is not None, end or "", self.clock)
+        number, added = self.number, self.added
+        for sid, rows in groupby(keys, key=itemgetter(1)):  # a story's keys come in runs: its number looked up once
+            n = number.get(sid)
+            if n is None:  # (a key of a story not stored is dropped, as the SQL join drops it)
+                continue
+            for key, _ in rows:
+                key = int(key)
+                found = added.get(key)
+                if found is None:
+                    added[key] = {n}
+                else:
+                    found.add(n)
+                self.n_added += 1
         if self.n_added > max(COMPACT_ROWS, len(self.keys) // 4):
             self._compact()
 
     def _compact(self) -> None:
-        """Fold the keys written since into the sorted arrays, dropping repeats (so inserts stay small moves)."""
-        keys = np.concatenate([self.keys, self.added_keys])
-        stories = np.concatenate([self.stories, self.added_stories])
+        """Fold the keys written since into the sorted arrays (dicts of sets cost ~10x the memory per row)."""
+        pairs = [(k, n) for k, ns in self.added.items() for n in ns]
+        keys = np.concatenate([self.keys, np.fromiter((k for k, _ in pairs), dtype=np.int64, count=len(pairs))])
+        stories = np.concatenate([self.stories, np.fromiter((n for _, n in pairs), dtype=np.int64,
+                                                            count=len(pairs))])
         order = np.lexsort((stories, keys))
         keys, stories = keys[order], stories[order]
         keep = np.ones(len(keys), dtype=bool)
         keep[1:] = (keys[1:] != keys[:-1]) | (stories[1:] != stories[:-1])
         self.keys, self.stories = keys[keep], stories[keep]
-        self.added_keys, self.added_stories = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        self.n_added = 0
+        self.added, self.n_added = {}, 0
 
 
 class TermCounts:
