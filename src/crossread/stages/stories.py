@@ -985,8 +985,9 @@ def when_terms(text: str, published: str | None = None) -> dict[str, float]:
     Two same-kind events (two earthquakes in one place) differ in when they happened; reports of one event
     mention its dates again and again. The dates are read by the project's one date parser (the figures stage's:
     "Nov. 9th", "9 November 2011", "2011-11-09", "November 2011", bare years); ``published`` resolves a
-    month-day's year as it does there. Weekdays are left out: every event has a Tuesday, and "Monday" resolved
-    against two publication dates would split one event.
+    month-day's year as it does there. A weekday counts as the date it resolves to (the latest such day on or
+    before ``published``), so "on Monday" in two reports published days apart can differ; without a publication
+    date a weekday is left out (every event has a Tuesday).
     """
     spans: list[tuple[int, int]] = []
     counts: Counter[str] = Counter()
