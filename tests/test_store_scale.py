@@ -235,3 +235,53 @@ def test_in_memory_term_counts_answer_as_sql(monkeypatch: pytest.MonkeyPatch, co
             assert got == store.term_df(range(-1, 13)) == {-1: 3, 1: 3, 3: 1, 4: 1, 5: 5, 6: 1, 9: 1, 11: 2}
         finally:
             store.read_only = False
+
+
+@pytest.mark.parametrize("compact_rows", [5, 200_000])
+@pytest.mark.parametrize("odd_date", [False, True])
+def test_long_posting_lists_cut_in_numpy_answer_as_sql(monkeypatch: pytest.MonkeyPatch, compact_rows: int,
+                                                       odd_date: bool) -> None:
+    """A key posted by many stories (more than ``LONG_POSTING * per_key``), with end dates shared by many of them
+    and some unknown, gives the same most recent stories as SQL, before and after stories grow; also when an end
+    date is no ISO date (the numeric cut is then not used)."""
+    import datetime as dt
+    import random
+
+    from crossread import store_index
+    from crossread.model import Story
+
+    monkeypatch.setattr(store_index, "COMPACT_ROWS", compact_rows)
+    cuts = 0
+    real_latest = store_index.StoryKeyIndex._latest
+
+    def latest(self: Any, *args: Any) -> Any:
+        nonlocal cuts
+        cuts += 1
+        return real_latest(self, *args)
+
+    monkeypatch.setattr(store_index.StoryKeyIndex, "_latest", latest)
+    rng = random.Random(3)
+    days = ["2024-01-05", "2024-01-06", "2024-02-01", "2024-02-02", None]
+    clock = dt.datetime(2024, 6, 1)
+    with Store(":memory:") as store:
+        def put(sid: str, end: str | None, keys: list[int]) -> None:
+            nonlocal clock
+            clock += dt.timedelta(seconds=1)  # one write per story: SQL's order by last write is then total
+            store.put_stories([(Story(id=sid, title=sid, doc_ids=(), end=end), {})], keys=[(k, sid) for k in keys],
+                              updated_at=[clock])
+
+        for i in range(90):
+            put(f"s{i:02d}", rng.choice(days), [7] + [8] * (i % 9 == 0) + [9 + i % 3])
+        keys = [7, 8, 9, 10, 11]
+        for per_key in (1, 3, 5):
+            assert set(store.story_candidates(keys, per_key=per_key)) == _sql_candidates(store, keys, per_key)
+        for i in rng.sample(range(90), 30):  # stories grow: later end dates (ties among them), new keys
+            put(f"s{i:02d}", rng.choice(["2024-02-02", "2024-03-01", "2024-03-01", None]), [7, 12])
+        if odd_date:
+            put("odd", "2024-03", [7, 12])
+        for i in range(90, 130):  # new stories
+            put(f"s{i:02d}", rng.choice(days), [7, 12])
+        keys += [12]
+        for per_key in (1, 2, 5, 20):
+            assert set(store.story_candidates(keys, per_key=per_key)) == _sql_candidates(store, keys, per_key)
+    assert odd_date or cuts > 0  # the numeric cut was taken

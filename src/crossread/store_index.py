@@ -13,6 +13,7 @@ one process write a file), and every write of stories or keys goes through ``Sto
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from itertools import groupby
 from operator import itemgetter
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 
 COMPACT_ROWS = 200_000  # keys written before they are folded into the sorted arrays
+LONG_POSTING = 4  # a posting list over this many times ``per_key`` is cut in numpy before its exact sort
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # an end date as the stories stage writes it (date.isoformat)
 
 
 class StoryKeyIndex:
@@ -33,6 +36,12 @@ class StoryKeyIndex:
         # sort key of "most recent first": a known end date before an unknown one, later end, later write
         self.recency: list[tuple[bool, str, float]] = [(r[1] is not None, r[1] or "", float(r[2] or 0.0))
                                                        for r in rows]
+        # each story's end date as a number ordered as ``recency`` is (YYYYMMDD, -1 unknown): lets a long posting
+        # list be cut to its most recent entries in numpy before the exact sort (see ``postings``)
+        self.day = np.empty(max(16, 2 * len(rows)), dtype=np.int64)
+        self.numeric = True  # every end date so far is an ISO date (else ``day`` is not used)
+        for n, r in enumerate(rows):
+            self._set_day(n, r[1])
         self.clock = max((r[2] or 0.0 for r in rows), default=0.0)
         arrays = con.execute(
             "SELECT k.key, n.n FROM story_keys k JOIN "
@@ -52,19 +61,48 @@ class StoryKeyIndex:
         wanted = np.unique(np.fromiter(keys, dtype=np.int64))
         lo = np.searchsorted(self.keys, wanted, side="left").tolist()
         hi = np.searchsorted(self.keys, wanted, side="right").tolist()
-        ids, added, stories = self.ids, self.added, self.stories
+        ids, added, stories, recency = self.ids, self.added, self.stories, self.recency
+        long = LONG_POSTING * per_key
         out: dict[int, set[str]] = {}
         for key, a, b in zip(wanted.tolist(), lo, hi):
-            found = set(stories[a:b].tolist()) if b > a else set()
             extra = added.get(key)
-            if extra:
-                found |= extra
+            if self.numeric and b - a + len(extra or ()) > long:
+                found = self._latest(stories[a:b], extra, per_key)
+            else:
+                found = set(stories[a:b].tolist()) if b > a else set()
+                if extra:
+                    found |= extra
             if not found:
                 continue
             if len(found) > per_key:
-                found = set(sorted(found, key=lambda n: (self.recency[n], ids[n]), reverse=True)[:per_key])
+                found = set(sorted(found, key=lambda n: (recency[n], ids[n]), reverse=True)[:per_key])
             out[key] = {ids[n] for n in found}
         return out
+
+    def _latest(self, posted: np.ndarray, extra: set[int] | None, per_key: int) -> set[int]:
+        """The stories of a long posting list that can be among its ``per_key`` most recent: those whose end day is
+        at least the ``per_key``-th latest end day of the (distinct) list. A story with an earlier end day has
+        ``per_key`` stories more recent than itself, so the exact sort that follows gives what it gives on the
+        whole list; the list is cut in numpy, not sorted in Python (long lists grow with the corpus)."""
+        if extra:
+            posted = np.concatenate([posted, np.fromiter(extra, dtype=np.int64, count=len(extra))])
+        posted = np.unique(posted)  # a story posted twice must count once in the cut
+        if len(posted) <= per_key:
+            return set(posted.tolist())
+        days = self.day[posted]
+        cut = np.partition(days, len(days) - per_key)[len(days) - per_key]
+        return set(posted[days >= cut].tolist())
+
+    def _set_day(self, n: int, end: str | None) -> None:
+        """Record story ``n``'s end date in ``day`` (growing it), or stop using ``day`` if ``end`` is no ISO date."""
+        if n >= len(self.day):
+            self.day = np.concatenate([self.day, np.empty(len(self.day), dtype=np.int64)])
+        if end is None:
+            self.day[n] = -1
+        elif _ISO_DAY.fullmatch(end):
+            self.day[n] = int(end.replace("-", ""))
+        else:
+            self.numeric = False
 
     def record(self, stories: Iterable[tuple[str, str | None]], keys: Iterable[tuple[int, str]]) -> None:
         """Take in a committed write: ``(story_id, end_date)`` of stories written now, and their new index keys."""
@@ -76,6 +114,7 @@ class StoryKeyIndex:
                 self.ids.append(sid)
                 self.recency.append((False, "", 0.0))
             self.recency[n] = (end is not None, end or "", self.clock)
+            self._set_day(n, end)
         number, added = self.number, self.added
         for sid, rows in groupby(keys, key=itemgetter(1)):  # a story's keys come in runs: its number looked up once
             n = number.get(sid)
