@@ -39,3 +39,22 @@ def test_offsets_always_exact(text: str) -> None:
         assert s.text.strip() == s.text and s.text
         assert s.start >= previous_end
         previous_end = s.end
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab.U S Mrxyz9\n_é")), max_size=120))
+@settings(max_examples=300, deadline=None)
+def test_abbreviation_read_from_the_tail_as_from_the_whole(before: str) -> None:
+    """``_is_abbreviation`` looks for the last token in the text's tail only: the answer is the one a search of the
+    whole text gives, also for tokens longer than the tail."""
+    import re
+
+    from crossread.stages import segment as seg
+
+    m = re.search(r"([\w.]+)$", before)
+    token = m.group(1).lower().rstrip(".") if m else ""
+    expected = bool(m) and (token in seg.ABBREVIATIONS or len(token) == 1 and token.isalpha()
+                            or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", token)))
+    assert seg._is_abbreviation(before) == expected
+    assert seg._is_abbreviation("x " * 50 + before) == expected  # a long sentence before it changes nothing
+    long_initials = "a." * 30 + "b"  # a 61-character token: longer than the tail
+    assert seg._is_abbreviation(before + " " + long_initials) and not seg._is_abbreviation("a" * 60 + ".b")

@@ -24,6 +24,7 @@ _PARA_BREAK = re.compile(r"\n\s*\n|\n")
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace, then a likely start.
 _BOUNDARY = re.compile(r"""([.!?…]+)(["'”’»)\]]*)(\s+)(?=["'“‘«(\[]?[A-Z0-9À-ÖØ-Þ])""")
 _LAST_TOKEN = re.compile(r"([\w.]+)$")
+_TAIL = 40  # characters before a full stop that hold its token (see ``_is_abbreviation``)
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -43,7 +44,15 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def _is_abbreviation(before: str) -> bool:
-    m = _LAST_TOKEN.search(before)
+    """Whether the token ending ``before`` (the text up to a full stop) is an abbreviation or an initial.
+
+    The token is searched for in the last ``_TAIL`` characters only (a ``$``-anchored search tries every position
+    of the string, so searching the whole sentence so far cost time with its length); a token filling that tail
+    may be longer and is searched for in the whole.
+    """
+    m = _LAST_TOKEN.search(before, max(0, len(before) - _TAIL))
+    if m and m.start() == max(0, len(before) - _TAIL) > 0:
+        m = _LAST_TOKEN.search(before)
     if not m:
         return False
     token = m.group(1).lower().rstrip(".")
