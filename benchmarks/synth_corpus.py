@@ -7,10 +7,12 @@ unrelated article, a headline from their first sentence, a date within days of t
 outlets. About one member in seven is a light edit of another (syndication). Story sizes are heavy-tailed (most
 stories have 1-3 articles, a few have dozens), like a day of news. Deterministic for a seed.
 
-    .venv/bin/python benchmarks/synth_corpus.py OUT_DIR --articles 10000 [--seed 0] [--shard 1000]
+    .venv/bin/python benchmarks/synth_corpus.py OUT_DIR --articles 10000 [--seed 0] [--shard 1000] [--days 365]
 
 writes ``OUT_DIR/part-00000.jsonl`` ... (the ingest format: title, text, outlet, published, url) and
-``OUT_DIR/gold.json`` (article url -> story id).
+``OUT_DIR/gold.json`` (article url -> story id). Stories start on days spread over ``--days`` days from 2024-01-01
+(365 by default, whatever the size, so a bigger corpus is also a denser one; scale ``--days`` with the size to keep
+the articles per day constant).
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def generate(n_articles: int, seed: int = 0, shared: Path = SHARED, days: int = 
              story_size: Callable[[random.Random], int] = _story_size) -> Iterator[tuple[dict[str, str], str]]:
     """``(article record, story id)`` pairs, ``n_articles`` of them, stories interleaved in date order per day.
 
+    Each story starts on a day drawn uniformly from the ``days`` days from 2024-01-01 (members up to 6 days later).
+
     Story sizes are drawn by ``story_size`` independently of ``n_articles`` (so a bigger corpus has more stories,
     not bigger ones); ``story_size=lambda rng: n`` makes one story of ``n`` articles (a stress test).
     """
@@ -101,12 +105,14 @@ def generate(n_articles: int, seed: int = 0, shared: Path = SHARED, days: int = 
             yield record, f"story{story_no}"
 
 
-def write(out: Path, n_articles: int, seed: int = 0, shard: int = 1000, shared: Path = SHARED) -> Path:
-    """Write the corpus as JSONL shards and gold.json under ``out``; returns ``out``."""
+def write(out: Path, n_articles: int, seed: int = 0, shard: int = 1000, shared: Path = SHARED,
+          days: int = 365) -> Path:
+    """Write the corpus as JSONL shards and gold.json under ``out`` (stories starting over ``days`` days, as in
+    ``generate``); returns ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     gold: dict[str, str] = {}
     fh = None
-    for i, (record, story) in enumerate(generate(n_articles, seed, shared)):
+    for i, (record, story) in enumerate(generate(n_articles, seed, shared, days=days)):
         if i % shard == 0:
             if fh is not None:
                 fh.close()
@@ -126,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--shard", type=int, default=1000)
     ap.add_argument("--shared", type=Path, default=SHARED)
+    ap.add_argument("--days", type=int, default=365, help="days the stories' start dates spread over")
     args = ap.parse_args(argv)
-    write(args.out, args.articles, args.seed, args.shard, args.shared)
+    write(args.out, args.articles, args.seed, args.shard, args.shared, args.days)
     print(f"wrote {args.articles} articles to {args.out}")
     return 0
 

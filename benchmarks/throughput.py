@@ -13,6 +13,11 @@ story structure) into a fresh DuckDB file, so peak RSS is that run's own. Stages
 - ner (``--ner``): spaCy NER alone over the same text, the reference cost of the full analysis
 
     .venv/bin/python benchmarks/throughput.py --sizes 1000,3000,10000 [--engines local,ray] [--models] [--ner]
+        [--days-per-1000 X]
+
+The corpora span 365 days whatever their size, so a bigger one is also denser (more articles, and more
+look-alike stories, per day); ``--days-per-1000 X`` spreads each over ``round(size / 1000 * X)`` days instead
+(36.5: the 10,000 corpus's density at every size), to tell the growth with size from the growth with density.
 
 Prints articles/s per stage, peak RSS, and B-cubed F1 of the stories against the synthetic gold, then the growth
 of time per article from the smallest to the largest size (1.0 = linear).
@@ -38,13 +43,21 @@ HERE = Path(__file__).resolve().parent
 CORPORA = Path(tempfile.gettempdir()) / "crossread-synth"
 
 
-def corpus(size: int, seed: int = 0) -> Path:
-    """The synthetic corpus of ``size`` articles (generated once, then reused)."""
+def corpus(size: int, seed: int = 0, days_per_1000: float | None = None) -> Path:
+    """The synthetic corpus of ``size`` articles (generated once, then reused).
+
+    ``days_per_1000``: spread the stories over ``round(size / 1000 * days_per_1000)`` days (constant density
+    across sizes), cached apart as ``n<size>-s<seed>-d<days>``; ``None``: the fixed 365-day span of
+    ``synth_corpus.generate`` whatever the size (a bigger corpus is a denser one), cached as ``n<size>-s<seed>``.
+    """
     from synth_corpus import write
 
-    out = CORPORA / f"n{size}-s{seed}"
-    if not (out / "gold.json").is_file():
-        write(out, size, seed)
+    days = None if days_per_1000 is None else max(1, round(size / 1000 * days_per_1000))
+    out = CORPORA / (f"n{size}-s{seed}" + (f"-d{days}" if days is not None else ""))
+    if not (out / "gold.json").is_file() and days is None:
+        write(out, size, seed)  # generate's default span, as the cached corpora were made
+    elif not (out / "gold.json").is_file():
+        write(out, size, seed, days=days)
     return out
 
 
@@ -81,8 +94,9 @@ def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any
 
 
 def run_one(size: int, engine: str, use_models: bool, ner: bool, profile: str | None = None,
-            dump: str | None = None) -> dict[str, Any]:
-    """Run every stage once over the corpus of ``size`` in this process; seconds per stage and peak RSS.
+            dump: str | None = None, days_per_1000: float | None = None) -> dict[str, Any]:
+    """Run every stage once over the corpus of ``size`` (spread as ``corpus`` says for ``days_per_1000``) in this
+    process; seconds per stage and peak RSS.
 
     ``profile``: a file to write the cProfile statistics of the cheap path to (its top 15 functions by own time
     are printed to stderr); the rates of a profiled run are slower than an unprofiled one. ``dump``: a file to
@@ -96,7 +110,7 @@ def run_one(size: int, engine: str, use_models: bool, ner: bool, profile: str | 
     from crossread.store import Store
 
     logging.basicConfig(level=logging.WARNING)
-    src = corpus(size)
+    src = corpus(size, days_per_1000=days_per_1000)
     config = Config(use_models=use_models, engine=engine)
     models = Models(use_models=use_models)
     times: dict[str, float] = {}
@@ -153,18 +167,22 @@ def main(argv: list[str] | None = None) -> int:
                     "and print its top functions")
     ap.add_argument("--dump-stories", metavar="PREFIX", help="write each run's stories (URL -> story id) to "
                     "PREFIX-<size>-<engine>.json, to compare the assignments of two commits")
+    ap.add_argument("--days-per-1000", type=float, metavar="X", help="spread each corpus over round(size / 1000 "
+                    "* X) days (constant articles per day across sizes); default: 365 days whatever the size")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--engine", default="local", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
         dump = f"{args.dump_stories}-{args.one}-{args.engine}.json" if args.dump_stories else None
-        print(json.dumps(run_one(args.one, args.engine, args.models, args.ner, args.profile, dump)))
+        print(json.dumps(run_one(args.one, args.engine, args.models, args.ner, args.profile, dump,
+                                 args.days_per_1000)))
         return 0
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
-        corpus(size)
+        corpus(size, days_per_1000=args.days_per_1000)
         for engine in args.engines.split(","):
             cmd = [sys.executable, __file__, "--one", str(size), "--engine", engine]
+            cmd += ["--days-per-1000", repr(args.days_per_1000)] if args.days_per_1000 is not None else []
             cmd += ["--models"] * args.models + ["--ner"] * args.ner
             cmd += ["--profile", str(Path(args.profile).resolve())] if args.profile else []
             cmd += ["--dump-stories", str(Path(args.dump_stories).resolve())] if args.dump_stories else []
