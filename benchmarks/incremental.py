@@ -10,7 +10,7 @@ the cheap path (ingest, signatures, embeddings, story assignment; ``throughput.c
 3. the increment alone into an empty store (what 1,000 articles cost on their own);
 4. a full recompute of the story assignment over BASE + 1,000 (what incremental avoids).
 
-    .venv/bin/python benchmarks/incremental.py [--base 10000] [--add 1000]
+    .venv/bin/python benchmarks/incremental.py [--base 10000] [--add 1000] [--days-per-1000 X]
 
 Wall and driver CPU seconds are printed (this machine is shared; CPU seconds are the steadier figure).
 """
@@ -35,10 +35,12 @@ from crossread.stages import stories
 from crossread.store import Store
 
 
-def split(size: int, add: int, seed: int = 0) -> tuple[Path, Path]:
-    """The corpus of ``size + add`` articles as a base folder and an increment folder (made once)."""
-    src = corpus(size + add, seed)
-    base, inc = CORPORA / f"inc-{size}+{add}-s{seed}" / "base", CORPORA / f"inc-{size}+{add}-s{seed}" / "add"
+def split(size: int, add: int, seed: int = 0, days_per_1000: float | None = None) -> tuple[Path, Path]:
+    """The corpus of ``size + add`` articles (spread as ``throughput.corpus`` says for ``days_per_1000``) as a base
+    folder and an increment folder (made once)."""
+    src = corpus(size + add, seed, days_per_1000)
+    name = f"inc-{size}+{add}-s{seed}" + (f"-{src.name.rsplit('-', 1)[1]}" if days_per_1000 is not None else "")
+    base, inc = CORPORA / name / "base", CORPORA / name / "add"
     if not (inc / "part.jsonl").is_file():
         lines = [ln for p in sorted(src.glob("part-*.jsonl")) for ln in p.read_text(encoding="utf-8").splitlines()]
         held = set(random.Random(seed).sample(range(len(lines)), add))
@@ -66,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", type=int, default=10_000)
     ap.add_argument("--add", type=int, default=1_000)
+    ap.add_argument("--days-per-1000", type=float, help="spread the corpus over this many days per 1,000 "
+                    "articles (default: 365 days whatever the size; see throughput.py)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    base, inc = split(args.base, args.add)
+    base, inc = split(args.base, args.add, days_per_1000=args.days_per_1000)
     config, models = Config(use_models=False), Models(use_models=False)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "big.duckdb")
