@@ -252,6 +252,25 @@ def test_near_duplicate_joins_its_original(lexical: tuple[Config, Models], lexic
     assert store.story_of(["vote_copy"])["vote_copy"] == store.story_of(["vote_c1"])["vote_c1"]
 
 
+def test_near_duplicate_outside_the_window_opens_a_new_story(lexical: tuple[Config, Models],
+                                                             lexical_model: stories.StoryModel) -> None:
+    """A near-copy of an article published months later (a template, a republished piece) does not join the old
+    story through the near-duplicate shortcut: the time window holds for it as for scored candidates; inside a
+    window that wide, it joins."""
+    config, models = lexical
+    orig = _item("vote_c1")
+    copy = dict(orig, id="vote_copy_later", published="2025-06-04",
+                text=orig["text"].replace("Wednesday", "Wednesday evening"))
+    for window, joins in ((config.story_window_days, False), (120, True)):
+        cfg = config.with_(story_window_days=window)
+        store = _store(DATA["articles"], cfg)
+        stories.assign(store, cfg, models, model=lexical_model)
+        _add(store, [copy], cfg)
+        stories.assign(store, cfg, models, model=lexical_model)
+        same = store.story_of(["vote_copy_later"])["vote_copy_later"] == store.story_of(["vote_c1"])["vote_c1"]
+        assert same == joins, window
+
+
 def _filler(n: int) -> list[dict[str, Any]]:
     """``n`` unrelated one-article stories: each made of its own made-up words (no shared template, which the
     fitted models may rightly or wrongly read as one kind of event)."""
