@@ -70,7 +70,7 @@ def test_ranked_candidates_break_ties_by_story_id_whatever_the_set_order() -> No
         shuffled = ids[:]
         random.Random(seed).shuffle(shuffled)
         postings = {1: set(shuffled), 2: {"s039"}}  # s039 shares two keys, the other 39 tie at one
-        results.add(tuple(stories._ranked(stories._hits([1, 2], postings), model)))
+        results.add(tuple(stories._ranked_candidates(_article([1, 2]), postings, model)))
     assert results == {("s039", "s000", "s001")}
 
 

@@ -724,12 +724,9 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
     dense = DenseVectors(store, models)
     articles = vectorize(store, config, models, model, docs, dense)
     postings = store.story_postings({k for a in articles for k in a.keys + a.bands}, per_key=model.per_key)
-    # each article's hits on the stories stored before the batch: they pick the states to load, and the loop below
-    # adds the hits on what the batch posts itself (counting the whole postings again per article cost as much)
-    hits = [_hits(a.keys + a.bands, postings) for a in articles]
     wanted: set[str] = set()
-    for h in hits:
-        wanted.update(_ranked(h, model))
+    for a in articles:
+        wanted |= set(_ranked_candidates(a, postings, model))
     states = cache.get_many(store, wanted)
     existed = set(states)  # stories that existed before this batch (the rest are born in it)
     members: dict[str, list[str]] = {}
@@ -738,14 +735,12 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
     dup_min = max(1, math.ceil(n_bands * model.dup_jaccard ** model.band_rows)) if n_bands else 0
     completed: dict[str, StoryState] = {}  # stories whose dense centroid got pending members
     if model.dense_band is not None:
-        completed.update(_prefetch_dense(articles, hits, postings, states, model, config.story_window_days,
-                                         dup_min, dense))
-    posted: dict[int, list[str]] = {}  # key -> stories this batch posted under it that were not posted before
-    for a, h in zip(articles, hits):
-        h.update(chain.from_iterable(map(posted.get, a.keys + a.bands, repeat(()))))  # = _hits of the postings now
+        completed.update(_prefetch_dense(articles, postings, states, model, config.story_window_days, dup_min,
+                                         dense))
+    for a in articles:
         band_hits = _hits(a.bands, postings)
-        state = choose(a, _ranked(h, model), states, model, config.story_window_days, dup_min, band_hits, dense,
-                       completed)
+        state = choose(a, _ranked_candidates(a, postings, model), states, model, config.story_window_days,
+                       dup_min, band_hits, dense, completed)
         if state is None:
             state = StoryState(id="s" + hashlib.sha256(a.id.encode()).hexdigest()[:10])
             states[state.id] = state
@@ -756,15 +751,8 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
             found = postings.get(k)
             if found is None:
                 postings[k] = {sid}
-            elif sid in found:
-                continue
             else:
                 found.add(sid)
-            more = posted.get(k)
-            if more is None:
-                posted[k] = [sid]
-            else:
-                more.append(sid)
         new_keys.extend(zip(keys, repeat(sid)))
     if model.split_threshold is not None:
         new_keys = _repair(articles, members, states, new_keys, model, existed, dense)
@@ -777,22 +765,21 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
     return set(members)
 
 
-def _prefetch_dense(articles: list[Article], hits: list[Counter[str]], postings: dict[int, set[str]],
-                    states: dict[str, StoryState], model: StoryModel, window: int, dup_min: int,
-                    dense: DenseVectors) -> dict[str, StoryState]:
+def _prefetch_dense(articles: list[Article], postings: dict[int, set[str]], states: dict[str, StoryState],
+                    model: StoryModel, window: int, dup_min: int, dense: DenseVectors) -> dict[str, StoryState]:
     """Embed, in one encoder call, the articles of a batch whose decision is ambiguous against the candidate
-    stories as they stand before the batch (``hits``: each article's ``_hits`` then), and their candidates' pending
-    members; the states completed.
+    stories as they stand before the batch, and their candidates' pending members; the states completed.
 
     Only a prefetch: ``choose`` decides each article against the states as the batch left them, and embeds on
     its own an article (or member) this pass did not foresee. The decisions do not depend on it.
     """
     todo: list[Article] = []
     pools: dict[str, StoryState] = {}
-    for a, h in zip(articles, hits):
+    for a in articles:
         if dup_min and _near_duplicate(a, _hits(a.bands, postings), dup_min, states, window) is not None:
             continue
-        pool = [states[s] for s in _ranked(h, model) if s in states and in_window(a, states[s], window)]
+        pool = [states[s] for s in _ranked_candidates(a, postings, model) if s in states
+                and in_window(a, states[s], window)]
         lexical = model.lexical_score(pool_features(a, pool))
         if pool and model.ambiguous(lexical):
             todo.append(a)
@@ -1030,9 +1017,9 @@ def when_terms(text: str, published: str | None = None) -> dict[str, float]:
     return _normalise(dict(counts))  # type: ignore[arg-type]
 
 
-def _ranked(hits: Counter[str], model: StoryModel) -> list[str]:
-    """The candidate stories: the ``model.max_candidates`` stories sharing the most index keys with an article
-    (``hits``: its ``_hits``)."""
+def _ranked_candidates(a: Article, postings: dict[int, set[str]], model: StoryModel) -> list[str]:
+    """Stories sharing the most index keys with the article (bounded by ``model.max_candidates``)."""
+    hits = _hits(a.keys + a.bands, postings)
     # ties break by story id, not by the iteration order of the posting sets (which follows the hash seed): sorted
     # by id, then stably by hits, most first (two C-level sorts; a key function per story was a tenth of the stage)
     ranked = sorted(hits)
