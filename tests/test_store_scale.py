@@ -97,11 +97,11 @@ def test_assignment_is_the_same_whatever_the_cache_holds(monkeypatch: pytest.Mon
     assert len(baseline) < len(docs)  # the crafted data does form multi-article stories
 
 
-def _sql_candidates(store: Store, keys: list[int], per_key: int) -> set[tuple[int, str]]:
+def _sql_candidates(store: Store, keys: list[int], per_key: int, since: str | None = None) -> set[tuple[int, str]]:
     """The lookup as SQL answers it (what a read-only store does)."""
     store.read_only = True
     try:
-        return set(store.story_candidates(keys, per_key=per_key))
+        return set(store.story_candidates(keys, per_key=per_key, since=since))
     finally:
         store.read_only = False
 
@@ -284,4 +284,8 @@ def test_long_posting_lists_cut_in_numpy_answer_as_sql(monkeypatch: pytest.Monke
         keys += [12]
         for per_key in (1, 2, 5, 20):
             assert set(store.story_candidates(keys, per_key=per_key)) == _sql_candidates(store, keys, per_key)
+            for since in ("2024-01-06", "2024-02-02", "2024-03-02"):  # stories ending before it left out
+                got = set(store.story_candidates(keys, per_key=per_key, since=since))
+                assert got == _sql_candidates(store, keys, per_key, since)
+                assert got <= set(store.story_candidates(keys, per_key=1000))
     assert odd_date or cuts > 0  # the numeric cut was taken

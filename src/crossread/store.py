@@ -339,30 +339,35 @@ class Store:
         """The database's current timestamp, as the ``updated_at`` columns store it."""
         return self.con.execute("SELECT current_timestamp::TIMESTAMP").fetchone()[0]
 
-    def story_candidates(self, keys: Iterable[int], per_key: int = 50) -> list[tuple[int, str]]:
-        """``(key, story_id)`` index rows for ``keys``, at most ``per_key`` most recent stories per key.
+    def story_candidates(self, keys: Iterable[int], per_key: int = 50,
+                         since: str | None = None) -> list[tuple[int, str]]:
+        """``(key, story_id)`` index rows for ``keys``, at most ``per_key`` most recent stories per key; with
+        ``since`` (an ISO date), only stories ending on or after it or of unknown end.
 
         The per-key cap keeps a lookup bounded when a key is common (a much-covered name): only the latest
-        stories sharing it are candidates, so the cost per article does not grow with the store.
+        stories sharing it are candidates, so the cost per article does not grow with the store. ``since`` drops
+        the stories that ended before an article's time window (the stories stage passes the window's start).
         """
         keys = sorted(set(keys))
         if not keys:
             return []
         if not self.read_only:  # this process is the only writer: answer from the in-memory index
-            return self._keys().lookup(keys, per_key)
+            return self._keys().lookup(keys, per_key, since)
         rows = self.con.execute(
             "SELECT k.key, k.story_id FROM story_keys k JOIN stories s ON s.id = k.story_id "
-            "WHERE k.key IN (SELECT unnest(?::BIGINT[])) "
+            "WHERE k.key IN (SELECT unnest(?::BIGINT[])) AND (?::VARCHAR IS NULL OR s.end_date IS NULL "
+            "OR s.end_date >= ?::VARCHAR) "
             "QUALIFY row_number() OVER (PARTITION BY k.key ORDER BY s.end_date DESC NULLS LAST, s.updated_at DESC) "
-            "<= ?", [keys, per_key]).fetchall()
+            "<= ?", [keys, since, since, per_key]).fetchall()
         return [(int(k), s) for k, s in rows]
 
-    def story_postings(self, keys: Iterable[int], per_key: int = 50) -> dict[int, set[str]]:
+    def story_postings(self, keys: Iterable[int], per_key: int = 50,
+                       since: str | None = None) -> dict[int, set[str]]:
         """``story_candidates`` grouped by key: ``key -> story ids`` (keys without stories absent)."""
         if not self.read_only:
-            return self._keys().postings(keys, per_key)
+            return self._keys().postings(keys, per_key, since)
         out: dict[int, set[str]] = {}
-        for k, sid in self.story_candidates(keys, per_key):
+        for k, sid in self.story_candidates(keys, per_key, since):
             out.setdefault(k, set()).add(sid)
         return out
 

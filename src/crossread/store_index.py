@@ -52,26 +52,31 @@ class StoryKeyIndex:
         self.added: dict[int, set[int]] = {}  # keys written since the arrays were last rebuilt
         self.n_added = 0
 
-    def lookup(self, keys: Iterable[int], per_key: int) -> list[tuple[int, str]]:
-        """``(key, story_id)`` rows for ``keys``: at most ``per_key`` most recent stories per key."""
-        return [(key, sid) for key, ids in self.postings(keys, per_key).items() for sid in ids]
+    def lookup(self, keys: Iterable[int], per_key: int, since: str | None = None) -> list[tuple[int, str]]:
+        """``(key, story_id)`` rows for ``keys``: at most ``per_key`` most recent stories per key (``since``: of
+        those ending on or after that ISO date, or of unknown end)."""
+        return [(key, sid) for key, ids in self.postings(keys, per_key, since).items() for sid in ids]
 
-    def postings(self, keys: Iterable[int], per_key: int) -> dict[int, set[str]]:
+    def postings(self, keys: Iterable[int], per_key: int, since: str | None = None) -> dict[int, set[str]]:
         """``key -> story ids``: what ``lookup`` answers, grouped by key (what the stories stage wants)."""
         wanted = np.unique(np.fromiter(keys, dtype=np.int64))
         lo = np.searchsorted(self.keys, wanted, side="left").tolist()
         hi = np.searchsorted(self.keys, wanted, side="right").tolist()
         ids, added, stories, recency = self.ids, self.added, self.stories, self.recency
         long = LONG_POSTING * per_key
+        numeric = self.numeric and (since is None or _ISO_DAY.fullmatch(since) is not None)
+        floor = int(since.replace("-", "")) if since is not None and numeric else None
         out: dict[int, set[str]] = {}
         for key, a, b in zip(wanted.tolist(), lo, hi):
             extra = added.get(key)
-            if self.numeric and b - a + len(extra or ()) > long:
-                found = self._latest(stories[a:b], extra, per_key)
+            if numeric and b - a + len(extra or ()) > long:
+                found = self._latest(stories[a:b], extra, per_key, floor)
             else:
                 found = set(stories[a:b].tolist()) if b > a else set()
                 if extra:
                     found |= extra
+            if since is not None and found:
+                found = {n for n in found if not recency[n][0] or recency[n][1] >= since}
             if not found:
                 continue
             if len(found) > per_key:
@@ -79,14 +84,18 @@ class StoryKeyIndex:
             out[key] = {ids[n] for n in found}
         return out
 
-    def _latest(self, posted: np.ndarray, extra: set[int] | None, per_key: int) -> set[int]:
+    def _latest(self, posted: np.ndarray, extra: set[int] | None, per_key: int, floor: int | None) -> set[int]:
         """The stories of a long posting list that can be among its ``per_key`` most recent: those whose end day is
         at least the ``per_key``-th latest end day of the (distinct) list. A story with an earlier end day has
         ``per_key`` stories more recent than itself, so the exact sort that follows gives what it gives on the
-        whole list; the list is cut in numpy, not sorted in Python (long lists grow with the corpus)."""
+        whole list; the list is cut in numpy, not sorted in Python (long lists grow with the corpus). ``floor``
+        (YYYYMMDD): first drop the stories that ended before it (unknown ends stay)."""
         if extra:
             posted = np.concatenate([posted, np.fromiter(extra, dtype=np.int64, count=len(extra))])
         posted = np.unique(posted)  # a story posted twice must count once in the cut
+        if floor is not None:
+            days = self.day[posted]
+            posted = posted[(days >= floor) | (days < 0)]
         if len(posted) <= per_key:
             return set(posted.tolist())
         days = self.day[posted]

@@ -25,7 +25,7 @@ import re
 import time
 from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from itertools import chain, repeat
 from pathlib import Path
@@ -723,7 +723,12 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
     docs = store.documents(ids, max_sentences=1)  # the lead sentence is all vectorize reads of the sentences
     dense = DenseVectors(store, models)
     articles = vectorize(store, config, models, model, docs, dense)
-    postings = store.story_postings({k for a in articles for k in a.keys + a.bands}, per_key=model.per_key)
+    # stories that ended before the window of the batch's earliest article cannot take any of its articles
+    # (``in_window``): left out of the lookup, they neither take candidate slots nor get read (unknown dates: none)
+    days = [a.date for a in articles]
+    since = None if None in days or not days else (min(days) - timedelta(days=config.story_window_days)).isoformat()
+    postings = store.story_postings({k for a in articles for k in a.keys + a.bands}, per_key=model.per_key,
+                                    since=since)
     wanted: set[str] = set()
     for a in articles:
         wanted |= set(_ranked_candidates(a, postings, model))
