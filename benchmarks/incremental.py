@@ -39,8 +39,7 @@ def split(size: int, add: int, seed: int = 0, days_per_1000: float | None = None
     """The corpus of ``size + add`` articles (spread as ``throughput.corpus`` says for ``days_per_1000``) as a base
     folder and an increment folder (made once)."""
     src = corpus(size + add, seed, days_per_1000)
-    name = f"inc-{size}+{add}-s{seed}" + (f"-{src.name.rsplit('-', 1)[1]}" if days_per_1000 is not None else "")
-    base, inc = CORPORA / name / "base", CORPORA / name / "add"
+    base, inc = CORPORA / f"inc-{add}-of-{src.name}" / "base", CORPORA / f"inc-{add}-of-{src.name}" / "add"
     if not (inc / "part.jsonl").is_file():
         lines = [ln for p in sorted(src.glob("part-*.jsonl")) for ln in p.read_text(encoding="utf-8").splitlines()]
         held = set(random.Random(seed).sample(range(len(lines)), add))

@@ -54,10 +54,8 @@ def corpus(size: int, seed: int = 0, days_per_1000: float | None = None) -> Path
 
     days = None if days_per_1000 is None else max(1, round(size / 1000 * days_per_1000))
     out = CORPORA / (f"n{size}-s{seed}" + (f"-d{days}" if days is not None else ""))
-    if not (out / "gold.json").is_file() and days is None:
-        write(out, size, seed)  # generate's default span, as the cached corpora were made
-    elif not (out / "gold.json").is_file():
-        write(out, size, seed, days=days)
+    if not (out / "gold.json").is_file():
+        write(out, size, seed, **({} if days is None else {"days": days}))  # else generate's default span
     return out
 
 

@@ -75,8 +75,8 @@ class StoryKeyIndex:
                 found = set(stories[a:b].tolist()) if b > a else set()
                 if extra:
                     found |= extra
-            if since is not None and found:
-                found = {n for n in found if not recency[n][0] or recency[n][1] >= since}
+                if since is not None:  # (``_latest`` dropped them by ``floor``)
+                    found = {n for n in found if not recency[n][0] or recency[n][1] >= since}
             if not found:
                 continue
             if len(found) > per_key:
