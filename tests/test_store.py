@@ -54,3 +54,16 @@ def test_new_store_creates_its_folder_and_a_blocked_folder_is_a_store_error(tmp_
     blocker.write_text("not a folder")
     with pytest.raises(StoreError, match="cannot create the folder"):
         Store(blocker / "s.duckdb")
+
+
+def test_reads_by_id_give_each_known_row_once_in_the_order_asked(db_path) -> None:
+    # reads by id are joins with the asked list: repeats and unknown ids must not repeat or invent rows
+    with Store(db_path) as store:
+        store.write_batch([_doc(i) for i in range(1, 5)], [(f"f{i}.txt", "1:1", [f"d{i}"]) for i in range(1, 5)])
+        store.put_features("minhash", [("d1", b"a", None), ("d3", b"c", {"k": 1})])
+        docs = store.documents(["d3", "nope", "d1", "d1", "d4"], max_sentences=1)
+        assert [d.id for d in docs] == ["d3", "d1", "d4"]
+        assert [len(d.sentences) for d in docs] == [1, 1, 1]
+        assert [d.id for d in store.documents([])] == []
+        assert store.features("minhash", ["d3", "d3", "d2", "nope", "d1"]) == {"d3": (b"c", {"k": 1}), "d1": (b"a", None)}
+        assert store.features("annotations", ["d1"]) == {}
