@@ -136,3 +136,22 @@ def test_find_dates_skips_only_patterns_that_cannot_match(words: list[str], sep:
                figures._YEAR):
         for m in rx.finditer(text):
             assert (m.start(), m.end()) in spans or rx in (figures._DATE_MDY, figures._DATE_DMY, figures._DATE_ISO)
+
+
+_DATE_BITS = ["Jan 9", "January 31, 2011", "Sept. 3rd", "Sep 2011", "May 12", "Mayor", "March of 1999", "9 May 2011",
+              "3 Oct", "12th of June", "Monday", "Sundays", "1999", "2011", "20", "19", "2019-11-09", "2011-13-40",
+              "20115", "1920s", "9", "31", "of", "$", "%", " percent", "€", ".", ",", "-", " ", "  ", "\n", "x", "A"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_DATE_BITS), max_size=30))
+def test_date_patterns_tried_at_their_starts_match_as_a_full_scan(parts) -> None:
+    # find_dates tries each date pattern only where its literal start was found; that must find exactly what a scan
+    # of the whole text finds, next to digits, symbols and half-words (``\b`` and look-behinds see the text before)
+    text = "".join(parts)
+    months = [m.start() for m in figures._HAS_MONTH.finditer(text)]
+    years = [m.start() for m in figures._HAS_YEAR.finditer(text)]
+    weekdays = [m.start() for m in figures._HAS_WEEKDAY.finditer(text)]
+    for rx, starts in ((figures._DATE_MDY, months), (figures._DATE_MY, months), (figures._DATE_ISO, years),
+                       (figures._YEAR, years), (figures._WEEKDAY, weekdays)):
+        assert [m.span() for m in figures._matches_at(rx, text, starts)] == [m.span() for m in rx.finditer(text)]

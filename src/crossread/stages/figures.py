@@ -19,6 +19,7 @@ import hashlib
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -76,13 +77,14 @@ _DATE_MY = re.compile(rf"\b(?P<month>{_MONTH})\s+(?:of\s+)?(?P<year>(?:19|20)\d\
 _DATE_ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>0[1-9]|1[0-2])-(?P<day>[0-3]\d)\b")
 _WEEKDAY = re.compile(r"\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _YEAR = re.compile(r"(?<![\d$€£.,])\b(?P<year>(?:19|20)\d\d)\b(?![\d%,.]\d)(?!\s?(?:%|percent|per cent))")
-# What each date pattern cannot match without: every ``_MONTH`` spelling starts with a month's three letters, every
-# ``_WEEKDAY`` is a day's name, ``_YEAR`` and ``_DATE_ISO`` hold a 19xx/20xx year. A search for these literals skips
-# ahead (the patterns above begin with an assertion, so the regex engine tries them at every character): most
-# texts lack one of them, and ``find_dates`` does not scan a text with a pattern that cannot match it.
+# Where each date pattern's matches can start: every ``_MONTH`` spelling starts with a month's three letters (no two of
+# which overlap), every ``_WEEKDAY`` is a day's name, ``_YEAR`` and ``_DATE_ISO`` start at a 19xx/20xx year (with no
+# digit before it). A search for these literals skips ahead, where the patterns (which begin with an assertion) are
+# tried by the regex engine at every character; ``find_dates`` lists the starts once and tries a pattern only there
+# (``_matches_at``), and not at all on a text without them. ``_DATE_DMY`` starts at its day's digits and scans.
 _HAS_MONTH = re.compile("Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
 _HAS_WEEKDAY = re.compile("Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday")
-_HAS_CENTURY = re.compile("19|20")
+_HAS_YEAR = re.compile(r"(?:19|20)\d\d")
 _COUNT = re.compile(rf"(?i)(?<![\w.,]){_HEDGE}(?P<num>(?:tens|hundreds) of (?:thousands|millions)|dozens|hundreds|thousands|"
                     rf"millions|billions|{_NUM}|{_WORDNUM})(?:\s?-?(?P<scale>{_SCALE}))?(?=[ \t]+[A-Za-z])")
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
@@ -199,11 +201,13 @@ def find_dates(doc: Document, add: Any) -> None:
     publication date); the project's one date parser, also read by the stories stage."""
     text = doc.text
     pub = _published(doc)
-    has_month = _HAS_MONTH.search(text) is not None
-    century = _HAS_CENTURY.search(text) is not None
-    iso = (_DATE_ISO,) if century and "-" in text else ()
-    for rx in iso + ((_DATE_MDY, _DATE_DMY) if has_month else ()):
-        for m in rx.finditer(text):
+    months = [m.start() for m in _HAS_MONTH.finditer(text)]
+    years = [m.start() for m in _HAS_YEAR.finditer(text)]
+    found = [_matches_at(_DATE_ISO, text, years)] if years and "-" in text else []
+    if months:
+        found += [_matches_at(_DATE_MDY, text, months), _DATE_DMY.finditer(text)]
+    for matches in found:
+        for m in matches:
             month = m.group("month")
             mi = int(month) if month.isdigit() else MONTHS.get(month.lower().rstrip("."))
             day = int(m.group("day"))
@@ -217,19 +221,31 @@ def find_dates(doc: Document, add: Any) -> None:
                 add(m.start(), m.end(), float(dt.date(year, mi, day).toordinal()), "date", "date")
             except ValueError:
                 continue
-    for m in _DATE_MY.finditer(text) if has_month and century else ():
+    for m in _matches_at(_DATE_MY, text, months) if years else ():
         mi = MONTHS.get(m.group("month").lower().rstrip("."))
         if mi:
             add(m.start(), m.end(), float(dt.date(int(m.group("year")), mi, 1).toordinal()), "month", "date")
-    for m in _WEEKDAY.finditer(text) if _HAS_WEEKDAY.search(text) else ():
+    for m in _matches_at(_WEEKDAY, text, [m.start() for m in _HAS_WEEKDAY.finditer(text)]):
         wd = WEEKDAYS[m.group("wd").lower()]
         if pub is not None:  # news "on Monday" is the latest such day on or before publication
             day = pub - dt.timedelta(days=(pub.weekday() - wd) % 7)
             add(m.start(), m.end(), float(day.toordinal()), "date", "date")
         else:
             add(m.start(), m.end(), float(wd), "weekday", "date")
-    for m in _YEAR.finditer(text) if century else ():
+    for m in _matches_at(_YEAR, text, years):
         add(m.start(), m.end(), float(m.group("year")), "year", "date")
+
+
+def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)`` for a pattern whose matches can only start at ``starts`` (ascending): the pattern is
+    tried there alone (``rx.match`` at a position still sees the text before it, for ``\\b`` and look-behinds)."""
+    end = 0
+    for p in starts:
+        if p >= end:
+            m = rx.match(text, p)
+            if m is not None:
+                end = m.end()
+                yield m
 
 
 def _sentence_index(doc: Document) -> Any:
