@@ -146,7 +146,7 @@ class Store:
         ids = list(ids)
         if not ids:
             return set()
-        rows = self.con.execute("SELECT id FROM documents WHERE id IN (SELECT unnest(?))", [ids]).fetchall()
+        rows = self.con.execute(f"SELECT d.id FROM {_BY_ID} JOIN documents d ON d.id = w.id", [ids]).fetchall()
         return {r[0] for r in rows}
 
     def write_batch(self, docs: Sequence[Document], sources: Sequence[tuple[str, str, list[str]]],
@@ -412,13 +412,11 @@ class Store:
         self.forget_indexes()
 
     def stories(self, ids: Iterable[str] | None = None) -> list[Story]:
-        query = ("SELECT s.id, s.title, s.start_date, s.end_date, s.key_entities, "
-                 "list(m.doc_id ORDER BY m.doc_id) FROM stories s JOIN story_members m ON m.story_id = s.id ")
-        params: list[Any] = []
-        if ids is not None:
-            query += "WHERE s.id IN (SELECT unnest(?)) "
-            params.append(list(ids))
-        query += "GROUP BY ALL ORDER BY s.start_date NULLS LAST, s.id"
+        chosen = "stories s" if ids is None else f"{_BY_ID} JOIN stories s ON s.id = w.id"
+        query = ("SELECT s.id, s.title, s.start_date, s.end_date, s.key_entities, list(m.doc_id ORDER BY m.doc_id) "
+                 f"FROM {chosen} JOIN story_members m ON m.story_id = s.id "
+                 "GROUP BY ALL ORDER BY s.start_date NULLS LAST, s.id")
+        params: list[Any] = [] if ids is None else [list(ids)]
         return [Story(id=r[0], title=r[1] or "", start=r[2], end=r[3], key_entities=tuple(json.loads(r[4] or "[]")),
                       doc_ids=tuple(r[5])) for r in self.con.execute(query, params).fetchall()]
 
@@ -427,12 +425,12 @@ class Store:
         if ids is None:
             rows = self.con.execute("SELECT id, state FROM stories").fetchall()
         else:
-            rows = self.con.execute("SELECT id, state FROM stories WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-                                    [sorted(set(ids))]).fetchall()
+            rows = self.con.execute(f"SELECT s.id, s.state FROM {_BY_ID} JOIN stories s ON s.id = w.id",
+                                    [list(ids)]).fetchall()
         return {r[0]: None if r[1] is None else json.loads(r[1]) for r in rows}
 
     def story_of(self, doc_ids: Iterable[str]) -> dict[str, str]:
-        rows = self.con.execute("SELECT doc_id, story_id FROM story_members WHERE doc_id IN (SELECT unnest(?))",
+        rows = self.con.execute(f"SELECT m.doc_id, m.story_id FROM {_BY_ID} JOIN story_members m ON m.doc_id = w.id",
                                 [list(doc_ids)]).fetchall()
         return dict(rows)
 
@@ -450,8 +448,8 @@ class Store:
         if story_ids is None:
             rows = self.con.execute("SELECT payload FROM analyses ORDER BY story_id").fetchall()
         else:
-            rows = self.con.execute("SELECT payload FROM analyses WHERE story_id IN (SELECT unnest(?)) "
-                                    "ORDER BY story_id", [list(story_ids)]).fetchall()
+            rows = self.con.execute(f"SELECT a.payload FROM {_BY_ID} JOIN analyses a ON a.story_id = w.id "
+                                    "ORDER BY a.story_id", [list(story_ids)]).fetchall()
         return [from_dict(StoryAnalysis, json.loads(r[0])) for r in rows]
 
     def delete_analyses_except(self, story_ids: Iterable[str]) -> None:

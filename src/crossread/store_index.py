@@ -93,12 +93,12 @@ class StoryKeyIndex:
         if extra:
             posted = np.concatenate([posted, np.fromiter(extra, dtype=np.int64, count=len(extra))])
         posted = np.unique(posted)  # a story posted twice must count once in the cut
+        days = self.day[posted]
         if floor is not None:
-            days = self.day[posted]
-            posted = posted[(days >= floor) | (days < 0)]
+            keep = (days >= floor) | (days < 0)
+            posted, days = posted[keep], days[keep]
         if len(posted) <= per_key:
             return set(posted.tolist())
-        days = self.day[posted]
         cut = np.partition(days, len(days) - per_key)[len(days) - per_key]
         return set(posted[days >= cut].tolist())
 
