@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from pathlib import Path
@@ -139,9 +140,77 @@ def test_story_state_keeps_only_the_latest_members_and_round_trips() -> None:
                   keep_terms=50, member_cap=3, member_terms=4)
     assert len(state.mem_terms) == 3 and all(len(t) == 4 for t in state.mem_terms)
     assert all(min(t) >= 30 for t in state.mem_terms)  # the three latest members
-    back = stories.StoryState.from_json("s", json.loads(json.dumps(state.to_json())))
+    back = stories.StoryState.from_json("s", stories.as_stored(state.to_json()))
     probe = _article("p", {50: 1.0, 51: 1.0}, {"y2005": 1.0})
     assert np.allclose(stories.pair_features(probe, back), stories.pair_features(probe, state))
+
+
+def _grown(sid: str, start: int, n: int) -> stories.StoryState:
+    state = stories.StoryState(id=sid)
+    for i in range(start, start + n):
+        a = _article(f"{sid}{i}", {j: 1.0 + j % 3 for j in range(10 * i, 10 * i + 12)}, {f"y200{i % 9}": 1.0})
+        a.ents, a.names = {stories.N_TERMS + i: 1.0}, {stories.N_TERMS + i: f"Name {i}"}
+        a.title_terms = {10 * i: 0.6, 10 * i + 1: 0.8}
+        state.add(a, keep_terms=20, member_cap=3, member_terms=5)
+    return state
+
+
+def test_a_state_read_from_the_store_scores_grows_and_writes_as_the_one_never_stored(tmp_path: Path) -> None:
+    """States come back from the store packed (never unpacked when only scored): the scores, the state written
+    back unchanged, and the state after one more article are what the state kept in memory gives."""
+    kept = {sid: _grown(sid, k, 5) for k, sid in enumerate(("sa", "sb"))}
+    with Store(tmp_path / "s.duckdb") as store:
+        store.put_stories([(st.story(()), st.to_json()) for st in kept.values()])
+        stored = store.story_states(list(kept))
+    assert all(isinstance(stored[sid]["vectors"], bytes) for sid in kept)  # the vectors in their own column
+    back = {sid: stories.StoryState.from_json(sid, stored[sid]) for sid in kept}
+    mem = {sid: stories.StoryState.from_json(sid, stories.as_stored(st.to_json())) for sid, st in kept.items()}
+    probe = _article("p", {j: 1.0 for j in range(30, 50)}, {"y2003": 1.0})
+    probe.ents, probe.title_terms = {stories.N_TERMS + 3: 1.0}, {30: 1.0}
+    assert np.array_equal(stories.pool_features(probe, list(back.values())),
+                          stories.pool_features(probe, list(mem.values())))
+    assert np.allclose(stories.pool_features(probe, list(back.values())),
+                       stories.pool_features(probe, list(kept.values())))
+    assert back["sa"].key_entities() == kept["sa"].key_entities()
+    assert back["sb"].to_json() == mem["sb"].to_json()  # written back unchanged: the same bytes
+    for st in (back["sa"], mem["sa"], kept["sa"]):
+        st.add(probe, keep_terms=20, member_cap=3, member_terms=5)
+    assert back["sa"].to_json() == mem["sa"].to_json()
+    for name in ("terms", "ents", "title_terms", "mem_terms", "mem_ents"):  # as kept, up to float32 rounding
+        mine, theirs = getattr(back["sa"], name), getattr(kept["sa"], name)
+        for a, b in zip(*((x if isinstance(x, list) else [x]) for x in (mine, theirs)), strict=True):
+            assert list(a) == list(b) and np.allclose(list(a.values()), list(b.values()))
+    again = _article("q", {j: 1.0 for j in range(20, 45)}, {"y2004": 1.0})
+    again.ents, again.title_terms = {stories.N_TERMS + 4: 1.0}, {41: 1.0}
+    assert np.allclose(stories.pair_features(again, back["sa"]), stories.pair_features(again, kept["sa"]))
+
+
+def test_a_story_state_written_as_json_by_an_earlier_version_is_still_read(tmp_path: Path) -> None:
+    """Schema 2 kept the whole state as JSON (vectors base64 in it): such a store is migrated and its states read."""
+    def pairs(vec: dict[int, float]) -> dict[str, str]:
+        return {"k": base64.b64encode(np.array(list(vec), dtype=np.int64).tobytes()).decode(),
+                "v": base64.b64encode(np.array(list(vec.values()), dtype=np.float32).tobytes()).decode()}
+
+    state = _grown("s", 0, 4)
+    old = {"v": 3, "n": state.n, "emb": base64.b64encode(state.emb.astype(np.float32).tobytes()).decode(),
+           "terms": pairs(state.terms), "title_terms": pairs(state.title_terms), "ents": pairs(state.ents),
+           "names": {str(k): v for k, v in state.names.items()}, "start": None, "end": None,
+           "central_id": state.central_id, "central_title": state.central_title,
+           "central_emb": base64.b64encode(state.central_emb.astype(np.float32).tobytes()).decode(),
+           "when": state.when, "nums": state.nums, "pending": [],
+           "members": [{"t": pairs(t), "e": pairs(e)} for t, e in zip(state.mem_terms, state.mem_ents)]}
+    path = tmp_path / "old.duckdb"
+    with Store(path) as store:  # made as schema 2 made it
+        store.con.execute("ALTER TABLE stories DROP COLUMN vectors")
+        store.con.execute("DELETE FROM schema_meta WHERE version = 3")
+        store.con.execute("INSERT INTO stories (id, title, state) VALUES ('s', 't', ?)", [json.dumps(old)])
+    with Store(path) as store:
+        stored = store.story_states(["s"])
+    assert "vectors" not in stored["s"]
+    back = stories.StoryState.from_json("s", stored["s"])
+    probe = _article("p", {j: 1.0 for j in range(10, 30)}, {"y2001": 1.0})
+    assert np.allclose(stories.pair_features(probe, back), stories.pair_features(probe, state))
+    assert back.to_json()["v"] == 4  # written back in the new form
 
 
 def test_two_events_of_the_same_kind_stay_apart(lexical: tuple[Config, Models],
@@ -388,7 +457,7 @@ def test_number_features_reach_the_score_and_survive_the_state_round_trip() -> N
     other.nums = _quantities("Police freed 26 pirates.")
     feats = stories.pair_features(other, state)
     assert feats[names.index("num_conflict")] == 1.0 and feats[names.index("num_agree")] == 0.0
-    back = stories.StoryState.from_json("s", json.loads(json.dumps(state.to_json())))
+    back = stories.StoryState.from_json("s", stories.as_stored(state.to_json()))
     assert np.allclose(stories.pair_features(other, back), feats)
 
 

@@ -99,7 +99,7 @@ def test_pending_members_complete_the_dense_centroid_and_round_trip() -> None:
     for i in "abc":
         lazy.add(_art(i, vecs[i] if i == "a" else None), keep_terms=10)
     assert lazy.pending == [("b", "title b"), ("c", "title c")] and lazy.central_id == "a"
-    back = stories.StoryState.from_json("s", json.loads(json.dumps(lazy.to_json())))
+    back = stories.StoryState.from_json("s", stories.as_stored(lazy.to_json()))
     assert back.pending == lazy.pending
     assert back.complete({"b": vecs["b"]}) and back.pending == [("c", "title c")]
     assert back.complete({"c": vecs["c"]}) and not back.pending and not back.complete({"c": vecs["c"]})
