@@ -350,17 +350,10 @@ class StoryState:
         would make, bit for bit, without a Python step per entry).
         """
         if self.packed is None:
-            if self.raw is not None:
-                keys, values, sizes = self.raw[0].copy(), self.raw[1].astype(np.float64), self.raw[2].tolist()
-                parts_n = len(sizes)
-            else:
-                parts = [self.terms, self.ents, self.title_terms, *self.mem_terms, *self.mem_ents]
-                sizes = [len(p) for p in parts]
-                parts_n, n = len(parts), sum(sizes)
-                keys = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=n)
-                values = np.fromiter(chain.from_iterable(p.values() for p in parts), dtype=np.float64, count=n)
+            keys, values, part_sizes = self._flat()
+            keys, values, sizes = keys.copy(), values.astype(np.float64), part_sizes.tolist()
             keys[sizes[0] + sizes[1]:sizes[0] + sizes[1] + sizes[2]] += TITLE_OFFSET
-            slot = np.repeat(np.arange(parts_n, dtype=np.int64), sizes)
+            slot = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
             head = sizes[0] + sizes[1] + sizes[2]
             squares = np.bincount(slot[:head], weights=values[:head] * values[:head], minlength=3).tolist()
             for name, sq in zip(("terms", "ents", "title_terms"), squares):
@@ -368,6 +361,17 @@ class StoryState:
             order = np.argsort(keys, kind="stable")
             self.packed = (keys[order], values[order], slot[order])
         return self.packed
+
+    def _flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every sparse vector in ``slots`` order, end to end: ``(keys, values, sizes)``, from ``raw`` as read
+        from the store (float32 values) or from the dicts (float64)."""
+        if self.raw is not None:
+            return self.raw
+        parts = [self.terms, self.ents, self.title_terms, *self.mem_terms, *self.mem_ents]
+        sizes = np.array([len(p) for p in parts], dtype=np.int64)
+        n = int(sizes.sum())
+        return (np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=n),
+                np.fromiter(chain.from_iterable(p.values() for p in parts), dtype=np.float64, count=n), sizes)
 
     def width(self) -> int:
         """The number of slots of ``slots``."""
@@ -399,21 +403,13 @@ class StoryState:
 
     def to_json(self) -> dict[str, Any]:
         """The state as the store keeps it: a small JSON object, and under ``"vectors"`` the dense and sparse
-        vectors as one binary blob (``_pack_vectors``; ~4x faster to read back than the JSON of earlier versions,
-        and a state read only to be scored is never unpacked into dicts)."""
-        if self.raw is not None:
-            keys, values, sizes = self.raw
-        else:
-            parts = [self.terms, self.ents, self.title_terms, *self.mem_terms, *self.mem_ents]
-            sizes = np.array([len(p) for p in parts], dtype=np.int64)
-            keys = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=int(sizes.sum()))
-            values = np.fromiter(chain.from_iterable(p.values() for p in parts), dtype=np.float64,
-                                 count=int(sizes.sum()))
+        vectors as one binary blob (``_pack_vectors``; ~2.5x faster to read back than the JSON of earlier
+        versions, and a state read only to be scored is never unpacked into dicts)."""
         return {"v": 4, "n": self.n, "names": {str(k): v for k, v in self.names.items()},
                 "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
                 "central_id": self.central_id, "central_title": self.central_title, "when": self.when,
                 "nums": self.nums, "pending": [list(p) for p in self.pending],
-                "vectors": _pack_vectors(self.emb, self.central_emb, keys, values, sizes)}
+                "vectors": _pack_vectors(self.emb, self.central_emb, *self._flat())}
 
     @classmethod
     def from_json(cls, sid: str, d: dict[str, Any]) -> StoryState:
