@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from itertools import groupby
-from operator import itemgetter
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -49,8 +48,10 @@ class StoryKeyIndex:
             "ORDER BY k.key", [self.ids, len(self.ids)]).fetchnumpy()
         self.keys = np.asarray(arrays["key"], dtype=np.int64)
         self.stories = np.asarray(arrays["n"], dtype=np.int64)
-        self.added: dict[int, set[int]] = {}  # keys written since the arrays were last rebuilt
-        self.n_added = 0
+        # rows written since the arrays were last rebuilt: sorted by key too (a batch's rows are merged in with
+        # one ``np.insert``, not a Python step per row), folded into ``keys``/``stories`` by ``_compact``
+        self.added_keys = np.empty(0, dtype=np.int64)
+        self.added_stories = np.empty(0, dtype=np.int64)
 
     def lookup(self, keys: Iterable[int], per_key: int, since: str | None = None) -> list[tuple[int, str]]:
         """``(key, story_id)`` rows for ``keys``: at most ``per_key`` most recent stories per key (``since``: of
@@ -62,19 +63,21 @@ class StoryKeyIndex:
         wanted = np.unique(np.fromiter(keys, dtype=np.int64))
         lo = np.searchsorted(self.keys, wanted, side="left").tolist()
         hi = np.searchsorted(self.keys, wanted, side="right").tolist()
-        ids, added, stories, recency = self.ids, self.added, self.stories, self.recency
+        lo_new = np.searchsorted(self.added_keys, wanted, side="left").tolist()
+        hi_new = np.searchsorted(self.added_keys, wanted, side="right").tolist()
+        ids, stories, added, recency = self.ids, self.stories, self.added_stories, self.recency
         long = LONG_POSTING * per_key
         numeric = self.numeric and (since is None or _ISO_DAY.fullmatch(since) is not None)
         floor = int(since.replace("-", "")) if since is not None and numeric else None
         out: dict[int, set[str]] = {}
-        for key, a, b in zip(wanted.tolist(), lo, hi):
-            extra = added.get(key)
-            if numeric and b - a + len(extra or ()) > long:
-                found = self._latest(stories[a:b], extra, per_key, floor)
+        for key, a, b, c, d in zip(wanted.tolist(), lo, hi, lo_new, hi_new):
+            if numeric and b - a + d - c > long:
+                found = self._latest(np.concatenate([stories[a:b], added[c:d]]) if d > c else stories[a:b],
+                                     per_key, floor)
             else:
                 found = set(stories[a:b].tolist()) if b > a else set()
-                if extra:
-                    found |= extra
+                if d > c:
+                    found.update(added[c:d].tolist())
                 if since is not None:  # (``_latest`` dropped them by ``floor``)
                     found = {n for n in found if not recency[n][0] or recency[n][1] >= since}
             if not found:
@@ -84,14 +87,12 @@ class StoryKeyIndex:
             out[key] = {ids[n] for n in found}
         return out
 
-    def _latest(self, posted: np.ndarray, extra: set[int] | None, per_key: int, floor: int | None) -> set[int]:
+    def _latest(self, posted: np.ndarray, per_key: int, floor: int | None) -> set[int]:
         """The stories of a long posting list that can be among its ``per_key`` most recent: those whose end day is
         at least the ``per_key``-th latest end day of the (distinct) list. A story with an earlier end day has
         ``per_key`` stories more recent than itself, so the exact sort that follows gives what it gives on the
         whole list; the list is cut in numpy, not sorted in Python (long lists grow with the corpus). ``floor``
         (YYYYMMDD): first drop the stories that ended before it (unknown ends stay)."""
-        if extra:
-            posted = np.concatenate([posted, np.fromiter(extra, dtype=np.int64, count=len(extra))])
         posted = np.unique(posted)  # a story posted twice must count once in the cut
         days = self.day[posted]
         if floor is not None:
@@ -124,34 +125,37 @@ class StoryKeyIndex:
                 self.recency.append((False, "", 0.0))
             self.recency[n] = (end is not None, end or "", self.clock)
             self._set_day(n, end)
-        number, added = self.number, self.added
-        for sid, rows in groupby(keys, key=itemgetter(1)):  # a story's keys come in runs: its number looked up once
-            n = number.get(sid)
-            if n is None:  # (a key of a story not stored is dropped, as the SQL join drops it)
-                continue
-            for key, _ in rows:
-                key = int(key)
-                found = added.get(key)
-                if found is None:
-                    added[key] = {n}
-                else:
-                    found.add(n)
-                self.n_added += 1
-        if self.n_added > max(COMPACT_ROWS, len(self.keys) // 4):
+        rows = list(keys)
+        if rows:
+            number = self.number
+            key_col, sid_col = zip(*rows)
+            n_col = np.fromiter(map(number.get, sid_col, repeat(-1)), dtype=np.int64, count=len(rows))
+            known = n_col >= 0  # (a key of a story not stored is dropped, as the SQL join drops it)
+            new_keys = np.fromiter(key_col, dtype=np.int64, count=len(rows))[known]
+            new_stories = n_col[known]
+            order = np.lexsort((new_stories, new_keys))
+            new_keys, new_stories = new_keys[order], new_stories[order]
+            keep = np.ones(len(new_keys), dtype=bool)  # a story's members share keys: each row once
+            keep[1:] = (new_keys[1:] != new_keys[:-1]) | (new_stories[1:] != new_stories[:-1])
+            new_keys, new_stories = new_keys[keep], new_stories[keep]
+            at = np.searchsorted(self.added_keys, new_keys, side="right")
+            self.added_keys = np.insert(self.added_keys, at, new_keys)
+            self.added_stories = np.insert(self.added_stories, at, new_stories)
+        if len(self.added_keys) > max(COMPACT_ROWS, len(self.keys) // 4):
             self._compact()
 
     def _compact(self) -> None:
-        """Fold the keys written since into the sorted arrays (dicts of sets cost ~10x the memory per row)."""
-        pairs = [(k, n) for k, ns in self.added.items() for n in ns]
-        keys = np.concatenate([self.keys, np.fromiter((k for k, _ in pairs), dtype=np.int64, count=len(pairs))])
-        stories = np.concatenate([self.stories, np.fromiter((n for _, n in pairs), dtype=np.int64,
-                                                            count=len(pairs))])
+        """Fold the rows written since into the main sorted arrays (one sort, repeated rows dropped), so the
+        merge into ``added_keys`` per write stays small."""
+        keys = np.concatenate([self.keys, self.added_keys])
+        stories = np.concatenate([self.stories, self.added_stories])
         order = np.lexsort((stories, keys))
         keys, stories = keys[order], stories[order]
         keep = np.ones(len(keys), dtype=bool)
         keep[1:] = (keys[1:] != keys[:-1]) | (stories[1:] != stories[:-1])
         self.keys, self.stories = keys[keep], stories[keep]
-        self.added, self.n_added = {}, 0
+        self.added_keys = np.empty(0, dtype=np.int64)
+        self.added_stories = np.empty(0, dtype=np.int64)
 
 
 class TermCounts:

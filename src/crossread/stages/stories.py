@@ -47,7 +47,6 @@ FEATURES = ("dense", "tfidf", "entities", "title", "tfidf_max", "entities_max", 
             "num_agree", "num_conflict")
 N_TERMS = 1 << 20  # hashed term space; entity ids live in [N_TERMS, 2 * N_TERMS)
 TITLE_OFFSET = 2 * N_TERMS  # title-term ids are shifted by this in the packed arrays of ``pool_features``
-POOL_SHIFT = 4 * N_TERMS  # ``pool_features`` shifts the j-th story's keys by j times this (above every id)
 DOCS_KEY = -1  # term_df row holding the number of documents counted
 PREFETCH = 8192  # new articles whose lead sentences and features are read from the store in one scan
 LEAD_SENTENCES = 5  # the dense embedding reads the title and this many lead sentences
@@ -254,6 +253,10 @@ class StoryState:
     mem_terms: list[dict[int, float]] = field(default_factory=list)  # latest members' truncated TF-IDF vectors
     mem_ents: list[dict[int, float]] = field(default_factory=list)  # latest members' entity vectors
     norms: dict[str, float] = field(default_factory=dict, repr=False, compare=False)  # centroid norms, cached
+    # ``mem_terms`` then ``mem_ents`` as (keys, float64 values) arrays in the dicts' order, kept beside them: a
+    # member's vectors never change, and laying them end to end (``_flat``) after every add was a Python step per
+    # entry (see ``_member_arrays``)
+    mem_arrays: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False, compare=False)
     packed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
     # the sparse vectors as read from the store and not unpacked yet: (keys, float32 values, sizes) in ``slots``
     # order. A candidate that is only scored is never turned into dicts; ``add`` unpacks it (``_unpack``).
@@ -294,7 +297,11 @@ class StoryState:
         while len(self.nums) > MAX_QUANTITIES:
             del self.nums[next(iter(self.nums))]
         terms = a.terms
-        self.mem_terms = (self.mem_terms + [{t: terms[t] for t in a.ranked_terms()[:member_terms]}])[-member_cap:]
+        mem_terms = {t: terms[t] for t in a.ranked_terms()[:member_terms]}
+        arrays = self._member_arrays()
+        self.mem_arrays = (arrays[:len(self.mem_terms)] + [_arrays(mem_terms)])[-member_cap:] \
+            + (arrays[len(self.mem_terms):] + [_arrays(a.ents)])[-member_cap:]
+        self.mem_terms = (self.mem_terms + [mem_terms])[-member_cap:]
         self.mem_ents = (self.mem_ents + [dict(a.ents)])[-member_cap:]
         if a.emb is None:  # not embedded (lazy dense path): folded in by ``complete`` if a decision needs it
             self.pending.append((a.id, a.title))
@@ -367,11 +374,15 @@ class StoryState:
         from the store (float32 values) or from the dicts (float64)."""
         if self.raw is not None:
             return self.raw
-        parts = [self.terms, self.ents, self.title_terms, *self.mem_terms, *self.mem_ents]
-        sizes = np.array([len(p) for p in parts], dtype=np.int64)
-        n = int(sizes.sum())
-        return (np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=n),
-                np.fromiter(chain.from_iterable(p.values() for p in parts), dtype=np.float64, count=n), sizes)
+        parts = [_arrays(c) for c in (self.terms, self.ents, self.title_terms)] + self._member_arrays()
+        sizes = np.array([len(k) for k, _ in parts], dtype=np.int64)
+        return np.concatenate([k for k, _ in parts]), np.concatenate([v for _, v in parts]), sizes
+
+    def _member_arrays(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``mem_arrays``, made from the dicts if they are not in step with them (a state built by hand)."""
+        if len(self.mem_arrays) != len(self.mem_terms) + len(self.mem_ents):
+            self.mem_arrays = [_arrays(m) for m in (*self.mem_terms, *self.mem_ents)]
+        return self.mem_arrays
 
     def width(self) -> int:
         """The number of slots of ``slots``."""
@@ -395,6 +406,8 @@ class StoryState:
         self.terms, self.ents, self.title_terms = dicts[0], dicts[1], dicts[2]
         m = (len(dicts) - 3) // 2
         self.mem_terms, self.mem_ents = dicts[3:3 + m], dicts[3 + m:]
+        floats = values.astype(np.float64)
+        self.mem_arrays = [(keys[a:b], floats[a:b]) for a, b in zip(ends[2:-1], ends[3:])]
 
     def key_entities(self, k: int = 5) -> tuple[str, ...]:
         self._unpack()
@@ -510,13 +523,14 @@ def pool_features(a: Article, pool: list[StoryState]) -> np.ndarray:
     both report one quantity with a matching value, ``num_conflict`` = 1 when they report some quantity only with
     different values and agree on none.
 
-    Every sparse dot product of the pool (centroids and members, ~2,000 entries a story) is computed at once: the
-    stories' key-sorted entries are laid end to end, the j-th story's keys shifted by ``j * POOL_SHIFT`` (so the
-    whole is sorted), each of the article's ~170 keys is looked up in each story by binary search, and the
-    products of the matches are summed per story and slot by one ``np.bincount``. The cost is the article's keys
-    times the pool, not the stories' entries (the per-entry Python loops it replaces grew with the stories'
-    sizes). Sums run in another order than a Python loop's, so a value may differ from it in the last bit
-    (``tests/test_stories_pool.py`` compares with that loop).
+    Every sparse dot product of the pool (centroids and members, ~2,000 entries a story) is computed at once:
+    each of the article's ~170 keys is looked up in each story's key-sorted entries by binary search (one
+    ``np.searchsorted`` per story, for the keys and the keys + 1: where a key's run of entries starts and ends),
+    and the products of the matches are summed per story and slot by one ``np.bincount``. The cost is the
+    article's keys times the pool, not the stories' entries (the per-entry Python loops it replaces grew with the
+    stories' sizes; one search over all stories laid end to end, keys shifted apart, had to copy every entry of
+    the pool first: 1.8x slower). Sums run in another order than a Python loop's, so a value may differ from it
+    in the last bit (``tests/test_stories_pool.py`` compares with that loop).
     """
     out = np.zeros((len(pool), len(FEATURES)), dtype=np.float64)
     if not pool:
@@ -527,17 +541,17 @@ def pool_features(a: Article, pool: list[StoryState]) -> np.ndarray:
     base = np.cumsum([0] + widths[:-1])
     dots = np.zeros(int(base[-1]) + widths[-1])
     if len(ak):
-        lens = [len(p[0]) for p in packs]
-        shift = np.arange(len(pool), dtype=np.int64) * POOL_SHIFT
-        keys = np.concatenate([p[0] for p in packs]) + np.repeat(shift, lens)
-        wanted = (shift[:, None] + ak[None, :]).ravel()  # every article key in every story
-        lo = np.searchsorted(keys, wanted, side="left")
-        count = np.searchsorted(keys, wanted, side="right") - lo
+        k = len(ak)
+        probe = np.concatenate([ak, ak + 1])  # integer keys: where key x's run ends is where x + 1's would start
+        starts = np.cumsum([0] + [len(p[0]) for p in packs[:-1]]).tolist()
+        ends = np.stack([np.searchsorted(p[0], probe) + start for p, start in zip(packs, starts)])
+        lo = ends[:, :k].ravel()  # story by story, article key by article key
+        count = ends[:, k:].ravel() - lo
         n = int(count.sum())
         if n:
             at = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(n)  # the matching entries
             values = np.concatenate([p[1] for p in packs])[at] * np.repeat(np.tile(av, len(pool)), count)
-            bins = (np.concatenate([p[2] for p in packs]) + np.repeat(base, lens))[at]
+            bins = np.concatenate([p[2] for p in packs])[at] + np.repeat(np.repeat(base, k), count)
             dots = np.bincount(bins, weights=values, minlength=len(dots))
     base = base.tolist()
     for j, s in enumerate(pool):
@@ -1002,12 +1016,14 @@ def vectorize(store: Any, config: Config, models: Models, model: StoryModel, doc
     counts = _HASHER.transform([(d.title or "") + "\n" + d.text for d in docs]).tocsr()
     titles = _HASHER.transform([_title_lead(d, 1) for d in docs]).tocsr()
     ents = [_entities(d, (ann_rows.get(d.id) or (None, None))[1]) for d in docs]
-    df_add: Counter[int] = Counter()
-    for i in range(len(docs)):
-        df_add.update(counts.indices[counts.indptr[i]:counts.indptr[i + 1]].tolist())
-        df_add.update(ents[i].keys())
+    # document frequencies: a row's hashed terms are distinct (the hasher sums duplicates), as are an article's
+    # entity ids (dict keys), and the two id ranges are disjoint, so counting each in one np.unique is exact
+    df_add: dict[int, int] = {}
+    for ids_ in (counts.indices, np.fromiter(chain.from_iterable(ents), dtype=np.int64)):
+        found, n_found = np.unique(ids_, return_counts=True)
+        df_add.update(zip(found.tolist(), n_found.tolist()))
     df_add[DOCS_KEY] = len(docs)
-    store.add_term_df(dict(df_add))
+    store.add_term_df(df_add)
     df = store.term_df(df_add)
     n_docs = df.get(DOCS_KEY, len(docs))
 
@@ -1174,6 +1190,12 @@ def _prune(vec: dict[K, float], keep: int) -> dict[K, float]:
     order = np.argsort(-np.fromiter(vec.values(), dtype=np.float64, count=len(vec)), kind="stable")[:keep]
     items = list(vec.items())
     return dict([items[i] for i in order.tolist()])
+
+
+def _arrays(vec: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """A sparse vector's keys and float64 values as arrays, in the dict's order."""
+    return (np.fromiter(vec, dtype=np.int64, count=len(vec)),
+            np.fromiter(vec.values(), dtype=np.float64, count=len(vec)))
 
 
 def _title_lead(doc: Document, n_sentences: int) -> str:
