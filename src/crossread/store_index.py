@@ -131,13 +131,9 @@ class StoryKeyIndex:
             key_col, sid_col = zip(*rows)
             n_col = np.fromiter(map(number.get, sid_col, repeat(-1)), dtype=np.int64, count=len(rows))
             known = n_col >= 0  # (a key of a story not stored is dropped, as the SQL join drops it)
-            new_keys = np.fromiter(key_col, dtype=np.int64, count=len(rows))[known]
-            new_stories = n_col[known]
-            order = np.lexsort((new_stories, new_keys))
-            new_keys, new_stories = new_keys[order], new_stories[order]
-            keep = np.ones(len(new_keys), dtype=bool)  # a story's members share keys: each row once
-            keep[1:] = (new_keys[1:] != new_keys[:-1]) | (new_stories[1:] != new_stories[:-1])
-            new_keys, new_stories = new_keys[keep], new_stories[keep]
+            # a story's members share keys: each row once
+            new_keys, new_stories = _distinct_rows(np.fromiter(key_col, dtype=np.int64, count=len(rows))[known],
+                                                   n_col[known])
             at = np.searchsorted(self.added_keys, new_keys, side="right")
             self.added_keys = np.insert(self.added_keys, at, new_keys)
             self.added_stories = np.insert(self.added_stories, at, new_stories)
@@ -147,15 +143,19 @@ class StoryKeyIndex:
     def _compact(self) -> None:
         """Fold the rows written since into the main sorted arrays (one sort, repeated rows dropped), so the
         merge into ``added_keys`` per write stays small."""
-        keys = np.concatenate([self.keys, self.added_keys])
-        stories = np.concatenate([self.stories, self.added_stories])
-        order = np.lexsort((stories, keys))
-        keys, stories = keys[order], stories[order]
-        keep = np.ones(len(keys), dtype=bool)
-        keep[1:] = (keys[1:] != keys[:-1]) | (stories[1:] != stories[:-1])
-        self.keys, self.stories = keys[keep], stories[keep]
+        self.keys, self.stories = _distinct_rows(np.concatenate([self.keys, self.added_keys]),
+                                                 np.concatenate([self.stories, self.added_stories]))
         self.added_keys = np.empty(0, dtype=np.int64)
         self.added_stories = np.empty(0, dtype=np.int64)
+
+
+def _distinct_rows(keys: np.ndarray, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(key, story)`` rows sorted by key, then story, each row once."""
+    order = np.lexsort((stories, keys))
+    keys, stories = keys[order], stories[order]
+    keep = np.ones(len(keys), dtype=bool)
+    keep[1:] = (keys[1:] != keys[:-1]) | (stories[1:] != stories[:-1])
+    return keys[keep], stories[keep]
 
 
 class TermCounts:

@@ -401,12 +401,12 @@ class StoryState:
         keys, values, sizes = self.raw
         self.raw = None
         ends = np.cumsum(sizes).tolist()
-        key_list, value_list = keys.tolist(), values.astype(np.float64).tolist()
+        floats = values.astype(np.float64)
+        key_list, value_list = keys.tolist(), floats.tolist()
         dicts = [dict(zip(key_list[a:b], value_list[a:b])) for a, b in zip([0] + ends[:-1], ends)]
         self.terms, self.ents, self.title_terms = dicts[0], dicts[1], dicts[2]
         m = (len(dicts) - 3) // 2
         self.mem_terms, self.mem_ents = dicts[3:3 + m], dicts[3 + m:]
-        floats = values.astype(np.float64)
         self.mem_arrays = [(keys[a:b], floats[a:b]) for a, b in zip(ends[2:-1], ends[3:])]
 
     def key_entities(self, k: int = 5) -> tuple[str, ...]:
