@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +103,30 @@ def test_ray_engine_loads_a_function_once_per_worker_across_calls(ray_engine) ->
         copies.setdefault(r[1], set()).add(r[3])
     assert all(len(c) == 1 for c in copies.values())  # one copy of fn per worker process, not one per batch
     assert fn.loads == 0  # the driver's copy never ran
+
+
+def test_ray_engine_ingests_and_embeds_what_the_local_engine_does(ray_engine, tmp_path) -> None:  # noqa: ANN001
+    """Cleaning and segmenting (ingest) and the story embedding (annotate) run on Ray's workers: same store."""
+    from crossread import pipeline
+    from crossread.store import Store
+
+    crafted = Path(__file__).with_name("data") / "crafted"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "feed.jsonl").write_text(
+        "\n".join(json.dumps({"title": f"Harbor vote {i}", "text": f"The council voted {i} times on the harbor "
+                              "budget. Officials said the vote was close.", "outlet": f"Outlet {i % 3}"})
+                  for i in range(12)) + "\n{broken line\n", encoding="utf-8")
+    (tmp_path / "in" / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    config, models = Config(use_models=False), Models(use_models=False)
+    found = []
+    for engine in (LocalEngine(), ray_engine):
+        with Store(tmp_path / f"{engine.name}.duckdb") as store:
+            result = pipeline.ingest_paths([crafted, tmp_path / "in"], store, config, engine=engine)
+            ids = [d.id for d in store.documents()]
+            store.put_features("embedding", engine.map_batches(pipeline._feature_fn("embedding", config, models),
+                                                               store.documents(ids, max_sentences=5), 4))
+            found.append(([(d.id, d.text, d.sentences, d.title, d.outlet) for d in store.documents()],
+                          sorted((e.source, e.reason) for e in result.errors),
+                          store.features("embedding", ids)))
+    assert len(found[0][0]) == 17 and len(found[0][1]) == 2  # 5 crafted + 12 lines; a bad line and a binary
+    assert found[1] == found[0]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import crossread
 from crossread import pipeline
 from crossread.config import Config
+from crossread.engines.local import LocalEngine
 from crossread.models import Models
+from crossread.stages import clean, stories
 from crossread.store import Store
 
 CRAFTED = Path(__file__).with_name("data") / "crafted"
@@ -80,3 +83,60 @@ def test_chunked_story_contexts_match_per_story_reads(tmp_path) -> None:
                 assert [d.id for d in ctx.docs] == list(story.doc_ids)
                 assert set(ctx.features["annotations"]) == set(story.doc_ids)
                 assert all(d.sentences for d in ctx.docs)
+
+
+class _CountingEngine(LocalEngine):
+    """The local engine, recording the items of every ``map_batches`` call."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def map_batches(self, fn, items, batch_size=64):  # noqa: ANN001, ANN201 - the Engine protocol's signature
+        self.calls.append(len(items))
+        return super().map_batches(fn, items, batch_size)
+
+
+def test_ingest_maps_cleaning_through_the_engine_and_reports_a_source_that_fails(tmp_path, monkeypatch) -> None:
+    for i in range(6):
+        (tmp_path / f"a{i}.txt").write_text(f"Council vote {i}.\n\nThe council voted on the harbor budget {i} "
+                                            "times on Tuesday, officials said.\n", encoding="utf-8")
+    (tmp_path / "bad.txt").write_text("A text whose cleaning breaks.\n\nIt has two paragraphs of words.\n",
+                                      encoding="utf-8")
+    real_clean = clean.clean
+
+    def breaking_clean(raws, config):  # noqa: ANN001, ANN202
+        if any("breaks" in (r.text or "") for r in raws):
+            raise RuntimeError("cleaner crashed")
+        return real_clean(raws, config)
+
+    monkeypatch.setattr(clean, "clean", breaking_clean)
+    engine = _CountingEngine()
+    config = Config(db=tmp_path / "s.duckdb", batch_size=2)
+    with Store(config.db) as store:
+        result = pipeline.ingest_paths([tmp_path], store, config, engine=engine)
+        # every source went through the engine (in chunks of at least batch_size raw articles), none was lost
+        assert sum(engine.calls) == 7 and len(engine.calls) >= 2
+        assert result.articles == 6 and result.new == 6
+        assert [(e.source.endswith("bad.txt"), "cleaner crashed" in e.reason) for e in result.errors] == [(True, True)]
+        assert sorted(re.search(r"budget (\d)", d.text).group(1) for d in store.documents()) == list("012345")
+        assert all(d.sentences for d in store.documents())  # segmented by the mapped function
+
+
+def test_annotate_embeds_every_article_ahead_when_the_story_model_scores_them_all(tmp_path) -> None:
+    config = Config(db=tmp_path / "s.duckdb", use_models=False)
+    models = Models(use_models=False)
+    assert stories.embeds_every_article(models)  # the shipped model has no dense band
+    assert "embedding" in pipeline.doc_features(models)
+    found: dict[str, dict[str, str]] = {}
+    for ahead in (True, False):
+        with Store(tmp_path / f"{ahead}.duckdb") as store:
+            pipeline.ingest_paths([CRAFTED], store, config)
+            if ahead:
+                pipeline.annotate(store, config, models)
+                assert len(store.features("embedding", [d.id for d in store.documents()])) == 5
+            stories.DENSE_STATS = stories.DenseStats()
+            stories.assign(store, config, models)
+            # computed ahead: story assignment encodes nothing; else it encodes every article itself
+            assert stories.DENSE_STATS.encoded == (0 if ahead else 5)
+            found[str(ahead)] = store.story_of({d.id: d.id for d in store.documents()})
+    assert found["True"] == found["False"]

@@ -6,8 +6,9 @@ The pipeline has three phases:
    ``segment.segment`` -> store.
 2. **annotate** (per document, mapped by the engine, cached in the store so each article is processed once):
    ``annotate_batch`` runs every per-document extractor (MinHash signature, entity mentions, quotes, figures,
-   spin signals) and stores the results as document features. The story embedding is not computed here: story
-   assignment embeds the articles it scores and stores the vectors back as the ``embedding`` feature.
+   spin signals) and stores the results as document features. The dense story embedding (``embedding``) is one
+   of them whenever the story model scores every article with it (``stories.embeds_every_article``), so Ray
+   maps it too; otherwise story assignment embeds only the articles it needs and stores them back.
 3. **stories** (incremental): ``stories.assign`` puts new articles into existing or new stories; then for every
    story whose membership changed, the story stages run in ``STORY_STAGES`` order over a
    :class:`~crossread.model.StoryAnalysis` and the result is stored. Untouched stories are never recomputed.
@@ -21,13 +22,14 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .engines import get_engine
+from .engines import Engine, get_engine
 from .errors import InputError
-from .model import Document, IngestError, StoryAnalysis, from_dict, to_dict
+from .model import Document, IngestError, RawArticle, StoryAnalysis, from_dict, to_dict
 from .models import Models
 from .progress import Progress
 from .stages import brief, claims, clean, entities, figures, ingest, quotes, reuse, segment, spin, stories
@@ -81,11 +83,12 @@ STORY_STAGES: tuple[tuple[str, StoryStage], ...] = (
 )
 
 # Per-document features computed in the annotate phase, in order (later ones may read earlier ones). The dense
-# story embedding (``embedding`` feature) is not among them: the stories stage computes it where it decides
-# (``stories.DenseVectors``; all-MiniLM-L6-v2 for every article was a sixth of the full analysis's CPU).
+# story embedding (``embedding``) joins them when the story model embeds every article (``doc_features``); a model
+# that embeds only where lexical evidence is ambiguous (``StoryModel.dense_band``) leaves it to story assignment.
 DOC_FEATURES = ("minhash", "annotations")
-# What each feature reads of a document: MinHash only the text; the default is everything.
-FEATURE_READS: dict[str, dict[str, Any]] = {"minhash": {"with_sentences": False}}
+# What each feature reads of a document: MinHash only the text, the embedding the title and lead; default all.
+FEATURE_READS: dict[str, dict[str, Any]] = {"minhash": {"with_sentences": False},
+                                            "embedding": {"max_sentences": stories.LEAD_SENTENCES}}
 # Per-document features read into a story's context; all but ``annotations`` are written by story stages
 # (``StoryContext.keep``): the spin language model's second look, so no run reads an article twice.
 STORY_FEATURES = ("annotations", spin.LOOK_FEATURE)
@@ -104,26 +107,67 @@ class IngestResult:
 
 
 def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
-                 progress: Progress | None = None) -> IngestResult:
+                 progress: Progress | None = None, engine: Engine | None = None) -> IngestResult:
     """Read, clean, segment and store every article under ``paths``; resumable and idempotent.
 
-    A source whose fingerprint is already in the ingest log is skipped, so re-running after a crash resumes.
-    Broken sources are recorded with their reason and skipped; the run always completes.
+    Sources are read here, in order; cleaning and segmenting (the per-article CPU work) are mapped by the engine
+    over sources, a chunk of them at a time, so ``--engine ray`` runs them on Ray's workers. A source whose
+    fingerprint is already in the ingest log is skipped, so re-running after a crash resumes. Broken sources are
+    recorded with their reason and skipped; the run always completes.
     """
     progress = progress or Progress(quiet=True)
+    engine = engine or get_engine(config)
+    chunk = max(config.batch_size, engine.chunk_size)  # raw articles handed to one map_batches call
     result = IngestResult()
     batch_docs: list[Document] = []
     batch_sources: list[tuple[str, str, list[str]]] = []
     batch_errors: list[tuple[IngestError, str]] = []
+    pending: list[tuple[ingest.Source, list[RawArticle], list[IngestError]]] = []
 
     def flush() -> None:
         if batch_docs or batch_sources or batch_errors:
             result.new += store.write_batch(batch_docs, batch_sources, batch_errors)
             batch_docs.clear(), batch_sources.clear(), batch_errors.clear()
 
+    def fail(src: ingest.Source, err: IngestError) -> None:
+        log.warning("skipped %s: %s", err.source, err.reason)
+        result.errors.append(err)
+        batch_errors.append((err, src.fingerprint))
+
+    def store_source(src: ingest.Source, docs: list[Document], bad: list[IngestError]) -> None:
+        empty = [d for d in docs if not d.text.strip()]
+        docs = [d for d in docs if d.text.strip()]
+        # bad records of a multi-article source (JSONL lines, WARC records, feed entries) are reported by name
+        bad += [IngestError(d.source, "article text is empty after cleaning") for d in empty] if docs else []
+        for err in bad:
+            fail(src, err)
+        if not docs:
+            fail(src, IngestError(src.name, "no article text found" if not empty else "article text is empty"))
+        else:
+            result.articles += len(docs)
+            batch_docs.extend(docs)
+            batch_sources.append((src.name, src.fingerprint, [d.id for d in docs]))
+        if len(batch_docs) >= config.batch_size:
+            flush()
+
+    def run_pending() -> None:
+        if not pending:
+            return
+        per_batch = max(1, round(64 * len(pending) / max(1, sum(len(r) for _, r, _ in pending))))  # ~64 articles
+        cleaned = engine.map_batches(partial(_clean_sources, config=config), [raws for _, raws, _ in pending],
+                                     batch_size=per_batch)
+        for (src, _, partial_errors), (docs, error) in zip(pending, cleaned):
+            if error is not None:
+                fail(src, IngestError(src.name, error))
+            else:
+                store_source(src, docs, partial_errors)
+            progress.advance(task)
+        pending.clear()
+
     sources = ingest.discover(paths, config)
     done = store.done_sources()  # one query, not one per source
     task = progress.task("ingest", total=len(sources))
+    waiting = 0
     for src in sources:
         result.sources += 1
         if src.is_local and done.get(src.name) == src.fingerprint:
@@ -132,35 +176,34 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
             continue
         try:
             raws = ingest.read(src, config)
-            docs = [segment.segment(d) for d in clean.clean(raws, config)]
         except Exception as exc:  # noqa: BLE001 - every failure is reported by source, never lost
-            err = IngestError(src.name, exc.reason if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}")
-            log.warning("skipped %s: %s", err.source, err.reason)
-            result.errors.append(err)
-            batch_errors.append((err, src.fingerprint))
-        else:
-            empty = [d for d in docs if not d.text.strip()]
-            docs = [d for d in docs if d.text.strip()]
-            # bad records of a multi-article source (JSONL lines, WARC records, feed entries) are reported by name
-            partial = list(getattr(raws, "errors", ()))
-            partial += [IngestError(d.source, "article text is empty after cleaning") for d in empty] if docs else []
-            for err in partial:
-                log.warning("skipped %s: %s", err.source, err.reason)
-                result.errors.append(err)
-                batch_errors.append((err, src.fingerprint))
-            if not docs:
-                err = IngestError(src.name, "no article text found" if not empty else "article text is empty")
-                result.errors.append(err)
-                batch_errors.append((err, src.fingerprint))
-            else:
-                result.articles += len(docs)
-                batch_docs.extend(docs)
-                batch_sources.append((src.name, src.fingerprint, [d.id for d in docs]))
-        if len(batch_docs) >= config.batch_size:
-            flush()
-        progress.advance(task)
+            fail(src, IngestError(src.name, _reason(exc)))
+            progress.advance(task)
+            continue
+        pending.append((src, list(raws), list(getattr(raws, "errors", ()))))
+        waiting += len(raws)
+        if waiting >= chunk:
+            run_pending()
+            waiting = 0
+    run_pending()
     flush()
     return result
+
+
+def _clean_sources(sources: list[list[RawArticle]], config: Config) -> list[tuple[list[Document], str | None]]:
+    """Engine batch function: each source's raw articles cleaned (as one batch: a source's repeated lines are
+    furniture) and segmented, or the reason it failed; one result per source, in order."""
+    out: list[tuple[list[Document], str | None]] = []
+    for raws in sources:
+        try:
+            out.append(([segment.segment(d) for d in clean.clean(raws, config)], None))
+        except Exception as exc:  # noqa: BLE001 - reported against its source by the caller
+            out.append(([], _reason(exc)))
+    return out
+
+
+def _reason(exc: Exception) -> str:
+    return exc.reason if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
 
 
 def annotate(store: Store, config: Config, models: Models, progress: Progress | None = None) -> int:
@@ -168,7 +211,7 @@ def annotate(store: Store, config: Config, models: Models, progress: Progress | 
     progress = progress or Progress(quiet=True)
     engine = get_engine(config)
     done: set[str] = set()
-    for name in DOC_FEATURES:
+    for name in doc_features(models):
         missing = store.missing_features(name)
         if not missing:
             continue
@@ -184,12 +227,20 @@ def annotate(store: Store, config: Config, models: Models, progress: Progress | 
     return len(done)
 
 
+def doc_features(models: Models) -> tuple[str, ...]:
+    """The features ``annotate`` computes: ``DOC_FEATURES``, and the story embedding when story assignment would
+    embed every article anyway (mapped by the engine here, it runs on Ray's workers, not in the driver)."""
+    return DOC_FEATURES + (("embedding",) if stories.embeds_every_article(models) else ())
+
+
 def _feature_fn(name: str, config: Config, models: Models) -> Callable[[list[Document]], list[tuple[str, Any, Any]]]:
     """The batch function that computes feature ``name``: docs -> [(doc_id, blob, payload)]."""
     if name == "minhash":
         return lambda docs: [(d.id, reuse.signature(d, config), None) for d in docs]
     if name == "annotations":
         return lambda docs: [(d.id, None, payload) for d, payload in zip(docs, annotate_batch(docs, models))]
+    if name == "embedding":
+        return lambda docs: [(d.id, blob, None) for d, blob in zip(docs, stories.embed(docs, models))]
     raise ValueError(f"unknown feature {name}")
 
 

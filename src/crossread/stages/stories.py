@@ -446,6 +446,12 @@ class StoryState:
                      end=self.end and self.end.isoformat(), key_entities=self.key_entities())
 
 
+def embeds_every_article(models: Models) -> bool:
+    """Whether story assignment uses every article's dense embedding (the fitted model has no ``dense_band``), so
+    the embedding can be computed ahead, per article, by the engine (``pipeline.doc_features``)."""
+    return StoryModel.load(variant=models.encoder_name).dense_band is None
+
+
 def embed(docs: list[Document], models: Models) -> list[bytes]:
     """One document embedding per article (title + lead), float32 bytes, stored as the ``embedding`` feature."""
     return [v.astype(np.float32).tobytes() for v in models.embed([_title_lead(d, LEAD_SENTENCES) for d in docs])]
