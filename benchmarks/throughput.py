@@ -72,7 +72,7 @@ def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any
     from crossread.stages import stories
 
     t, c = time.perf_counter(), time.process_time()
-    result = ingest_paths(paths, store, config)
+    result = ingest_paths(paths, store, config, engine=eng)
     times["ingest"], cpu["ingest"] = time.perf_counter() - t, time.process_time() - c
     for name in [f for f in doc_features(models) if f != "annotations"]:  # the annotations are not cheap
         ids = store.missing_features(name)

@@ -2,8 +2,8 @@
 
 The pipeline has three phases:
 
-1. **ingest** (per source file, in transactional batches): ``ingest.read`` -> ``clean.clean`` ->
-   ``segment.segment`` -> store.
+1. **ingest** (per source file, in transactional batches): ``ingest.read`` (in order, here) -> ``clean.clean`` ->
+   ``segment.segment`` (mapped by the engine over a chunk of sources) -> store.
 2. **annotate** (per document, mapped by the engine, cached in the store so each article is processed once):
    ``annotate_batch`` runs every per-document extractor (MinHash signature, entity mentions, quotes, figures,
    spin signals) and stores the results as document features. The dense story embedding (``embedding``) is one
