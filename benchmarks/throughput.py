@@ -4,12 +4,13 @@ growing corpus sizes, for the local engine and Ray Data side by side.
 Each (size, engine) runs in a fresh subprocess on a synthetic corpus from ``synth_corpus.py`` (real sentences, real
 story structure) into a fresh DuckDB file, so peak RSS is that run's own. Stages timed separately:
 
-- ingest: read JSONL, clean, segment, store (``pipeline.ingest_paths``)
-- minhash: MinHash signatures of every article (mapped by the engine)
-- embedding: the document vector (the lexical hashed bag of words by default; ``--models`` for all-MiniLM-L6-v2),
-  mapped by the engine when the story model scores every article with it (``pipeline.doc_features``), else
-  computed inside the stories stage where a decision needs it (``stories.DenseVectors``): its encoder seconds
-  are then reported here and taken out of the stories row
+- ingest: read JSONL, then (mapped by the engine) clean, segment and the features that need only the article: the
+  MinHash signature and the document vector (the lexical hashed bag of words by default; ``--models`` for
+  all-MiniLM-L6-v2) when the story model scores every article with it; store (``pipeline.ingest_paths``)
+- minhash, embedding: what ingest left of them (nothing, with the shipped story model), mapped by the engine as
+  the annotate phase does; an embedding computed inside the stories stage where a decision needs it
+  (``stories.DenseVectors``, a story model with a ``dense_band``) is reported here and taken out of the stories
+  row. A stage under ``MIN_STAGE`` seconds is not printed
 - stories: streaming story assignment (``stories.assign``) with its candidate index
 - ner (``--ner``): spaCy NER alone over the same text, the reference cost of the full analysis
 
@@ -44,6 +45,9 @@ HERE = Path(__file__).resolve().parent
 CORPORA = Path(tempfile.gettempdir()) / "crossread-synth"
 
 
+MIN_STAGE = 0.05  # seconds: a stage that took less did nothing worth a rate (e.g. features ingest computed)
+
+
 def corpus(size: int, seed: int = 0, days_per_1000: float | None = None) -> Path:
     """The synthetic corpus of ``size`` articles (generated once, then reused).
 
@@ -72,7 +76,7 @@ def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any
     from crossread.stages import stories
 
     t, c = time.perf_counter(), time.process_time()
-    result = ingest_paths(paths, store, config, engine=eng)
+    result = ingest_paths(paths, store, config, engine=eng, models=models)
     times["ingest"], cpu["ingest"] = time.perf_counter() - t, time.process_time() - c
     for name in [f for f in doc_features(models) if f != "annotations"]:  # the annotations are not cheap
         ids = store.missing_features(name)
@@ -199,12 +203,12 @@ def main(argv: list[str] | None = None) -> int:
             t = row["times"]
             cheap = sum(t[k] for k in ("ingest", "minhash", "embedding", "stories"))
             print(f"n={size:>7} {engine:5} " + " ".join(f"{k}={row['articles'] / t[k]:7.0f}/s" for k in
-                                                         ("ingest", "minhash", "embedding", "stories") if t[k])
+                                                         ("ingest", "minhash", "embedding", "stories") if t[k] > MIN_STAGE)
                   + f" | cheap path {row['articles'] / cheap:6.0f} art/s ({cheap:6.1f}s)"
                   + (f" | NER alone {row['articles'] / t['ner']:5.1f} art/s "
                      f"({t['ner_words'] / t['ner']:.0f} words/s)" if "ner" in t else "")
                   + f" | driver CPU {sum(row['cpu'].get(k, 0) for k in ('ingest', 'minhash', 'embedding', 'stories')):.1f}s"
-                  + " (" + " ".join(f"{k} {row['articles'] / v:.0f}/s" for k, v in row["cpu"].items() if v) + ")"
+                  + " (" + " ".join(f"{k} {row['articles'] / v:.0f}/s" for k, v in row["cpu"].items() if v > MIN_STAGE) + ")"
                   + f" | embedded {t.get('embedded', 0) / row['articles']:.1%} of articles"
                   + f" | load {row['load']:.1f} | engine start {t.get('engine_start', 0):.1f}s"
                   + f" | peak RSS {row['peak_rss_mb']:6.0f} MB | stories {row['stories']} "
@@ -215,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(mine) > 1:
             lo, hi = mine[0], mine[-1]
             growth = {k: (hi["times"][k] / hi["articles"]) / (lo["times"][k] / lo["articles"])
-                      for k in ("ingest", "minhash", "embedding", "stories") if lo["times"][k]}
+                      for k in ("ingest", "minhash", "embedding", "stories") if lo["times"][k] > MIN_STAGE}
             print(f"{engine}: time per article at n={hi['size']} / at n={lo['size']} (1.0 = linear): "
                   + " ".join(f"{k}={v:.2f}" for k, v in growth.items()))
     return 0

@@ -106,7 +106,8 @@ def test_ray_engine_loads_a_function_once_per_worker_across_calls(ray_engine) ->
 
 
 def test_ray_engine_ingests_and_embeds_what_the_local_engine_does(ray_engine, tmp_path) -> None:  # noqa: ANN001
-    """Cleaning and segmenting (ingest) and the story embedding (annotate) run on Ray's workers: same store."""
+    """Cleaning, segmenting, the MinHash signature and the story embedding (ingest) run on Ray's workers: the
+    same store as the local engine's."""
     from crossread import pipeline
     from crossread.store import Store
 
@@ -121,12 +122,11 @@ def test_ray_engine_ingests_and_embeds_what_the_local_engine_does(ray_engine, tm
     found = []
     for engine in (LocalEngine(), ray_engine):
         with Store(tmp_path / f"{engine.name}.duckdb") as store:
-            result = pipeline.ingest_paths([crafted, tmp_path / "in"], store, config, engine=engine)
+            result = pipeline.ingest_paths([crafted, tmp_path / "in"], store, config, engine=engine, models=models)
             ids = [d.id for d in store.documents()]
-            store.put_features("embedding", engine.map_batches(pipeline._feature_fn("embedding", config, models),
-                                                               store.documents(ids, max_sentences=5), 4))
             found.append(([(d.id, d.text, d.sentences, d.title, d.outlet) for d in store.documents()],
                           sorted((e.source, e.reason) for e in result.errors),
-                          store.features("embedding", ids)))
+                          [store.features(name, ids) for name in ("minhash", "embedding")]))
+            assert all(len(rows) == len(ids) for rows in found[-1][2])
     assert len(found[0][0]) == 17 and len(found[0][1]) == 2  # 5 crafted + 12 lines; a bad line and a binary
     assert found[1] == found[0]

@@ -140,3 +140,20 @@ def test_annotate_embeds_every_article_ahead_when_the_story_model_scores_them_al
             assert stories.DENSE_STATS.encoded == (0 if ahead else 5)
             found[str(ahead)] = store.story_of({d.id: d.id for d in store.documents()})
     assert found["True"] == found["False"]
+
+
+def test_ingest_computes_the_article_only_features_as_annotate_would_from_the_store(tmp_path) -> None:
+    config, models = Config(db=tmp_path / "s.duckdb", use_models=False), Models(use_models=False)
+    with Store(config.db) as store:
+        pipeline.ingest_paths([CRAFTED], store, config, models=models)
+        ids = [d.id for d in store.documents()]
+        for name in pipeline.INGEST_FEATURES:
+            assert not store.missing_features(name)  # nothing left for the annotate phase
+            fn = pipeline._feature_fn(name, config, models)
+            again = fn(store.documents(ids, **pipeline.FEATURE_READS.get(name, {})))
+            # from the article in hand, or from the store: the same rows
+            assert store.features(name, ids) == {i: (blob, payload) for i, blob, payload in again}
+    # without models, ingest computes the signature only (the embedding depends on the models)
+    with Store(tmp_path / "bare.duckdb") as store:
+        pipeline.ingest_paths([CRAFTED], store, config)
+        assert not store.missing_features("minhash") and store.missing_features("embedding")

@@ -46,7 +46,7 @@ def analyze(paths: Sequence[str | Path] = (), out: str | Path | None = None, con
     config = config or Config()
     models = models or Models(config.use_models)
     with Store(config.db) as store:
-        result = pipeline.ingest_paths(paths, store, config, progress) if paths else None
+        result = pipeline.ingest_paths(paths, store, config, progress, models=models) if paths else None
         pipeline.annotate(store, config, models, progress)
         pipeline.update_stories(store, config, models, progress, outlets=_outlets(config))
         data = build_report(store, {"nlp": "en_core_web_sm" if models.nlp is not None else "lexical",

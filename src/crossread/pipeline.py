@@ -3,12 +3,14 @@
 The pipeline has three phases:
 
 1. **ingest** (per source file, in transactional batches): ``ingest.read`` (in order, here) -> ``clean.clean`` ->
-   ``segment.segment`` (mapped by the engine over a chunk of sources) -> store.
+   ``segment.segment`` and the features that read only the article (``INGEST_FEATURES``), mapped by the engine
+   over a chunk of sources -> store.
 2. **annotate** (per document, mapped by the engine, cached in the store so each article is processed once):
    ``annotate_batch`` runs every per-document extractor (MinHash signature, entity mentions, quotes, figures,
-   spin signals) and stores the results as document features. The dense story embedding (``embedding``) is one
-   of them whenever the story model scores every article with it (``stories.embeds_every_article``), so Ray
-   maps it too; otherwise story assignment embeds only the articles it needs and stores them back.
+   spin signals) and stores the results as document features; those ingest computed are already there. The
+   dense story embedding (``embedding``) is one of them whenever the story model scores every article with it
+   (``stories.embeds_every_article``); otherwise story assignment embeds only the articles it needs and stores
+   them back.
 3. **stories** (incremental): ``stories.assign`` puts new articles into existing or new stories; then for every
    story whose membership changed, the story stages run in ``STORY_STAGES`` order over a
    :class:`~crossread.model.StoryAnalysis` and the result is stored. Untouched stories are never recomputed.
@@ -86,6 +88,9 @@ STORY_STAGES: tuple[tuple[str, StoryStage], ...] = (
 # story embedding (``embedding``) joins them when the story model embeds every article (``doc_features``); a model
 # that embeds only where lexical evidence is ambiguous (``StoryModel.dense_band``) leaves it to story assignment.
 DOC_FEATURES = ("minhash", "annotations")
+# Features computed at ingest, while the article is in hand (they read nothing but the article; the annotations
+# wait for the annotate phase, which loads spaCy): the annotate phase then finds them stored.
+INGEST_FEATURES = ("minhash", "embedding")
 # What each feature reads of a document: MinHash only the text, the embedding the title and lead; default all.
 FEATURE_READS: dict[str, dict[str, Any]] = {"minhash": {"with_sentences": False},
                                             "embedding": {"max_sentences": stories.LEAD_SENTENCES}}
@@ -106,27 +111,35 @@ class IngestResult:
     errors: list[IngestError] = field(default_factory=list)
 
 
-def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
-                 progress: Progress | None = None, engine: Engine | None = None) -> IngestResult:
+def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, progress: Progress | None = None,
+                 engine: Engine | None = None, models: Models | None = None) -> IngestResult:
     """Read, clean, segment and store every article under ``paths``; resumable and idempotent.
 
-    Sources are read here, in order; cleaning and segmenting (the per-article CPU work) are mapped by the engine
-    over sources, a chunk of them at a time, so ``--engine ray`` runs them on Ray's workers. A source whose
-    fingerprint is already in the ingest log is skipped, so re-running after a crash resumes. Broken sources are
-    recorded with their reason and skipped; the run always completes.
+    Sources are read here, in order; the per-article CPU work is mapped by the engine over sources, a chunk of
+    them at a time, so ``--engine ray`` runs it on Ray's workers: cleaning, segmenting, and the features that need
+    only the article (``INGEST_FEATURES``: the MinHash signature, and with ``models`` the story embedding when the
+    annotate phase would compute it), computed while the article is in hand rather than read back from the store
+    later. A source whose fingerprint is already in the ingest log is skipped, so re-running after a crash
+    resumes. Broken sources are recorded with their reason and skipped; the run always completes.
     """
     progress = progress or Progress(quiet=True)
     engine = engine or get_engine(config)
     chunk = max(config.batch_size, engine.chunk_size)  # raw articles handed to one map_batches call
+    names = [n for n in (doc_features(models) if models is not None else DOC_FEATURES) if n in INGEST_FEATURES]
+    fns = tuple((n, _feature_fn(n, config, models or Models(use_models=False))) for n in names)
     result = IngestResult()
     batch_docs: list[Document] = []
     batch_sources: list[tuple[str, str, list[str]]] = []
     batch_errors: list[tuple[IngestError, str]] = []
+    batch_features: dict[str, list[tuple[str, bytes | None, Any]]] = {n: [] for n in names}
     pending: list[tuple[ingest.Source, list[RawArticle], list[IngestError]]] = []
 
     def flush() -> None:
         if batch_docs or batch_sources or batch_errors:
             result.new += store.write_batch(batch_docs, batch_sources, batch_errors)
+            for name, rows in batch_features.items():  # after their documents: a crash between loses only these
+                store.put_features(name, rows)
+                rows.clear()
             batch_docs.clear(), batch_sources.clear(), batch_errors.clear()
 
     def fail(src: ingest.Source, err: IngestError) -> None:
@@ -134,7 +147,10 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
         result.errors.append(err)
         batch_errors.append((err, src.fingerprint))
 
-    def store_source(src: ingest.Source, docs: list[Document], bad: list[IngestError]) -> None:
+    def store_source(src: ingest.Source, docs: list[Document], features: dict[str, list[Any]],
+                     bad: list[IngestError]) -> None:
+        for name, rows in features.items():  # rows line up with the documents, empty ones included
+            batch_features[name].extend(r for r, d in zip(rows, docs) if d.text.strip())
         empty = [d for d in docs if not d.text.strip()]
         docs = [d for d in docs if d.text.strip()]
         # bad records of a multi-article source (JSONL lines, WARC records, feed entries) are reported by name
@@ -154,13 +170,13 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
         if not pending:
             return
         per_batch = max(1, round(64 * len(pending) / max(1, sum(len(r) for _, r, _ in pending))))  # ~64 articles
-        cleaned = engine.map_batches(partial(_clean_sources, config=config), [raws for _, raws, _ in pending],
-                                     batch_size=per_batch)
-        for (src, _, partial_errors), (docs, error) in zip(pending, cleaned):
+        cleaned = engine.map_batches(partial(_ingest_sources, config=config, features=fns),
+                                     [raws for _, raws, _ in pending], batch_size=per_batch)
+        for (src, _, partial_errors), (docs, features, error) in zip(pending, cleaned):
             if error is not None:
                 fail(src, IngestError(src.name, error))
             else:
-                store_source(src, docs, partial_errors)
+                store_source(src, docs, features, partial_errors)
             progress.advance(task)
         pending.clear()
 
@@ -190,15 +206,35 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config,
     return result
 
 
-def _clean_sources(sources: list[list[RawArticle]], config: Config) -> list[tuple[list[Document], str | None]]:
+def _ingest_sources(sources: list[list[RawArticle]], config: Config,
+                    features: tuple[tuple[str, Callable[[list[Document]], list[Any]]], ...] = ()
+                    ) -> list[tuple[list[Document], dict[str, list[Any]], str | None]]:
     """Engine batch function: each source's raw articles cleaned (as one batch: a source's repeated lines are
-    furniture) and segmented, or the reason it failed; one result per source, in order."""
-    out: list[tuple[list[Document], str | None]] = []
+    furniture) and segmented, with the rows of each of ``features`` for its documents, or the reason it failed;
+    one result per source, in order.
+
+    Each feature runs once over the documents of all the batch's sources (an encoder wants batches, not one
+    article per call). A feature that fails leaves its rows out, with a warning: the annotate phase computes what
+    is missing, and reports a real failure there.
+    """
+    cleaned: list[tuple[list[Document], str | None]] = []
     for raws in sources:
         try:
-            out.append(([segment.segment(d) for d in clean.clean(raws, config)], None))
+            cleaned.append(([segment.segment(d) for d in clean.clean(raws, config)], None))
         except Exception as exc:  # noqa: BLE001 - reported against its source by the caller
-            out.append(([], _reason(exc)))
+            cleaned.append(([], _reason(exc)))
+    docs = [d for got, _ in cleaned for d in got]
+    rows: dict[str, list[Any]] = {}
+    for name, fn in features:
+        try:
+            rows[name] = fn(docs) if docs else []
+        except Exception as exc:  # noqa: BLE001 - left to the annotate phase
+            log.warning("feature %s not computed at ingest (the annotate phase will): %s", name, exc)
+    out: list[tuple[list[Document], dict[str, list[Any]], str | None]] = []
+    start = 0
+    for got, error in cleaned:
+        out.append((got, {name: r[start:start + len(got)] for name, r in rows.items()}, error))
+        start += len(got)
     return out
 
 
