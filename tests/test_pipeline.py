@@ -157,3 +157,24 @@ def test_ingest_computes_the_article_only_features_as_annotate_would_from_the_st
     with Store(tmp_path / "bare.duckdb") as store:
         pipeline.ingest_paths([CRAFTED], store, config)
         assert not store.missing_features("minhash") and store.missing_features("embedding")
+
+
+class _ThreadEngine(_CountingEngine):
+    """A local engine that says it computes elsewhere: ingest then overlaps its calls with its own work."""
+
+    remote = True
+
+
+def test_ingest_overlapping_a_remote_engine_stores_what_the_local_engine_stores(tmp_path) -> None:
+    config, models = Config(batch_size=2, use_models=False), Models(use_models=False)
+    stored = []
+    for engine in (LocalEngine(), _ThreadEngine()):
+        with Store(tmp_path / f"{type(engine).__name__}.duckdb") as store:
+            result = pipeline.ingest_paths([CRAFTED, tmp_path / "missing.txt"], store, config, engine=engine,
+                                           models=models)
+            ids = [d.id for d in store.documents()]
+            stored.append(([(d.id, d.text, d.sentences) for d in store.documents()], result.articles,
+                           [(e.source, e.reason) for e in result.errors], store.features("minhash", ids)))
+    assert len(engine.calls) >= 2  # several chunks, so calls did overlap with storing the previous one
+    assert stored[0][1] == 5 and len(stored[0][2]) == 1
+    assert stored[1] == stored[0]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -166,42 +167,63 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
         if len(batch_docs) >= config.batch_size:
             flush()
 
-    def run_pending() -> None:
-        if not pending:
-            return
-        per_batch = max(1, round(64 * len(pending) / max(1, sum(len(r) for _, r, _ in pending))))  # ~64 articles
-        cleaned = engine.map_batches(partial(_ingest_sources, config=config, features=fns),
-                                     [raws for _, raws, _ in pending], batch_size=per_batch)
-        for (src, _, partial_errors), (docs, features, error) in zip(pending, cleaned):
+    def collect(items: list[tuple[ingest.Source, list[RawArticle], list[IngestError]]], cleaned: list[Any]) -> None:
+        for (src, _, partial_errors), (docs, features, error) in zip(items, cleaned):
             if error is not None:
                 fail(src, IngestError(src.name, error))
             else:
                 store_source(src, docs, features, partial_errors)
             progress.advance(task)
+
+    def run_pending() -> None:
+        nonlocal inflight
+        if not pending:
+            return
+        items = pending.copy()
         pending.clear()
+        per_batch = max(1, round(64 * len(items) / max(1, sum(len(r) for _, r, _ in items))))  # ~64 articles
+        call = partial(engine.map_batches, partial(_ingest_sources, config=config, features=fns),
+                       [raws for _, raws, _ in items], batch_size=per_batch)
+        if overlap is None:
+            collect(items, call())
+            return
+        job = (items, overlap.submit(call))  # computed by the engine's workers while this thread goes on
+        if inflight is not None:
+            collect(inflight[0], inflight[1].result())  # the previous chunk is stored while this one computes
+        inflight = job
 
     sources = ingest.discover(paths, config)
     done = store.done_sources()  # one query, not one per source
     task = progress.task("ingest", total=len(sources))
     waiting = 0
-    for src in sources:
-        result.sources += 1
-        if src.is_local and done.get(src.name) == src.fingerprint:
-            result.skipped_sources += 1
-            progress.advance(task)
-            continue
-        try:
-            raws = ingest.read(src, config)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported by source, never lost
-            fail(src, IngestError(src.name, _reason(exc)))
-            progress.advance(task)
-            continue
-        pending.append((src, list(raws), list(getattr(raws, "errors", ()))))
-        waiting += len(raws)
-        if waiting >= chunk:
-            run_pending()
-            waiting = 0
-    run_pending()
+    # an engine that computes outside this process (Ray) gets the next chunk while this thread reads sources
+    # and writes the previous chunk's results; the local engine computes in this thread, so nothing overlaps
+    overlap = ThreadPoolExecutor(max_workers=1) if getattr(engine, "remote", False) else None
+    inflight: tuple[list[Any], Future[list[Any]]] | None = None
+    try:
+        for src in sources:
+            result.sources += 1
+            if src.is_local and done.get(src.name) == src.fingerprint:
+                result.skipped_sources += 1
+                progress.advance(task)
+                continue
+            try:
+                raws = ingest.read(src, config)
+            except Exception as exc:  # noqa: BLE001 - every failure is reported by source, never lost
+                fail(src, IngestError(src.name, _reason(exc)))
+                progress.advance(task)
+                continue
+            pending.append((src, list(raws), list(getattr(raws, "errors", ()))))
+            waiting += len(raws)
+            if waiting >= chunk:
+                run_pending()
+                waiting = 0
+        run_pending()
+        if inflight is not None:
+            collect(inflight[0], inflight[1].result())
+    finally:
+        if overlap is not None:
+            overlap.shutdown(wait=True)
     flush()
     return result
 

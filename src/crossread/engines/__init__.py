@@ -19,6 +19,9 @@ class Engine(Protocol):
     #: articles a caller should hand to one ``map_batches`` call (0: no preference, the caller's batch size):
     #: a Ray Data pipeline costs about a second to set up, so it wants thousands of articles per call
     chunk_size: int
+    #: whether batches are computed outside the calling thread's Python (Ray's worker processes): the caller may
+    #: then overlap its own work with a call running in another thread (``pipeline.ingest_paths`` does)
+    remote: bool
 
     def map_batches(self, fn: Callable[[list[T]], list[R]], items: Sequence[T], batch_size: int = 64) -> list[R]:
         """Apply ``fn`` to consecutive batches of ``items`` and return the concatenated results, in order."""

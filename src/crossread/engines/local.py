@@ -14,6 +14,7 @@ class LocalEngine:
 
     name = "local"
     chunk_size = 0  # no per-call cost: any chunk size
+    remote = False  # computes in the calling thread: nothing to overlap
 
     def map_batches(self, fn: Callable[[list[T]], list[R]], items: Sequence[T], batch_size: int = 64) -> list[R]:
         out: list[R] = []

@@ -89,6 +89,7 @@ class RayEngine:
 
     name = "ray"
     chunk_size = 8192  # a pipeline costs ~1 s to plan and start: give it thousands of articles per call
+    remote = True  # the driver only waits on a call: it may do other work meanwhile
 
     def __init__(self, address: str | None = None, concurrency: int | None = None, warm: bool = True) -> None:
         self.ray = _import_ray()
