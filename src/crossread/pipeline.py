@@ -125,9 +125,12 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
     """
     progress = progress or Progress(quiet=True)
     engine = engine or get_engine(config)
-    chunk = max(config.batch_size, engine.chunk_size)  # raw articles handed to one map_batches call
+    # raw articles per map_batches call: a quarter of what the engine prefers, so that calls overlap (see below)
+    chunk = max(config.batch_size, engine.chunk_size // 4)
     names = [n for n in (doc_features(models) if models is not None else DOC_FEATURES) if n in INGEST_FEATURES]
     fns = tuple((n, _feature_fn(n, config, models or Models(use_models=False))) for n in names)
+    # one function object for the whole run: Ray ships it (with any loaded model) once, not once per chunk
+    ingest_fn = partial(_ingest_sources, config=config, features=fns)
     result = IngestResult()
     batch_docs: list[Document] = []
     batch_sources: list[tuple[str, str, list[str]]] = []
@@ -182,8 +185,7 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
         items = pending.copy()
         pending.clear()
         per_batch = max(1, round(64 * len(items) / max(1, sum(len(r) for _, r, _ in items))))  # ~64 articles
-        call = partial(engine.map_batches, partial(_ingest_sources, config=config, features=fns),
-                       [raws for _, raws, _ in items], batch_size=per_batch)
+        call = partial(engine.map_batches, ingest_fn, [raws for _, raws, _ in items], batch_size=per_batch)
         if overlap is None:
             collect(items, call())
             return
