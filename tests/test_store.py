@@ -67,3 +67,13 @@ def test_reads_by_id_give_each_known_row_once_in_the_order_asked(db_path) -> Non
         assert [d.id for d in store.documents([])] == []
         assert store.features("minhash", ["d3", "d3", "d2", "nope", "d1"]) == {"d3": (b"c", {"k": 1}), "d1": (b"a", None)}
         assert store.features("annotations", ["d1"]) == {}
+
+
+def test_a_writable_store_checkpoints_at_its_own_threshold_not_duckdbs_default(tmp_path) -> None:
+    # a checkpoint rewrites the primary-key indexes: at DuckDB's 16 MB a write's cost grew with the store
+    from crossread.store import CHECKPOINT_THRESHOLD
+
+    with Store(tmp_path / "s.duckdb") as store:
+        got = store.con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    value, unit = got.split()
+    assert unit == "MiB" and float(value) == float(CHECKPOINT_THRESHOLD.removesuffix("MiB")) > 16
