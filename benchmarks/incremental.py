@@ -1,7 +1,8 @@
 """Incremental ingest: adding 1,000 articles to a large store vs the same 1,000 alone vs a full recompute.
 
-A synthetic corpus (``synth_corpus.py``) of BASE + 1,000 articles is split: 1,000 random articles are held back as
-the increment (so many of them belong to stories already in the store, as tomorrow's news does). Timed, each on
+A synthetic corpus (``synth_corpus.py``) of BASE + 1,000 articles is split: 1,000 articles (random ones, or the
+latest with ``--hold latest``) are held back as the increment, so many of them belong to stories already in the
+store, as tomorrow's news does. Timed, each on
 the cheap path (ingest, signatures, embeddings, story assignment; ``throughput.cheap_path``):
 
 1. the base corpus into an empty store (setup, also timed);
@@ -11,6 +12,10 @@ the cheap path (ingest, signatures, embeddings, story assignment; ``throughput.c
 4. a full recompute of the story assignment over BASE + 1,000 (what incremental avoids).
 
     .venv/bin/python benchmarks/incremental.py [--base 10000] [--add 1000] [--days-per-1000 X] [--base-store F]
+        [--hold random|latest]
+
+``--hold latest`` holds back the latest articles by date instead of random ones: tomorrow's news, the common case
+(a random increment is a backfill whose batches each span months, so each reaches many more candidate stories).
 
 ``--base-store F`` keeps the base store built in step 1 at F (or, when F exists, starts from a copy of it and skips
 step 1), so the increment can be measured again without re-ingesting the base (~9 minutes at 100,000).
@@ -21,6 +26,7 @@ Wall and driver CPU seconds are printed (this machine is shared; CPU seconds are
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import random
 import shutil
@@ -38,14 +44,22 @@ from crossread.stages import stories
 from crossread.store import Store
 
 
-def split(size: int, add: int, seed: int = 0, days_per_1000: float | None = None) -> tuple[Path, Path]:
+def split(size: int, add: int, seed: int = 0, days_per_1000: float | None = None,
+          hold: str = "random") -> tuple[Path, Path]:
     """The corpus of ``size + add`` articles (spread as ``throughput.corpus`` says for ``days_per_1000``) as a base
-    folder and an increment folder (made once)."""
+    folder and an increment folder (made once). ``hold``: which articles are the increment, ``random`` ones (a
+    backfill: spread over the whole year, each batch of them spans months) or the ``latest`` by publication date
+    (tomorrow's news)."""
     src = corpus(size + add, seed, days_per_1000)
-    base, inc = CORPORA / f"inc-{add}-of-{src.name}" / "base", CORPORA / f"inc-{add}-of-{src.name}" / "add"
+    name = f"inc-{add}-of-{src.name}" + ("" if hold == "random" else f"-{hold}")
+    base, inc = CORPORA / name / "base", CORPORA / name / "add"
     if not (inc / "part.jsonl").is_file():
         lines = [ln for p in sorted(src.glob("part-*.jsonl")) for ln in p.read_text(encoding="utf-8").splitlines()]
-        held = set(random.Random(seed).sample(range(len(lines)), add))
+        if hold == "latest":  # ISO dates sort as text; ties by position
+            by_date = sorted(range(len(lines)), key=lambda j: (json.loads(lines[j]).get("published") or "", j))
+            held = set(by_date[-add:])
+        else:
+            held = set(random.Random(seed).sample(range(len(lines)), add))
         base.mkdir(parents=True, exist_ok=True)
         inc.mkdir(parents=True, exist_ok=True)
         for i in range(0, len(lines), 1000):
@@ -74,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
                     "articles (default: 365 days whatever the size; see throughput.py)")
     ap.add_argument("--base-store", type=Path, help="keep the base store here, or start from a copy of it when "
                     "it exists (it must have been built with the same --base, --add and --days-per-1000)")
+    ap.add_argument("--hold", choices=("random", "latest"), default="random",
+                    help="the increment: random articles (a backfill; default) or the latest by date (tomorrow's news)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    base, inc = split(args.base, args.add, days_per_1000=args.days_per_1000)
+    base, inc = split(args.base, args.add, days_per_1000=args.days_per_1000, hold=args.hold)
     config, models = Config(use_models=False), Models(use_models=False)
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "big.duckdb"
