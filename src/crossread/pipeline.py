@@ -137,6 +137,10 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
     batch_errors: list[tuple[IngestError, str]] = []
     batch_features: dict[str, list[tuple[str, bytes | None, Any]]] = {n: [] for n in names}
     pending: list[tuple[ingest.Source, list[RawArticle], list[IngestError]]] = []
+    # an engine that computes outside this process (Ray) gets the next chunk while this thread reads sources
+    # and writes the previous chunk's results; the local engine computes in this thread, so nothing overlaps
+    overlap = ThreadPoolExecutor(max_workers=1) if getattr(engine, "remote", False) else None
+    inflight: tuple[list[Any], Future[list[Any]]] | None = None  # the chunk the engine is computing
 
     def flush() -> None:
         if batch_docs or batch_sources or batch_errors:
@@ -198,10 +202,6 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
     done = store.done_sources()  # one query, not one per source
     task = progress.task("ingest", total=len(sources))
     waiting = 0
-    # an engine that computes outside this process (Ray) gets the next chunk while this thread reads sources
-    # and writes the previous chunk's results; the local engine computes in this thread, so nothing overlaps
-    overlap = ThreadPoolExecutor(max_workers=1) if getattr(engine, "remote", False) else None
-    inflight: tuple[list[Any], Future[list[Any]]] | None = None
     try:
         for src in sources:
             result.sources += 1
