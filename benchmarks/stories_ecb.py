@@ -111,14 +111,16 @@ def load_corpus(models: Models, config: Config, data: Path = DATA, topics: Seque
         docs = [d for d in docs if topic[d.id] in topics]
     variant = f"{models.encoder_name}-{'ner' if models.nlp is not None else 'caps'}-{config.minhash_perm}"
     path = cache / f"ecb-features-{variant}.pkl" if cache is not None else None
-    cached: dict[str, dict[str, tuple[bytes | None, Any]]] = {"minhash": {}, "embedding": {}, "annotations": {}}
+    emb = stories.embedding_feature(models)  # the store's name for this encoder's vectors
+    cached: dict[str, dict[str, tuple[bytes | None, Any]]] = {"minhash": {}, emb: {}, "annotations": {}}
     if path is not None and path.is_file():
         with path.open("rb") as fh:
             cached = pickle.load(fh)
+        cached.setdefault(emb, cached.pop("embedding", {}))  # a cache written before the name had the encoder
     todo = [d for d in docs if d.id not in cached["annotations"]]  # documents are keyed by content hash
     if todo:
         cached["minhash"].update({d.id: (reuse.signature(d, config), None) for d in todo})
-        cached["embedding"].update({d.id: (b, None) for d, b in zip(todo, stories.embed(todo, models))})
+        cached[emb].update({d.id: (b, None) for d, b in zip(todo, stories.embed(todo, models))})
         cached["annotations"].update({d.id: (None, p) for d, p in zip(todo, mentions_payload(todo, models))})
     no_figures = [d for d in docs if "figures" not in (cached["annotations"][d.id][1] or {})]
     if no_figures:  # the figures the annotate phase stores, from the same spaCy parse as the pipeline's

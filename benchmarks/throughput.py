@@ -72,21 +72,17 @@ def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any
     Adds wall and CPU seconds per stage to ``times`` and ``cpu`` (``times["embedded"]``: articles encoded);
     returns the ingest result.
     """
-    from crossread.pipeline import FEATURE_READS, _feature_fn, doc_features, ingest_paths
+    from crossread.pipeline import annotate, doc_features, feature_kind, ingest_paths
     from crossread.stages import stories
 
     t, c = time.perf_counter(), time.process_time()
     result = ingest_paths(paths, store, config, engine=eng, models=models)
     times["ingest"], cpu["ingest"] = time.perf_counter() - t, time.process_time() - c
     for name in [f for f in doc_features(models) if f != "annotations"]:  # the annotations are not cheap
-        ids = store.missing_features(name)
-        fn = _feature_fn(name, config, models)
+        kind = feature_kind(name)  # the embedding's feature is named by its encoder
         t, c = time.perf_counter(), time.process_time()
-        chunk = getattr(eng, "chunk_size", 0) or 2000  # the engine's preferred call size (Ray Data: big)
-        for i in range(0, len(ids), chunk):
-            docs = store.documents(ids[i:i + chunk], **FEATURE_READS.get(name, {}))  # as pipeline.annotate reads
-            store.put_features(name, eng.map_batches(fn, docs, batch_size=200))
-        times[name], cpu[name] = time.perf_counter() - t, time.process_time() - c
+        annotate(store, config, models, features=(name,), engine=eng)  # what ingest left (normally nothing)
+        times[kind], cpu[kind] = time.perf_counter() - t, time.process_time() - c
     stats = stories.DENSE_STATS = stories.DenseStats()
     t, c = time.perf_counter(), time.process_time()
     touched = stories.assign(store, config, models)

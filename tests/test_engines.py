@@ -126,7 +126,7 @@ def test_ray_engine_ingests_and_embeds_what_the_local_engine_does(ray_engine, tm
             ids = [d.id for d in store.documents()]
             found.append(([(d.id, d.text, d.sentences, d.title, d.outlet) for d in store.documents()],
                           sorted((e.source, e.reason) for e in result.errors),
-                          [store.features(name, ids) for name in ("minhash", "embedding")]))
+                          [store.features(name, ids) for name in ("minhash", stories.embedding_feature(models))]))
             assert all(len(rows) == len(ids) for rows in found[-1][2])
     assert len(found[0][0]) == 17 and len(found[0][1]) == 2  # 5 crafted + 12 lines; a bad line and a binary
     assert found[1] == found[0]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 import crossread
 from crossread import pipeline
 from crossread.config import Config
 from crossread.engines.local import LocalEngine
+from crossread.errors import StoreError
 from crossread.models import Models
 from crossread.stages import clean, stories
 from crossread.store import Store
@@ -126,14 +129,15 @@ def test_annotate_embeds_every_article_ahead_when_the_story_model_scores_them_al
     config = Config(db=tmp_path / "s.duckdb", use_models=False)
     models = Models(use_models=False)
     assert stories.embeds_every_article(models)  # the shipped model has no dense band
-    assert "embedding" in pipeline.doc_features(models)
+    emb = stories.embedding_feature(models)
+    assert emb in pipeline.doc_features(models)
     found: dict[str, dict[str, str]] = {}
     for ahead in (True, False):
         with Store(tmp_path / f"{ahead}.duckdb") as store:
             pipeline.ingest_paths([CRAFTED], store, config)
             if ahead:
                 pipeline.annotate(store, config, models)
-                assert len(store.features("embedding", [d.id for d in store.documents()])) == 5
+                assert len(store.features(emb, [d.id for d in store.documents()])) == 5
             stories.DENSE_STATS = stories.DenseStats()
             stories.assign(store, config, models)
             # computed ahead: story assignment encodes nothing; else it encodes every article itself
@@ -147,16 +151,18 @@ def test_ingest_computes_the_article_only_features_as_annotate_would_from_the_st
     with Store(config.db) as store:
         pipeline.ingest_paths([CRAFTED], store, config, models=models)
         ids = [d.id for d in store.documents()]
-        for name in pipeline.INGEST_FEATURES:
+        names = [n for n in pipeline.doc_features(models) if pipeline.feature_kind(n) in pipeline.INGEST_FEATURES]
+        assert len(names) == len(pipeline.INGEST_FEATURES)
+        for name in names:
             assert not store.missing_features(name)  # nothing left for the annotate phase
             fn = pipeline._feature_fn(name, config, models)
-            again = fn(store.documents(ids, **pipeline.FEATURE_READS.get(name, {})))
+            again = fn(store.documents(ids, **pipeline.FEATURE_READS.get(pipeline.feature_kind(name), {})))
             # from the article in hand, or from the store: the same rows
             assert store.features(name, ids) == {i: (blob, payload) for i, blob, payload in again}
     # without models, ingest computes the signature only (the embedding depends on the models)
     with Store(tmp_path / "bare.duckdb") as store:
         pipeline.ingest_paths([CRAFTED], store, config)
-        assert not store.missing_features("minhash") and store.missing_features("embedding")
+        assert not store.missing_features("minhash") and store.missing_features(stories.embedding_feature(models))
 
 
 class _ThreadEngine(_CountingEngine):
@@ -178,3 +184,45 @@ def test_ingest_overlapping_a_remote_engine_stores_what_the_local_engine_stores(
     assert len(engine.calls) >= 2  # several chunks, so calls did overlap with storing the previous one
     assert stored[0][1] == 5 and len(stored[0][2]) == 1
     assert stored[1] == stored[0]
+
+
+class _OtherEncoder(Models):
+    """The lexical models under another encoder's name: what a store meets when the sentence encoder changes."""
+
+    @property
+    def encoder_name(self) -> str:
+        return "other-encoder"
+
+
+def test_stories_refuse_articles_embedded_by_another_encoder_until_reclustered(tmp_path) -> None:
+    config, models = Config(db=tmp_path / "s.duckdb", use_models=False), Models(use_models=False)
+    files = sorted(CRAFTED.glob("*.txt"))
+    with Store(config.db) as store:
+        pipeline.ingest_paths(files[:3], store, config, models=models)
+        pipeline.annotate(store, config, models)
+        pipeline.update_stories(store, config, models)
+        before = {s.id: s.doc_ids for s in store.stories()}
+        assert store.meta("story_encoder") == models.encoder_name
+        other = _OtherEncoder(use_models=False)
+        pipeline.ingest_paths(files[3:], store, config, models=other)
+        pipeline.annotate(store, config, other)
+        # each encoder's vectors under their own name (the new one embeds every article): nothing mixes
+        assert len(store.features(stories.embedding_feature(other))) == len(files)
+        assert len(store.features(stories.embedding_feature(models))) == 3
+        with pytest.raises(StoreError, match=r"hashed-bow-512.*other-encoder.*--recluster"):
+            pipeline.update_stories(store, config, other)
+        assert {s.id: s.doc_ids for s in store.stories()} == before  # refused before writing anything
+        assert len(store.unassigned_documents()) == 2
+        pipeline.update_stories(store, config, other, recluster=True)
+        assert not store.unassigned_documents() and store.meta("story_encoder") == "other-encoder"
+
+
+def test_recluster_with_the_same_models_forms_the_same_stories_and_keeps_their_analyses(tmp_path) -> None:
+    config, models = Config(db=tmp_path / "s.duckdb", use_models=False), Models(use_models=False)
+    with Store(config.db) as store:
+        pipeline.ingest_paths([CRAFTED], store, config, models=models)
+        pipeline.annotate(store, config, models)
+        assert pipeline.update_stories(store, config, models)
+        before, keys = {s.id: s.doc_ids for s in store.stories()}, store.analysis_keys()
+        assert pipeline.update_stories(store, config, models, recluster=True) == []  # nothing re-analysed
+        assert {s.id: s.doc_ids for s in store.stories()} == before and store.analysis_keys() == keys

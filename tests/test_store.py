@@ -85,3 +85,36 @@ def test_reads_by_a_few_ids_are_not_pushed_into_scans_as_or_filters(tmp_path) ->
     for read_only in (False, True):
         with Store(tmp_path / "s.duckdb", read_only=read_only) as store:
             assert store.con.execute("SELECT current_setting('dynamic_or_filter_threshold')").fetchone()[0] == 0
+
+
+def test_embeddings_stored_before_they_named_their_encoder_are_renamed_by_size(db_path) -> None:
+    """Schema 3 kept every story embedding as plain ``embedding``: migration 4 names each by the encoder its size
+    says (384 floats: all-MiniLM-L6-v2, 512: the hashed bag of words), drops any other, and records the encoder of
+    the stories when their members' vectors agree."""
+    with Store(db_path) as store:
+        store.write_batch([_doc(i) for i in range(4)], [])
+        store.put_features("embedding", [("d0", bytes(384 * 4), None), ("d1", bytes(384 * 4), None),
+                                         ("d2", bytes(512 * 4), None), ("d3", bytes(100), None)])
+        store.con.execute("INSERT INTO stories (id, title) VALUES ('s0', 't')")
+        store.con.execute("INSERT INTO story_members VALUES ('d0', 's0'), ('d1', 's0')")
+        store.con.execute("DROP TABLE store_meta")
+        store.con.execute("DELETE FROM schema_meta WHERE version > 3")  # as schema 3 left it
+    with Store(db_path) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        assert set(store.features("embedding:all-MiniLM-L6-v2")) == {"d0", "d1"}
+        assert set(store.features("embedding:hashed-bow-512")) == {"d2"}
+        assert store.features("embedding") == {}
+        assert store.meta("story_encoder") == "all-MiniLM-L6-v2"
+        store.set_meta("story_encoder", None)
+        assert store.meta("story_encoder") is None
+
+
+def test_reset_stories_keeps_analyses_only_when_asked(db_path) -> None:
+    with Store(db_path) as store:
+        for keep in (True, False):
+            store.con.execute("INSERT INTO stories (id, title) VALUES ('s0', 't')")
+            store.con.execute("INSERT OR REPLACE INTO analyses (story_id, input_key, payload) VALUES ('s0', 'k', '{}')")
+            store.set_meta("story_encoder", "some-encoder")
+            store.reset_stories(keep_analyses=keep)
+            assert not store.has_stories() and store.meta("story_encoder") is None
+            assert store.analysis_keys() == ({"s0": "k"} if keep else {})

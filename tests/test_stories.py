@@ -204,7 +204,8 @@ def test_a_story_state_written_as_json_by_an_earlier_version_is_still_read(tmp_p
     path = tmp_path / "old.duckdb"
     with Store(path) as store:  # made as schema 2 made it
         store.con.execute("ALTER TABLE stories DROP COLUMN vectors")
-        store.con.execute("DELETE FROM schema_meta WHERE version = 3")
+        store.con.execute("DROP TABLE store_meta")
+        store.con.execute("DELETE FROM schema_meta WHERE version > 2")
         store.con.execute("INSERT INTO stories (id, title, state) VALUES ('s', 't', ?)", [json.dumps(old)])
     with Store(path) as store:
         stored = store.story_states(["s"])

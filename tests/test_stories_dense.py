@@ -17,6 +17,7 @@ from crossread.stages import reuse, segment, stories
 from crossread.store import Store
 
 DATA = json.loads((Path(__file__).with_name("data") / "stories" / "articles.json").read_text(encoding="utf-8"))
+EMBEDDING = stories.embedding_feature(Models(use_models=False))  # where the hashed bag of words' vectors go
 
 
 def _store(items: list[dict[str, Any]], config: Config) -> Store:
@@ -69,7 +70,7 @@ def test_a_band_wide_enough_embeds_everything_and_decides_as_without_one(model: 
     wide, store_wide, stats_wide = _run(dataclasses.replace(model, dense_band=1e9))
     assert wide == full
     n = len(DATA["articles"]) + len(DATA["follow_ups"])
-    assert stats_full.encoded == n and len(store_full.features("embedding")) == n
+    assert stats_full.encoded == n and len(store_full.features(EMBEDDING)) == n
     assert stats_wide.ambiguous == stats_wide.articles - len(wide)  # every article with a candidate story
 
 
@@ -78,13 +79,13 @@ def test_decisive_lexical_evidence_embeds_nothing_and_each_vector_once(model: st
     n = len(DATA["articles"]) + len(DATA["follow_ups"])
     assert stats.articles == n
     assert stats.ambiguous == 0 and stats.encoded == 0  # no score ties here: every decision is lexical
-    assert store.features("embedding") == {}
+    assert store.features(EMBEDDING) == {}
     states = store.story_states()
     assert sum(len(st["pending"]) for st in states.values()) == n  # members kept for a later dense centroid
     assert sum(len(g) for g in groups) == n
     _, store, stats = _run(dataclasses.replace(model, dense_band=8.0))  # some decisions within 8 of the threshold
     assert 0 < stats.ambiguous < n - 1
-    assert 0 < stats.encoded == stats.used == len(store.features("embedding"))  # each vector computed once, stored
+    assert 0 < stats.encoded == stats.used == len(store.features(EMBEDDING))  # each vector computed once, stored
 
 
 def _art(doc_id: str, emb: np.ndarray | None) -> stories.Article:

@@ -37,18 +37,20 @@ def ingest(paths: Sequence[str | Path], config: Config | None = None, progress: 
 
 
 def analyze(paths: Sequence[str | Path] = (), out: str | Path | None = None, config: Config | None = None,
-            progress: Progress | None = None, models: Models | None = None) -> Report:
+            progress: Progress | None = None, models: Models | None = None, recluster: bool = False) -> Report:
     """Ingest ``paths`` (if any), run every stage over the stored articles and build the report.
 
     Only new articles and the stories they touch are processed; everything else is read from the store.
-    Writes report.json / report.md / report.html into ``out`` when given.
+    ``recluster`` clusters every stored article into stories again (needed when the store's stories were built
+    with another sentence encoder: ``StoreError`` says so). Writes report.json / report.md / report.html into
+    ``out`` when given.
     """
     config = config or Config()
     models = models or Models(config.use_models)
     with Store(config.db) as store:
         result = pipeline.ingest_paths(paths, store, config, progress, models=models) if paths else None
         pipeline.annotate(store, config, models, progress)
-        pipeline.update_stories(store, config, models, progress, outlets=_outlets(config))
+        pipeline.update_stories(store, config, models, progress, outlets=_outlets(config), recluster=recluster)
         data = build_report(store, {"nlp": "en_core_web_sm" if models.nlp is not None else "lexical",
                                     "encoder": models.encoder_name})
         data["warnings"] = list(models.warnings)

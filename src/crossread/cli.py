@@ -93,6 +93,9 @@ def analyze(
                                              "read).")] = False,
     disable: Annotated[list[str] | None, typer.Option("--disable", help=f"Skip a story stage ({', '.join(STAGES)})"
                                                          "; repeatable.")] = None,
+    recluster: Annotated[bool, typer.Option("--recluster", help="Cluster every stored article into stories again "
+                                            "(e.g. the store's stories were built with another sentence encoder); "
+                                            "stories that form again keep their analyses.")] = False,
     allow_private: AllowPrivateOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -106,7 +109,7 @@ def analyze(
                      allow_private=allow_private or None)
     try:
         with Progress(quiet=quiet) as progress:
-            report = api.analyze(paths or [], out, config, progress)
+            report = api.analyze(paths or [], out, config, progress, recluster=recluster)
     except CrossreadError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

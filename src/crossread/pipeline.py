@@ -86,15 +86,17 @@ STORY_STAGES: tuple[tuple[str, StoryStage], ...] = (
 )
 
 # Per-document features computed in the annotate phase, in order (later ones may read earlier ones). The dense
-# story embedding (``embedding``) joins them when the story model embeds every article (``doc_features``); a model
-# that embeds only where lexical evidence is ambiguous (``StoryModel.dense_band``) leaves it to story assignment.
+# story embedding (``stories.embedding_feature``: ``embedding:<encoder>``) joins them when the story model embeds
+# every article (``doc_features``); a model that embeds only where lexical evidence is ambiguous
+# (``StoryModel.dense_band``) leaves it to story assignment.
 DOC_FEATURES = ("minhash", "annotations")
-# Features computed at ingest, while the article is in hand (they read nothing but the article; the annotations
-# wait for the annotate phase, which loads spaCy): the annotate phase then finds them stored.
-INGEST_FEATURES = ("minhash", "embedding")
-# What each feature reads of a document: MinHash only the text, the embedding the title and lead; default all.
+# Kinds of feature computed at ingest, while the article is in hand (they read nothing but the article; the
+# annotations wait for the annotate phase, which loads spaCy): the annotate phase then finds them stored.
+INGEST_FEATURES = ("minhash", stories.EMBEDDING)
+# What each kind of feature reads of a document: MinHash only the text, the embedding the title and lead;
+# default all.
 FEATURE_READS: dict[str, dict[str, Any]] = {"minhash": {"with_sentences": False},
-                                            "embedding": {"max_sentences": stories.LEAD_SENTENCES}}
+                                            stories.EMBEDDING: {"max_sentences": stories.LEAD_SENTENCES}}
 # Per-document features read into a story's context; all but ``annotations`` are written by story stages
 # (``StoryContext.keep``): the spin language model's second look, so no run reads an article twice.
 STORY_FEATURES = ("annotations", spin.LOOK_FEATURE)
@@ -127,7 +129,8 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
     engine = engine or get_engine(config)
     # raw articles per map_batches call: a quarter of what the engine prefers, so that calls overlap (see below)
     chunk = max(config.batch_size, engine.chunk_size // 4)
-    names = [n for n in (doc_features(models) if models is not None else DOC_FEATURES) if n in INGEST_FEATURES]
+    names = [n for n in (doc_features(models) if models is not None else DOC_FEATURES)
+             if feature_kind(n) in INGEST_FEATURES]
     fns = tuple((n, _feature_fn(n, config, models or Models(use_models=False))) for n in names)
     # one function object for the whole run: Ray ships it (with any loaded model) once, not once per chunk
     ingest_fn = partial(_ingest_sources, config=config, features=fns)
@@ -266,12 +269,14 @@ def _reason(exc: Exception) -> str:
     return exc.reason if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
 
 
-def annotate(store: Store, config: Config, models: Models, progress: Progress | None = None) -> int:
-    """Compute the missing per-document features of every stored article; returns how many articles got any."""
+def annotate(store: Store, config: Config, models: Models, progress: Progress | None = None,
+             features: Sequence[str] | None = None, engine: Engine | None = None) -> int:
+    """Compute the missing per-document features (``features``, default ``doc_features(models)``) of every stored
+    article; returns how many articles got any."""
     progress = progress or Progress(quiet=True)
-    engine = get_engine(config)
+    engine = engine or get_engine(config)
     done: set[str] = set()
-    for name in doc_features(models):
+    for name in doc_features(models) if features is None else features:
         missing = store.missing_features(name)
         if not missing:
             continue
@@ -279,7 +284,7 @@ def annotate(store: Store, config: Config, models: Models, progress: Progress | 
         fn = _feature_fn(name, config, models)
         chunk = max(config.batch_size, getattr(engine, "chunk_size", 0))  # Ray Data wants big calls
         for i in range(0, len(missing), chunk):
-            docs = store.documents(missing[i:i + chunk], **FEATURE_READS.get(name, {}))
+            docs = store.documents(missing[i:i + chunk], **FEATURE_READS.get(feature_kind(name), {}))
             rows = engine.map_batches(fn, docs, batch_size=64)
             store.put_features(name, rows)
             progress.advance(task, len(docs))
@@ -290,7 +295,12 @@ def annotate(store: Store, config: Config, models: Models, progress: Progress | 
 def doc_features(models: Models) -> tuple[str, ...]:
     """The features ``annotate`` computes: ``DOC_FEATURES``, and the story embedding when story assignment would
     embed every article anyway (mapped by the engine here, it runs on Ray's workers, not in the driver)."""
-    return DOC_FEATURES + (("embedding",) if stories.embeds_every_article(models) else ())
+    return DOC_FEATURES + ((stories.embedding_feature(models),) if stories.embeds_every_article(models) else ())
+
+
+def feature_kind(name: str) -> str:
+    """What a feature is, without the model that made it (``embedding:all-MiniLM-L6-v2`` -> ``embedding``)."""
+    return name.partition(":")[0]
 
 
 def _feature_fn(name: str, config: Config, models: Models) -> Callable[[list[Document]], list[tuple[str, Any, Any]]]:
@@ -299,7 +309,7 @@ def _feature_fn(name: str, config: Config, models: Models) -> Callable[[list[Doc
         return lambda docs: [(d.id, reuse.signature(d, config), None) for d in docs]
     if name == "annotations":
         return lambda docs: [(d.id, None, payload) for d, payload in zip(docs, annotate_batch(docs, models))]
-    if name == "embedding":
+    if feature_kind(name) == stories.EMBEDDING:
         return lambda docs: [(d.id, blob, None) for d, blob in zip(docs, stories.embed(docs, models))]
     raise ValueError(f"unknown feature {name}")
 
@@ -321,9 +331,16 @@ def annotate_batch(docs: list[Document], models: Models) -> list[dict[str, Any]]
 
 
 def update_stories(store: Store, config: Config, models: Models, progress: Progress | None = None,
-                   outlets: Any = None) -> list[str]:
-    """Assign new articles to stories and re-analyse only the stories whose membership changed."""
+                   outlets: Any = None, recluster: bool = False) -> list[str]:
+    """Assign new articles to stories and re-analyse only the stories whose membership changed.
+
+    ``recluster`` first forgets every story, so all stored articles are clustered again (with this run's
+    encoder: the way on after ``stories.check_encoder`` refused a store built with another); a story formed again
+    with the same members keeps its analysis.
+    """
     progress = progress or Progress(quiet=True)
+    if recluster:
+        store.reset_stories(keep_analyses=True)
     stories.assign(store, config, models, progress)
     all_stories = store.stories()
     store.delete_analyses_except(s.id for s in all_stories)

@@ -71,6 +71,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE stories ADD COLUMN vectors BLOB;
     """,
+    # 4: settings of the store's contents (``meta``): which encoder its stories were clustered with. Story
+    # embeddings are named by their encoder (``stories.embedding_feature``), so two encoders' vectors never mix;
+    # the rows stored before under plain ``embedding`` are renamed by their size (the only two encoders that wrote
+    # them: all-MiniLM-L6-v2, 384 floats; the hashed bag of words, 512), and the stories' encoder is the one of
+    # their members' vectors when they all agree
+    """
+    CREATE TABLE store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+    UPDATE doc_features SET name = 'embedding:all-MiniLM-L6-v2' WHERE name = 'embedding' AND octet_length(blob) = 1536;
+    UPDATE doc_features SET name = 'embedding:hashed-bow-512' WHERE name = 'embedding' AND octet_length(blob) = 2048;
+    DELETE FROM doc_features WHERE name = 'embedding';
+    INSERT INTO store_meta SELECT 'story_encoder', min(f.name[11:]) FROM story_members m
+        JOIN doc_features f ON f.doc_id = m.doc_id WHERE f.name LIKE 'embedding:%' HAVING count(DISTINCT f.name) = 1;
+    """,
 )
 
 
@@ -152,6 +165,18 @@ class Store:
             raise
         else:
             self.con.execute("COMMIT")
+
+    def meta(self, key: str) -> str | None:
+        """A setting of the store's contents (``store_meta``), or None when unset."""
+        row = self.con.execute("SELECT value FROM store_meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set (or, with None, clear) a setting of the store's contents."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM store_meta WHERE key = ?", [key])
+            if value is not None:
+                con.execute("INSERT INTO store_meta VALUES (?, ?)", [key, value])
 
     # -- ingest ----------------------------------------------------------------------------------------------
     def source_done(self, source: str, fingerprint: str) -> bool:
@@ -430,12 +455,18 @@ class Store:
                     "ON CONFLICT (term) DO UPDATE SET df = term_df.df + excluded.df",
                     [list(counts), list(counts.values())])
 
-    def reset_stories(self) -> None:
-        """Forget every story, its index and statistics and analyses (the next run re-clusters from scratch)."""
+    def reset_stories(self, keep_analyses: bool = False) -> None:
+        """Forget every story, its index and statistics (the next run re-clusters from scratch), and their analyses
+        unless ``keep_analyses``: a story id names its first article, so a story formed again with the same
+        members finds its analysis still valid (``pipeline.update_stories`` drops the rest)."""
         with self.transaction() as con:
-            for table in ("story_members", "stories", "story_keys", "term_df", "analyses"):
+            for table in ("story_members", "stories", "story_keys", "term_df") + (() if keep_analyses else ("analyses",)):
                 con.execute(f"DELETE FROM {table}")
+            con.execute("DELETE FROM store_meta WHERE key = 'story_encoder'")
         self.forget_indexes()
+
+    def has_stories(self) -> bool:
+        return self.con.execute("SELECT EXISTS (SELECT 1 FROM stories)").fetchone()[0]
 
     def stories(self, ids: Iterable[str] | None = None) -> list[Story]:
         chosen = "stories s" if ids is None else f"{_BY_ID} JOIN stories s ON s.id = w.id"
@@ -517,6 +548,6 @@ class Store:
 
 
 def _ident(name: str) -> str:
-    if not name.replace("_", "").replace(".", "").isalnum():
+    if not name.replace("_", "").replace(".", "").replace(":", "").replace("-", "").isalnum():
         raise StoreError(f"bad feature name {name!r}")
     return name

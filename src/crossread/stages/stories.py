@@ -35,6 +35,7 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
 from ..config import Config
+from ..errors import StoreError
 from ..model import Document, Figure, Story, from_dict
 from ..models import Models
 from . import figures
@@ -452,8 +453,37 @@ def embeds_every_article(models: Models) -> bool:
     return StoryModel.load(variant=models.encoder_name).dense_band is None
 
 
+EMBEDDING = "embedding"  # the kind of doc feature that holds story embeddings (named per encoder, below)
+
+
+def embedding_feature(models: Models) -> str:
+    """The doc feature holding ``models``' story embeddings, named by encoder (``embedding:all-MiniLM-L6-v2``):
+    a store analysed once with the sentence encoder and once without (the hashed bag of words) keeps both sets of
+    vectors apart instead of comparing one encoder's vectors with the other's."""
+    return f"{EMBEDDING}:{models.encoder_name}"
+
+
+def check_encoder(store: Any, models: Models) -> None:
+    """Record the encoder this store's stories are clustered with, or refuse to add to them with another.
+
+    The stories' dense centroids live in one encoder's space and their model was fitted for that encoder, so
+    new articles embedded by another could not be compared with them. Raises :class:`StoreError` saying how to
+    go on: with the same models, or ``--recluster`` (every article clustered again with this run's encoder).
+    """
+    stored, current = store.meta("story_encoder"), models.encoder_name
+    if stored == current:
+        return
+    if stored is not None and store.has_stories():
+        why = "; ".join(models.warnings)
+        raise StoreError(
+            f"the stories in store {store.path} were clustered with the encoder {stored}, but this run has "
+            f"{current}{f' ({why})' if why else ''}. Run with the models the stories were built with, or pass "
+            "--recluster to cluster every stored article again with this run's encoder.")
+    store.set_meta("story_encoder", current)
+
+
 def embed(docs: list[Document], models: Models) -> list[bytes]:
-    """One document embedding per article (title + lead), float32 bytes, stored as the ``embedding`` feature."""
+    """One document embedding per article (title + lead), float32 bytes, stored as ``embedding_feature``."""
     return [v.astype(np.float32).tobytes() for v in models.embed([_title_lead(d, LEAD_SENTENCES) for d in docs])]
 
 
@@ -473,18 +503,19 @@ DENSE_STATS = DenseStats()
 
 
 class DenseVectors:
-    """Article embeddings on demand for one batch: read from the store's ``embedding`` feature, else computed
+    """Article embeddings on demand for one batch: read from the store's ``embedding_feature``, else computed
     in one encoder call for all the ids asked at once and written there, so no article is encoded twice."""
 
     def __init__(self, store: Any, models: Models) -> None:
         self._store, self._models = store, models
+        self._feature = embedding_feature(models)
         self._got: dict[str, np.ndarray] = {}
 
     def get(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The vectors of ``ids`` (all of them, unless a document is gone from the store)."""
         todo = [i for i in dict.fromkeys(ids) if i not in self._got]
         if todo:
-            rows = self._store.features("embedding", todo)
+            rows = self._store.features(self._feature, todo)
             for i in todo:
                 blob = rows.get(i, (None,))[0]
                 if blob is not None:
@@ -497,7 +528,7 @@ class DenseVectors:
                 DENSE_STATS.cpu += time.process_time() - c
                 DENSE_STATS.wall += time.perf_counter() - t
                 DENSE_STATS.encoded += len(docs)
-                self._store.put_features("embedding", [(d.id, b, None) for d, b in zip(docs, blobs)])
+                self._store.put_features(self._feature, [(d.id, b, None) for d, b in zip(docs, blobs)])
                 self._got.update({d.id: np.frombuffer(b, dtype=np.float32) for d, b in zip(docs, blobs)})
             DENSE_STATS.used += sum(i in self._got for i in todo)
         return {i: self._got[i] for i in ids if i in self._got}
@@ -645,12 +676,13 @@ def assign_ids(store: Any, config: Config, models: Models, new: list[str], progr
     model = model or StoryModel.load(variant=models.encoder_name)
     if not new:
         return []
+    check_encoder(store, models)
     task = progress.task("stories", total=len(new)) if progress is not None else None
     touched: set[str] = set()
     cache = StateCache()
     try:
         for c in range(0, len(new), PREFETCH):
-            view = _Prefetched(store, new[c:c + PREFETCH], cache)
+            view = _Prefetched(store, new[c:c + PREFETCH], cache, embedding_feature(models))
             for i in range(c, min(c + PREFETCH, len(new)), batch_size):
                 ids = new[i:min(i + batch_size, c + PREFETCH)]
                 touched |= _assign_batch(view, config, models, model, ids, cache)
@@ -672,11 +704,11 @@ class _Prefetched:
     Everything else (story states, the candidate index, reads of term frequencies) goes to the store.
     """
 
-    def __init__(self, store: Any, ids: list[str], cache: StateCache) -> None:
+    def __init__(self, store: Any, ids: list[str], cache: StateCache, embedding: str) -> None:
         self._store = store
         self._cache = cache
         self._docs = {d.id: d for d in store.documents(ids, max_sentences=LEAD_SENTENCES)}
-        self._features = {name: store.features(name, ids) for name in ("embedding", "minhash", "annotations")}
+        self._features = {name: store.features(name, ids) for name in (embedding, "minhash", "annotations")}
 
     def documents(self, ids: list[str], max_sentences: int | None = None, **kw: Any) -> list[Document]:
         """The chunk's documents with their lead sentences (at most ``LEAD_SENTENCES``; others from the store)."""
