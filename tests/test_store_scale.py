@@ -289,3 +289,49 @@ def test_long_posting_lists_cut_in_numpy_answer_as_sql(monkeypatch: pytest.Monke
                 assert got == _sql_candidates(store, keys, per_key, since)
                 assert got <= set(store.story_candidates(keys, per_key=1000))
     assert odd_date or cuts > 0  # the numeric cut was taken
+
+
+def test_key_index_read_from_a_date_on_answers_as_sql_and_reads_earlier_stories_when_asked() -> None:
+    """The first lookup's ``since`` decides which stories the in-memory index reads (tomorrow's news needs only the
+    last days' stories); a lookup with an earlier ``since``, or none, reads the rest first. Answers stay SQL's,
+    through writes made before, between and (deferred, ``indexed=True``) across those reads."""
+    import datetime as dt
+    import random
+
+    from crossread.model import Story
+
+    rng = random.Random(5)
+    clock = dt.datetime(2024, 6, 1)
+    with Store(":memory:") as store:
+        def put(sid: str, end: str | None, keys: list[int], indexed: bool = False) -> None:
+            nonlocal clock
+            clock += dt.timedelta(seconds=1)
+            store.put_stories([(Story(id=sid, title=sid, doc_ids=(), end=end), {})], keys=[(k, sid) for k in keys],
+                              updated_at=[clock], indexed=indexed)
+
+        days = [f"2024-0{m}-{d:02d}" for m in (1, 2, 3) for d in (1, 10, 20)] + [None]
+        for i in range(120):
+            put(f"s{i:03d}", rng.choice(days), rng.sample(range(12), 3))
+        store.forget_indexes()  # a store opened afresh
+        keys = list(range(12))
+
+        def same(since: str | None) -> None:
+            for per_key in (1, 3, 50):
+                assert set(store.story_candidates(keys, per_key=per_key, since=since)) == \
+                    _sql_candidates(store, keys, per_key, since)
+
+        same("2024-03-10")
+        index = store._key_index
+        assert index is not None and 0 < len(index.ids) < 120  # only the stories a March article can meet
+        put("late", "2024-03-25", [1, 2])
+        put("s000", "2024-03-26", [3])  # a story grows into the window (its old rows are read on extension)
+        same("2024-03-10")
+        same("2024-02-01")  # earlier: the stories ending in February are read too
+        assert store._key_index is index and len(index.ids) < 122
+        # as the stories stage defers its writes: the index is told of a story, reads the rest, then it is written
+        store.index_stories([("pending", "2024-03-28")], [(4, "pending"), (5, "pending")])
+        assert ("pending" in {s for _, s in store.story_candidates([4, 5], per_key=200)})  # reads every story
+        put("pending", "2024-03-28", [4, 5], indexed=True)
+        same(None)
+        assert len(index.ids) == store.con.execute("SELECT count(*) FROM stories").fetchone()[0] == 122
+        same("2024-01-01")

@@ -84,6 +84,21 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO store_meta SELECT 'story_encoder', min(f.name[11:]) FROM story_members m
         JOIN doc_features f ON f.doc_id = m.doc_id WHERE f.name LIKE 'embedding:%' HAVING count(DISTINCT f.name) = 1;
     """,
+    # 5: story state vectors stored uncompressed. DuckDB 1.2+ compresses a BLOB column whose values average 4 kB
+    # or more with ZSTD, in one frame per row group, so reading one story's state decompressed every state's
+    # vectors (~12 kB each: floats, which hardly compress): a read of 20 or 1,000 states by id cost the same
+    # 0.08 s CPU in a 5,400-story store, 0.014-0.021 s uncompressed (docs/performance.md). The table is rebuilt
+    # with the column declared uncompressed, as a column's compression is fixed when it is created.
+    """
+    CREATE TABLE stories_v5 (
+        id VARCHAR PRIMARY KEY, title VARCHAR, start_date VARCHAR, end_date VARCHAR, key_entities JSON,
+        state JSON, updated_at TIMESTAMP DEFAULT current_timestamp, vectors BLOB USING COMPRESSION uncompressed
+    );
+    INSERT INTO stories_v5 SELECT id, title, start_date, end_date, key_entities, state, updated_at, vectors
+        FROM stories;
+    DROP TABLE stories;
+    ALTER TABLE stories_v5 RENAME TO stories;
+    """,
 )
 
 
@@ -366,10 +381,13 @@ class Store:
             if term_df and self._term_counts is not None:
                 self._term_counts.add(term_df)
 
-    def _keys(self) -> StoryKeyIndex:
-        """The in-memory candidate index (writers only), read from ``story_keys`` on first use."""
+    def _keys(self, since: str | None = None) -> StoryKeyIndex:
+        """The in-memory candidate index (writers only), read from ``story_keys`` on first use, holding at least
+        the stories a lookup with ``since`` may answer (the first lookup's ``since`` decides what is read)."""
         if self._key_index is None:
-            self._key_index = StoryKeyIndex(self.con)
+            self._key_index = StoryKeyIndex(self.con, since)
+        else:
+            self._key_index.extend(self.con, since)
         return self._key_index
 
     def index_stories(self, stories: Iterable[tuple[str, str | None]], keys: Iterable[tuple[int, str]]) -> None:
@@ -408,7 +426,7 @@ class Store:
         if not keys:
             return []
         if not self.read_only:  # this process is the only writer: answer from the in-memory index
-            return self._keys().lookup(keys, per_key, since)
+            return self._keys(since).lookup(keys, per_key, since)
         rows = self.con.execute(
             "SELECT k.key, k.story_id FROM story_keys k JOIN stories s ON s.id = k.story_id "
             "WHERE k.key IN (SELECT unnest(?::BIGINT[])) AND (?::VARCHAR IS NULL OR s.end_date IS NULL "
@@ -421,7 +439,7 @@ class Store:
                        since: str | None = None) -> dict[int, set[str]]:
         """``story_candidates`` grouped by key: ``key -> story ids`` (keys without stories absent)."""
         if not self.read_only:
-            return self._keys().postings(keys, per_key, since)
+            return self._keys(since).postings(keys, per_key, since)
         out: dict[int, set[str]] = {}
         for k, sid in self.story_candidates(keys, per_key, since):
             out.setdefault(k, set()).add(sid)
