@@ -335,3 +335,36 @@ def test_key_index_read_from_a_date_on_answers_as_sql_and_reads_earlier_stories_
         same(None)
         assert len(index.ids) == store.con.execute("SELECT count(*) FROM stories").fetchone()[0] == 122
         same("2024-01-01")
+
+
+def test_the_stories_stage_posts_a_story_under_a_key_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``story_keys`` has no primary key (its check cost a tenth of an increment's story assignment): the stories
+    stage writes only rows it did not find, so articles joining a story in later batches and chunks (batches of
+    3, a write per batch) add no row twice."""
+    store, _ = _assigned_store(monkeypatch, prefetch=3)
+    total, distinct = store.con.execute(
+        "SELECT count(*), count(DISTINCT (key, story_id)) FROM story_keys").fetchone()
+    assert total == distinct > 0
+    assert sum(len(s.doc_ids) for s in store.stories()) > len(store.stories())  # stories did grow
+
+
+def test_a_key_row_stored_twice_changes_no_answer() -> None:
+    from crossread.model import Story
+
+    answers = []
+    for repeats in (1, 3):
+        with Store(":memory:") as store:
+            for i, end in enumerate(["2024-01-01", "2024-02-01", None, "2024-03-01"]):
+                for _ in range(repeats):  # as a rare repeated write leaves it
+                    store.put_stories([(Story(id=f"s{i}", title="t", doc_ids=(), end=end), {})],
+                                      keys=[(1, f"s{i}"), (2, f"s{i % 2}")])
+            rows = store.con.execute("SELECT count(*) FROM story_keys").fetchone()[0]
+            assert rows == 8 * repeats
+            got = [set(store.story_candidates([1, 2], per_key=n, since=since))
+                   for n in (1, 2, 3) for since in (None, "2024-02-01")]
+            store.forget_indexes()
+            assert [set(store.story_candidates([1, 2], per_key=n, since=since))  # the index read from the table
+                    for n in (1, 2, 3) for since in (None, "2024-02-01")] == got
+            assert got == [_sql_candidates(store, [1, 2], n, since) for n in (1, 2, 3) for since in (None, "2024-02-01")]
+            answers.append(got)
+    assert answers[0] == answers[1]

@@ -845,14 +845,16 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
             states[state.id] = state
         state.add(a, model.centroid_terms, model.member_cap, model.member_terms)
         members.setdefault(state.id, []).append(a.id)
-        sid, keys = state.id, a.keys + a.bands
-        for k in keys:  # later articles of this batch find the story through the in-memory postings
+        sid = state.id
+        for k in a.keys + a.bands:  # later articles of this batch find the story through the in-memory postings
             found = postings.get(k)
             if found is None:
                 postings[k] = {sid}
+            elif sid in found:  # the story is posted under this key already (stored, or earlier in the batch)
+                continue
             else:
                 found.add(sid)
-        new_keys.extend(zip(keys, repeat(sid)))
+            new_keys.append((k, sid))
     if model.split_threshold is not None:
         new_keys = _repair(articles, members, states, new_keys, model, existed, dense)
     store.index_stories(((sid, states[sid].end and states[sid].end.isoformat()) for sid in members), new_keys)
