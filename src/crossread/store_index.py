@@ -8,7 +8,8 @@ store's size. Memory: 16 bytes per index row (~60 MB at 100,000 articles).
 
 The answer is the one ``Store.story_candidates`` gives in SQL: per key, the ``per_key`` most recent stories by end
 date (unknown last), then by last write. The store keeps it current: it is the only writer while open (DuckDB lets
-one process write a file), and every write of stories or keys goes through ``Store.put_stories``.
+one process write a file), and every write of stories or keys goes through ``Store.put_stories``. A row stored
+twice (``story_keys`` has no primary key; see the store's migration 6) counts once: postings are sets.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class StoryKeyIndex:
         self.since = since
 
     def _load(self, con: Any, where: str, params: list[Any]) -> None:
-        """Add the stories matching ``where`` and their index rows (none of them may be loaded already)."""
+        """Add the stories matching ``where`` and their index rows (a story already here keeps its recency)."""
         rows = con.execute(f"SELECT id, end_date, epoch(updated_at) FROM stories WHERE {where}", params).fetchall()
         if not rows:
             return
