@@ -41,3 +41,24 @@ def test_bad_option_value_is_a_clear_error(tmp_path) -> None:
     result = runner.invoke(app, ["analyze", "--db", str(tmp_path / "c.duckdb"), "--engine", "spark"])
     assert result.exit_code == 2
     assert "engine must be" in result.output
+
+
+def test_a_store_clustered_with_another_encoder_is_refused_until_recluster(tmp_path) -> None:
+    from crossread.store import Store
+
+    files = sorted((ROOT / "tests" / "data" / "crafted").glob("*.txt"))
+    db, out = tmp_path / "c.duckdb", tmp_path / "out"
+    args = ["--db", str(db), "--out", str(out), "--no-models", "--quiet"]
+    assert runner.invoke(app, ["analyze", str(files[0]), *args]).exit_code == 0
+    with Store(db) as store:  # as if the stories had been clustered with the sentence encoder
+        store.set_meta("story_encoder", "all-MiniLM-L6-v2")
+        before = store.stories()
+    result = runner.invoke(app, ["analyze", str(files[1]), *args])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "all-MiniLM-L6-v2" in text and "hashed-bow-512" in text and "--recluster" in text
+    with Store(db, read_only=True) as store:
+        assert store.stories() == before and store.count_documents() == 2  # the new article stays stored
+    assert runner.invoke(app, ["analyze", *args, "--recluster"]).exit_code == 0
+    with Store(db, read_only=True) as store:
+        assert store.meta("story_encoder") == "hashed-bow-512" and not store.unassigned_documents()
