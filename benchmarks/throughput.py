@@ -46,6 +46,7 @@ CORPORA = Path(tempfile.gettempdir()) / "crossread-synth"
 
 
 MIN_STAGE = 0.05  # seconds: a stage that took less did nothing worth a rate (e.g. features ingest computed)
+CHEAP_STAGES = ("ingest", "minhash", "embedding", "stories")  # the rows of ``cheap_path``, in order
 
 
 def corpus(size: int, seed: int = 0, days_per_1000: float | None = None) -> Path:
@@ -197,13 +198,13 @@ def main(argv: list[str] | None = None) -> int:
             row = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(row)
             t = row["times"]
-            cheap = sum(t[k] for k in ("ingest", "minhash", "embedding", "stories"))
+            cheap = sum(t[k] for k in CHEAP_STAGES)
             print(f"n={size:>7} {engine:5} " + " ".join(f"{k}={row['articles'] / t[k]:7.0f}/s" for k in
-                                                         ("ingest", "minhash", "embedding", "stories") if t[k] > MIN_STAGE)
+                                                         CHEAP_STAGES if t[k] > MIN_STAGE)
                   + f" | cheap path {row['articles'] / cheap:6.0f} art/s ({cheap:6.1f}s)"
                   + (f" | NER alone {row['articles'] / t['ner']:5.1f} art/s "
                      f"({t['ner_words'] / t['ner']:.0f} words/s)" if "ner" in t else "")
-                  + f" | driver CPU {sum(row['cpu'].get(k, 0) for k in ('ingest', 'minhash', 'embedding', 'stories')):.1f}s"
+                  + f" | driver CPU {sum(row['cpu'].get(k, 0) for k in CHEAP_STAGES):.1f}s"
                   + " (" + " ".join(f"{k} {row['articles'] / v:.0f}/s" for k, v in row["cpu"].items() if v > MIN_STAGE) + ")"
                   + f" | embedded {t.get('embedded', 0) / row['articles']:.1%} of articles"
                   + f" | load {row['load']:.1f} | engine start {t.get('engine_start', 0):.1f}s"
@@ -215,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(mine) > 1:
             lo, hi = mine[0], mine[-1]
             growth = {k: (hi["times"][k] / hi["articles"]) / (lo["times"][k] / lo["articles"])
-                      for k in ("ingest", "minhash", "embedding", "stories") if lo["times"][k] > MIN_STAGE}
+                      for k in CHEAP_STAGES if lo["times"][k] > MIN_STAGE}
             print(f"{engine}: time per article at n={hi['size']} / at n={lo['size']} (1.0 = linear): "
                   + " ".join(f"{k}={v:.2f}" for k, v in growth.items()))
     return 0

@@ -8,7 +8,7 @@ The pipeline has three phases:
 2. **annotate** (per document, mapped by the engine, cached in the store so each article is processed once):
    ``annotate_batch`` runs every per-document extractor (MinHash signature, entity mentions, quotes, figures,
    spin signals) and stores the results as document features; those ingest computed are already there. The
-   dense story embedding (``embedding``) is one of them whenever the story model scores every article with it
+   dense story embedding (``embedding:<encoder>``) is one of them whenever the story model scores every article with it
    (``stories.embeds_every_article``); otherwise story assignment embeds only the articles it needs and stores
    them back.
 3. **stories** (incremental): ``stories.assign`` puts new articles into existing or new stories; then for every
