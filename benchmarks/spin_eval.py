@@ -20,6 +20,7 @@ Baseline: the rate of rare words (Zipf < 3, ``wordfreq``), its threshold fitted 
     .venv/bin/python benchmarks/spin_eval.py --fit-lm 40 --lm  # refit only the LM classifiers, then report
     .venv/bin/python benchmarks/spin_eval.py --lm-refit-check 80 110  # refit LM classifiers on fit[0:80]? judged on fit[80:110]
     .venv/bin/python benchmarks/spin_eval.py --lm-caps 400 517  # LM token caps compared on fit[400:517] (lm.MAX_TOKENS)
+    .venv/bin/python benchmarks/spin_eval.py --lm-dtypes 400 517  # float32 vs bfloat16 reads on fit[400:517]
 
 With the language model, an article is read by it only when its lexical score reaches ``spin.LM_BAR``; its
 features are cached on disk by text (``--lm-cache``), since one article costs ~1-3 CPU seconds.
@@ -231,7 +232,8 @@ def cache_lm(cache: Path):  # noqa: ANN201 - returns the uncached function
     cache.mkdir(parents=True, exist_ok=True)
 
     def cached(text: str, toks: list[S.Token], idx: list[int], model) -> np.ndarray:  # noqa: ANN001
-        path = cache / f"{hashlib.md5(text.encode()).hexdigest()}-{S.lm_models.MAX_TOKENS}.pkl"
+        precision = "" if model.dtype == "float32" else f"-{model.dtype}"
+        path = cache / f"{hashlib.md5(text.encode()).hexdigest()}-{S.lm_models.MAX_TOKENS}{precision}.pkl"
         if path.exists():
             return np.asarray(pickle.loads(path.read_bytes()), dtype=float)
         f = plain(text, toks, idx, model)
@@ -537,6 +539,75 @@ def _lm_caps(fit_arts: list[tuple[str, str]], lo: int, hi: int, n_refit: int, ng
     return int(best["cap"])
 
 
+DTYPE_MAX_DROP = 0.01  # rule fixed before any number was seen: bfloat16 reads ship iff their A + B F1 on the
+# held-out fit articles is within this of float32's and they flag at most one more clean original (as CAP_MAX_DROP)
+
+
+def lm_dtypes(fit_arts: list[tuple[str, str]], lo: int, hi: int, ng: S.NgramTable) -> bool:
+    """Spun-article F1 with float32 and bfloat16 reads (the shipped classifiers) on fit articles [lo, hi) (original,
+    spinner A, held-out spinner B, garbled; not used to fit any classifier), how far the LM features move, and
+    whether bfloat16 passes ``DTYPE_MAX_DROP``'s rule (``crossread.models.compute_dtype``). The test split is not read."""
+    import copy
+    import os
+
+    import torch
+
+    from crossread import models
+
+    os.environ[models.DTYPE_ENV] = "float32"
+    models.compute_dtype.cache_clear()
+    S.lm_models.load.cache_clear()
+    S._LM.clear()
+    full = S.language_model()
+    assert full is not None, "the language model is not available (see crossread.models.lm)"
+    half = S.lm_models.LanguageModel(copy.deepcopy(full.model).to(torch.bfloat16), full.tokenizer)
+    shipped = S.load_model()
+    held = items(fit_arts[lo:hi], ("original", "A", "B", "garbled"))
+    scores: dict[str, dict[int, float]] = {"float32": {}, "bfloat16": {}}
+    moved, flips, cpu = [], 0, {"float32": 0.0, "bfloat16": 0.0}
+    for it in held:
+        toks = S.tokens(it.text)
+        idx, x = S.slot_features(toks, ng)
+        p = S._linear(shipped["token"], x) if idx else np.zeros(0)
+        lexical = S.article_score(p) if idx else 0.0
+        rows = {}
+        for name, lang in (("float32", full), ("bfloat16", half)):
+            t = time.process_time()
+            rows[name] = S.lm_rows(it.text, toks, idx, lang) if idx and lexical >= S.LM_BAR else None
+            cpu[name] += time.process_time() - t
+            scores[name][id(it)] = _lm_score(shipped, x, p, lexical, rows[name])
+        if rows["float32"] is not None:
+            moved.append(np.abs(rows["float32"] - rows["bfloat16"])[:, :5])
+        flips += (scores["float32"][id(it)] >= S.THRESHOLD) != (scores["bfloat16"][id(it)] >= S.THRESHOLD)
+    n = len(fit_arts[lo:hi])
+    read = len(moved)
+    diff = np.concatenate(moved) if moved else np.zeros((0, 5))
+    print(f"LM read precision on fit articles [{lo}, {hi}) x (original, A, B, garbled): {read} of {len(held)} items "
+          f"read; shipped classifiers")
+    print(f"feature change (nats, words read): mean {diff.mean():.4f}, 99th percentile {np.quantile(diff, .99):.4f}, "
+          f"max {diff.max():.4f}; flags changed: {flips} of {len(held)}")
+    print("dtype      F1 A   F1 B  F1 A+B  AUC A+B  originals flagged  garbled flagged  CPU s of reads (cached: ~0)")
+    out = {}
+    for name, score in scores.items():
+        row = {}
+        for label, kinds in (("A", ("original", "A")), ("B", ("original", "B")), ("A+B", ("original", "A", "B"))):
+            sel = [it for it in held if it.kind in kinds]
+            gold = [it.spun for it in sel]
+            row[label] = prf(gold, [score[id(it)] >= S.THRESHOLD for it in sel])[2]
+            row["AUC"] = auc(gold, [score[id(it)] for it in sel])
+        for kind in ("original", "garbled"):
+            row[kind] = sum(score[id(it)] >= S.THRESHOLD for it in held if it.kind == kind)
+        out[name] = row
+        print(f"{name:<9}{row['A']:>6.3f} {row['B']:>6.3f} {row['A+B']:>7.3f} {row['AUC']:>8.3f}  "
+              f"{row['original']:>3} of {n} ({row['original'] / n:.1%})  {row['garbled']:>3} of {n} "
+              f"({row['garbled'] / n:.1%})  {cpu[name]:.1f}")
+    ok = (out["bfloat16"]["A+B"] >= out["float32"]["A+B"] - DTYPE_MAX_DROP
+          and out["bfloat16"]["original"] <= out["float32"]["original"] + 1)
+    print(f"bfloat16 reads {'pass' if ok else 'fail'} the rule (A + B F1 >= {out['float32']['A+B']:.3f} - "
+          f"{DTYPE_MAX_DROP} and originals flagged <= {out['float32']['original']} + 1)")
+    return ok
+
+
 def throughput(texts: list[str], lm: bool = False) -> float:
     """Articles per CPU second of ``spin.detect`` (tables and models loaded and warm; the detector runs once per
     article in the annotate phase, so this is its per-article cost). Not cached: the LM runs where it would."""
@@ -576,6 +647,9 @@ def main() -> None:
     ap.add_argument("--lm-caps", type=int, nargs=2, metavar=("FROM", "TO"),
                     help="spun-article F1 per LM token cap on fit articles [FROM, TO), shipped LM classifiers and "
                     "ones refitted per cap on fit articles [0, --fit-lm or 40), then stop (the test split is not read)")
+    ap.add_argument("--lm-dtypes", type=int, nargs=2, metavar=("FROM", "TO"),
+                    help="spun-article F1 with float32 and bfloat16 LM reads on fit articles [FROM, TO), then stop "
+                    "(the test split is not read)")
     ap.add_argument("--band-out", type=Path, default=Path("/tmp/spin_lm_band.jsonl"))
     ap.add_argument("--band-table", type=Path, metavar="JSONL", help="print the band table of a --band-out file")
     args = ap.parse_args()
@@ -592,9 +666,13 @@ def main() -> None:
     fit_items = items(arts["fit"][:args.fit_articles if args.fit else args.limit], kinds)
     if args.fit:
         fit(fit_items, ng)
-    plain_lm = cache_lm(args.lm_cache) if args.lm or args.fit_lm or args.lm_refit_check or args.lm_caps else None
+    plain_lm = cache_lm(args.lm_cache) if args.lm or args.fit_lm or args.lm_refit_check or args.lm_caps \
+        or args.lm_dtypes else None
     if args.lm_band:
         lm_band(arts["fit"][args.lm_band[0]:args.lm_band[1]], args.band_out)
+        return
+    if args.lm_dtypes:
+        lm_dtypes(arts["fit"], *args.lm_dtypes, ng)
         return
     if args.lm_caps:
         lm_caps(arts["fit"], *args.lm_caps, args.fit_lm or 40, ng)

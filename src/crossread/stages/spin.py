@@ -684,11 +684,11 @@ def _file_digest(path: Path) -> str:
 
 
 def look_key() -> str:
-    """What a stored second look depends on besides the article's text: ``LOOK_VERSION``, the language model file
-    and its token cap, ``LM_BAR`` and the fitted classifiers (``data/spin_model.json``). A look stored under
-    another key is read again."""
+    """What a stored second look depends on besides the article's text: ``LOOK_VERSION``, the language model file,
+    its token cap and precision (bfloat16 reads key apart; float32 keeps the key it had), ``LM_BAR`` and the fitted
+    classifiers (``data/spin_model.json``). A look stored under another key is read again."""
     parts = (LOOK_VERSION, lm_models.PACKAGE, lm_models.GGUF_FILE, lm_models.MAX_TOKENS, LM_BAR,
-             _file_digest(MODEL_PATH))
+             _file_digest(MODEL_PATH), *(("bfloat16",) if lm_models.compute_dtype() == "bfloat16" else ()))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
