@@ -135,6 +135,7 @@ class _Ctx:
     roles: dict[tuple[str, str], Mention]
     quoted: list[tuple[int, int]]
     _tokens: dict[int, Any] | None = None
+    _starts: list[int] | None = None
     _genders: dict[str, str | None] | None = None
     _firsts: dict[str, set[str]] | None = None
     _para_ends: list[int] | None = None
@@ -147,6 +148,13 @@ class _Ctx:
         if self._tokens is None:
             self._tokens = {t.idx: t for t in self.parsed}
         return self._tokens.get(pos)
+
+    def tokens_in(self, start: int, end: int) -> Any:
+        """The parser tokens starting inside ``[start, end)``, as a span (token offsets indexed on first use: a
+        scan of the whole parse per mention was a fifth of the annotate phase's extractors)."""
+        if self._starts is None:
+            self._starts = [t.idx for t in self.parsed]
+        return self.parsed[bisect_left(self._starts, start):bisect_left(self._starts, end)]
 
     def sentence_tokens(self, pos: int) -> slice:
         """Token slice of the parser sentence holding character ``pos`` (the whole doc when unknown)."""
@@ -625,7 +633,7 @@ def _colon_frame(ctx: _Ctx, start: int, end: int) -> tuple | None:
     text = ctx.doc.text
     if not text[start:end].rstrip().endswith(":"):
         return None
-    verb = next((t for t in ctx.parsed if start <= t.idx < end and t.pos_ == "VERB"), None) if ctx.parsed else None
+    verb = next((t for t in ctx.tokens_in(start, end) if t.pos_ == "VERB"), None) if ctx.parsed else None
     sp = _subject_of(ctx, verb.idx, start) if verb is not None else None
     if sp is None:
         m = next((m for m in ctx.mentions if start <= m.start < end and m.label in ("PERSON", "ORG", "ROLE")), None)
@@ -1024,7 +1032,7 @@ def _is_subject(ctx: _Ctx, m: Mention) -> bool:
                     text[sent_start:m.start]) and re.match(r"\s*(?:,|\w)", text[m.end:m.end + 2]):
         return True  # a name opening its sentence is its topic, whatever the parse made of a long sentence
     if ctx.parsed is not None:
-        toks = [t for t in ctx.parsed if m.start <= t.idx < m.end]
+        toks = list(ctx.tokens_in(m.start, m.end))
         if toks:  # the subject of a main clause (or its second verb) or of a speech verb, not of a reported clause
             return any(_subject_verb(ctx, t) for t in toks)
     before = text[max(0, m.start - 30):m.start]
