@@ -44,11 +44,13 @@ class _BigramModel:
     def __init__(self, table: np.ndarray) -> None:
         self.table = table
 
-    def __call__(self, ids):  # noqa: ANN001, ANN204 - mimics a transformers model call
+    def __call__(self, ids, logits_to_keep=None, use_cache=True):  # noqa: ANN001, ANN204 - a transformers call
         import torch
 
+        rows = ids[0].numpy() if logits_to_keep is None else ids[0].numpy()[logits_to_keep.numpy()]
+
         class _Out:
-            logits = torch.tensor(self.table[ids[0].numpy()])[None]
+            logits = torch.tensor(self.table[rows])[None]
 
         return _Out()
 
@@ -87,6 +89,26 @@ def test_word_features_find_the_word_that_breaks_its_context() -> None:
     assert fg[3, i("lm_synonym_gain")] == 0.0  # no alternatives given: no gain
     assert fb[0, i("lm_has")] == 0.0 and fb[3, i("lm_has")] == 1.0  # the first word has no left context
     assert fb[5, i("lm_has")] == 0.0  # nor has the last word a following token
+
+
+def test_word_features_equal_the_next_token_distributions_they_read() -> None:
+    """Each feature against a direct computation from the model's full table (the model computes its output
+    layer only at the positions the words need: this pins which positions those are)."""
+    pytest.importorskip("torch")
+    model = _fake_lm()
+    text = "they will send floor troops soon"
+    f = model.word_features([text], [_spans(text)], [[[]] * 3 + [["ground", "soon"]] + [[]] * 2])[0]
+    table = model.model.table
+    logp = table - np.log(np.exp(table).sum(1, keepdims=True))  # row: previous word, column: next word
+    v = {w: k for k, w in enumerate(VOCAB)}
+    for w in (1, 2, 3, 4):
+        prev, word, nxt = (v[x] for x in text.split()[w - 1:w + 2])
+        first = -logp[prev, word]
+        expected = [first, first, -logp[word, nxt], -(np.exp(logp[prev]) * logp[prev]).sum(),
+                    first + logp[prev].max(), 0.0, 1.0]
+        if w == 3:
+            expected[5] = max(logp[prev, v["ground"]], logp[prev, v["soon"]]) + first
+        assert np.allclose(f[w], expected, atol=1e-5), (w, f[w], expected)
 
 
 def test_words_past_the_token_cap_are_not_read(monkeypatch) -> None:

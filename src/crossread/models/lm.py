@@ -74,31 +74,37 @@ class LanguageModel:
                                  truncation=True, max_length=max_tokens or MAX_TOKENS)
             ids = enc.input_ids
             rows = np.zeros((len(word_spans), len(FEATURES)), dtype=np.float32)
-            if len(ids) < 2:
-                out.append(rows)
-                continue
-            with torch.inference_mode():
-                logits = self.model(torch.tensor([ids])).logits[0].float()
-            logp = torch.log_softmax(logits, -1)
-            ent = -(logp.exp() * logp).sum(-1).numpy()
-            top = logp.max(-1).values.numpy()
-            idt = torch.tensor(ids)
-            got = np.zeros(len(ids), dtype=np.float32)  # surprisal of token k given tokens < k
-            got[1:] = -logp[torch.arange(len(ids) - 1), idt[1:]].numpy()
             starts = np.array([s for s, _ in enc.offset_mapping])
             ends = np.array([e for _, e in enc.offset_mapping])
-            alts = alternatives[n] if alternatives is not None else None
+            words = {}  # word -> (first token, last token), for words read whole with a token after them
             for w, (ws, we) in enumerate(word_spans):
                 inside = np.nonzero((ends > ws) & (starts < we))[0]
-                if not len(inside) or inside[0] == 0 or inside[-1] + 1 >= len(ids):
-                    continue
-                f, last = int(inside[0]), int(inside[-1])
-                row = rows[w]
-                row[0], row[1], row[2] = got[f], got[f:last + 1].sum(), got[last + 1]
-                row[3], row[4] = ent[f - 1], got[f] + top[f - 1]
+                if len(inside) and inside[0] > 0 and inside[-1] + 1 < len(ids):
+                    words[w] = (int(inside[0]), int(inside[-1]))
+            if not words:
+                out.append(rows)
+                continue
+            # the next-token distributions the features read: before each of a word's tokens and after its last;
+            # the LM head (a 49,152-word softmax) runs only there
+            keep = sorted({k for f, last in words.values() for k in range(f - 1, last + 1)})
+            at = np.full(len(ids), -1)
+            at[keep] = np.arange(len(keep))
+            with torch.inference_mode():
+                logits = self.model(torch.tensor([ids]), logits_to_keep=torch.tensor(keep),
+                                    use_cache=False).logits[0].float()
+                logp = torch.log_softmax(logits, -1)
+                ent = -(logp.exp() * logp).sum(-1).numpy()
+                top = logp.max(-1).values.numpy()
+                nxt = torch.tensor([ids[k + 1] for k in keep])
+                got = -logp[torch.arange(len(keep)), nxt].numpy()  # surprisal of the token after each kept one
+            alts = alternatives[n] if alternatives is not None else None
+            for w, (f, last) in words.items():
+                row, r = rows[w], at[f - 1:last + 1]
+                row[0], row[1], row[2] = got[r[0]], got[r[:-1]].sum(), got[r[-1]]
+                row[3], row[4] = ent[r[0]], got[r[0]] + top[r[0]]
                 if alts is not None and alts[w]:
-                    best = max(float(logp[f - 1, self.first_token(x)]) for x in alts[w])
-                    row[5] = best + got[f]
+                    best = max(float(logp[r[0], self.first_token(x)]) for x in alts[w])
+                    row[5] = best + got[r[0]]
                 row[6] = 1.0
             out.append(rows)
         return out
