@@ -37,9 +37,9 @@ def test_each_text_is_encoded_once_per_block_and_the_memo_is_bounded(monkeypatch
     seen = _counting(m, monkeypatch)
     monkeypatch.setattr(models_mod, "EMBED_MEMO", 3)
     with m.memoised():
-        m.embed(["a b", "c d", "a b"])  # a first call is encoded as asked, repeats included (same batches)
+        m.embed(["a b", "c d", "a b"])  # a repeat inside a call is encoded once
         m.embed(["c d", "e f"])
-        assert seen == [["a b", "c d", "a b"], ["e f"]]
+        assert seen == [["a b", "c d"], ["e f"]]
         m.embed(["g h"])  # four texts seen, room for three: "a b" (least recently used) goes
         m.embed(["a b", "e f"])
         assert seen[-1] == ["a b"]
@@ -57,3 +57,14 @@ def test_each_story_starts_with_an_empty_memo(monkeypatch: pytest.MonkeyPatch) -
             m.embed(["one sentence"])
             m.embed(["one sentence"])
     assert seen == [["one sentence"], ["one sentence"]]
+
+
+def test_a_text_repeated_in_one_call_is_encoded_once_and_each_row_is_the_callers(monkeypatch) -> None:
+    m = Models(use_models=False)
+    seen = _counting(m, monkeypatch)
+    texts = ["NATO will send troops.", "The bridge closes.", "NATO will send troops.", "NATO will send troops."]
+    got = m.embed(texts)
+    assert seen == [["NATO will send troops.", "The bridge closes."]]
+    assert np.array_equal(got, hashed_bow(texts))
+    got[0] += 1.0
+    assert np.array_equal(got[2], got[3]) and not np.array_equal(got[0], got[2])

@@ -221,31 +221,37 @@ class Models:
             self._memo = outer
 
     def embed(self, texts: list[str], batch_size: int = ENCODE_BATCH) -> np.ndarray:
-        """L2-normalised sentence embeddings (float32, one row per text); lexical fallback when no encoder.
-        Memoised inside :meth:`memoised`."""
+        """L2-normalised sentence embeddings (float32, one row per text, a new array the caller owns); lexical
+        fallback when no encoder. A text repeated in the call is encoded once (syndicated copies repeat their
+        quotes and sentences: half of the quote and claim texts of a story were repeats). Memoised inside
+        :meth:`memoised`."""
         if not texts:
             return np.zeros((0, 384 if self.encoder is not None else EMBEDDING_DIM_FALLBACK), dtype=np.float32)
+        distinct = list(dict.fromkeys(texts))
         memo = self._memo
         if memo is None:
-            return self._encode(texts, batch_size)
-        got: dict[str, np.ndarray] = {}
-        for t in dict.fromkeys(texts):
-            if t in memo:
-                memo.move_to_end(t)
-                got[t] = memo[t]
-        # repeats kept and each row its own encoding: a call without hits returns what an uncached call does (a
-        # repeated text in another batch may differ in the last bits, which can reorder near-ties downstream)
-        todo = [t for t in texts if t not in got]
-        if not todo:
-            return np.stack([got[t] for t in texts])
-        fresh = self._encode(todo, batch_size)
-        memo.update((t, v.copy()) for t, v in zip(todo, fresh))  # copies: the caller owns what it gets
-        while len(memo) > EMBED_MEMO:
-            memo.popitem(last=False)
-        if not got:
-            return fresh
-        rows = iter(fresh)
-        return np.stack([got[t] if t in got else next(rows) for t in texts])
+            vecs = self._encode(distinct, batch_size)
+        else:
+            got: dict[str, np.ndarray] = {}
+            for t in distinct:
+                if t in memo:
+                    memo.move_to_end(t)
+                    got[t] = memo[t]
+            todo = [t for t in distinct if t not in got]
+            fresh = self._encode(todo, batch_size) if todo else None
+            if not got:
+                vecs = fresh
+            else:
+                rows = iter(fresh if fresh is not None else ())
+                vecs = np.stack([got[t] if t in got else next(rows) for t in distinct])
+            if todo:
+                memo.update((t, v.copy()) for t, v in zip(todo, fresh))  # copies: the caller owns what it gets
+                while len(memo) > EMBED_MEMO:
+                    memo.popitem(last=False)
+        if len(distinct) == len(texts):
+            return vecs
+        row = {t: n for n, t in enumerate(distinct)}
+        return vecs[[row[t] for t in texts]]
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """The encoder's (or the hashed fallback's) vectors of ``texts``, uncached."""

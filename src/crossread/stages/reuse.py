@@ -168,8 +168,8 @@ def alignable(doc: Document) -> tuple[Sentence, ...]:
 
 
 def sentence_table(docs: Sequence[Document], models: Any) -> SentenceTable:
-    """Embed the distinct alignable sentences of ``docs`` in one batched call (a sentence repeated across copies
-    is encoded once; every occurrence gets that row)."""
+    """Embed the alignable sentences of ``docs`` in one batched call (``Models.embed`` encodes a sentence repeated
+    across copies once; every occurrence gets that row)."""
     per_doc = tuple(alignable(d) for d in docs)
     offsets = [0]
     for sents in per_doc:
@@ -177,9 +177,7 @@ def sentence_table(docs: Sequence[Document], models: Any) -> SentenceTable:
     texts = [s.text for sents in per_doc for s in sents]
     if not texts:
         return SentenceTable(per_doc, np.zeros((0, 1), np.float32), tuple(offsets))
-    row = {t: n for n, t in enumerate(dict.fromkeys(texts))}
-    distinct = np.asarray(models.embed(list(row)), dtype=np.float32)
-    return SentenceTable(per_doc, distinct[[row[t] for t in texts]], tuple(offsets))
+    return SentenceTable(per_doc, np.asarray(models.embed(texts), dtype=np.float32), tuple(offsets))
 
 
 # ---------------------------------------------------------------------------------------------- candidates
