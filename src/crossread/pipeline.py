@@ -142,7 +142,7 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
     pending: list[tuple[ingest.Source, list[RawArticle], list[IngestError]]] = []
     # an engine that computes outside this process (Ray) gets the next chunk while this thread reads sources
     # and writes the previous chunk's results; the local engine computes in this thread, so nothing overlaps
-    overlap = ThreadPoolExecutor(max_workers=1) if getattr(engine, "remote", False) else None
+    overlap = ThreadPoolExecutor(max_workers=1) if engine.remote else None
     inflight: tuple[list[Any], Future[list[Any]]] | None = None  # the chunk the engine is computing
 
     def flush() -> None:
@@ -160,10 +160,11 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
 
     def store_source(src: ingest.Source, docs: list[Document], features: dict[str, list[Any]],
                      bad: list[IngestError]) -> None:
+        kept = [bool(d.text.strip()) for d in docs]
         for name, rows in features.items():  # rows line up with the documents, empty ones included
-            batch_features[name].extend(r for r, d in zip(rows, docs) if d.text.strip())
-        empty = [d for d in docs if not d.text.strip()]
-        docs = [d for d in docs if d.text.strip()]
+            batch_features[name].extend(r for r, k in zip(rows, kept) if k)
+        empty = [d for d, k in zip(docs, kept) if not k]
+        docs = [d for d, k in zip(docs, kept) if k]
         # bad records of a multi-article source (JSONL lines, WARC records, feed entries) are reported by name
         bad += [IngestError(d.source, "article text is empty after cleaning") for d in empty] if docs else []
         for err in bad:
@@ -282,7 +283,7 @@ def annotate(store: Store, config: Config, models: Models, progress: Progress | 
             continue
         task = progress.task(f"annotate: {name}", total=len(missing))
         fn = _feature_fn(name, config, models)
-        chunk = max(config.batch_size, getattr(engine, "chunk_size", 0))  # Ray Data wants big calls
+        chunk = max(config.batch_size, engine.chunk_size)  # Ray Data wants big calls
         for i in range(0, len(missing), chunk):
             docs = store.documents(missing[i:i + chunk], **FEATURE_READS.get(feature_kind(name), {}))
             rows = engine.map_batches(fn, docs, batch_size=64)
