@@ -1,4 +1,5 @@
-"""The torch models' precision: bfloat16 only where the CPU computes it natively, and outputs that stay close."""
+"""The torch models' precision (bfloat16 only where the CPU computes it natively, outputs that stay close) and the
+encoder's input length."""
 
 from __future__ import annotations
 
@@ -121,3 +122,16 @@ def test_bfloat16_language_model_features_close_to_float32(fresh_dtype) -> None:
     assert np.array_equal(f32[:, -1], f16[:, -1])  # the same words read
     assert np.abs(f32[:, :5] - f16[:, :5]).max() < 0.5
     assert np.abs(f32[:, :5] - f16[:, :5]).mean() < 0.1
+
+
+@pytest.mark.slow
+def test_encoder_reads_the_first_128_word_pieces_of_a_text() -> None:
+    _encoder_or_skip()
+    m = models_mod.Models()
+    assert m.encoder.max_seq_length == models_mod.ENCODER_MAX_TOKENS == 128
+    head = " ".join(["The council voted on the harbor budget on Tuesday, officials said."] * 12)  # > 128 pieces
+    short = "The council voted on the harbor budget."
+    a, b, c, d = m.embed([head + " Storms closed the port.", head + " A fire broke out at the stadium.",
+                          short + " Storms closed the port.", short + " A fire broke out at the stadium."])
+    assert np.allclose(a, b, atol=1e-6)  # what differs lies past the 128th piece
+    assert float(c @ d) < 0.99  # within 128 pieces the same difference is read
