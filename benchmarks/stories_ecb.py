@@ -42,7 +42,7 @@ import numpy as np
 
 from crossread.config import Config
 from crossread.model import Document, to_dict
-from crossread.models import Models, compute_dtype
+from crossread.models import ENCODER_MAX_TOKENS, Models, compute_dtype
 from crossread.stages import clean, figures, reuse, segment, stories
 from crossread.store import Store
 
@@ -103,14 +103,14 @@ def load_corpus(models: Models, config: Config, data: Path = DATA, topics: Seque
                 cache: Path | None = None) -> Corpus:
     """The ECB+ corpus (optionally only ``topics``) with its per-document features.
 
-    ``cache``: a directory where the features are kept between runs (keyed by the texts, the encoder and its
-    precision), so refitting does not re-run spaCy and the encoder; ``None`` computes them every time.
+    ``cache``: a directory where the features are kept between runs (keyed by the texts, the encoder, its input
+    length and precision), so refitting does not re-run spaCy and the encoder; ``None`` computes them every time.
     """
     docs, gold, topic = load_docs(data)
     if topics is not None:
         docs = [d for d in docs if topic[d.id] in topics]
-    precision = "" if models.encoder is None or compute_dtype() == "float32" else f"-{compute_dtype()}"
-    variant = f"{models.encoder_name}{precision}-{'ner' if models.nlp is not None else 'caps'}-{config.minhash_perm}"
+    reads = "" if models.encoder is None else f"-{ENCODER_MAX_TOKENS}-{compute_dtype()}"  # input length, precision
+    variant = f"{models.encoder_name}{reads}-{'ner' if models.nlp is not None else 'caps'}-{config.minhash_perm}"
     path = cache / f"ecb-features-{variant}.pkl" if cache is not None else None
     emb = stories.embedding_feature(models)  # the store's name for this encoder's vectors
     cached: dict[str, dict[str, tuple[bytes | None, Any]]] = {"minhash": {}, emb: {}, "annotations": {}}
