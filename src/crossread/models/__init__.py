@@ -57,7 +57,7 @@ def _cpu_flags() -> set[str]:
 def compute_dtype() -> str:
     """The precision the torch models (the spin language model, the sentence encoder) run in: ``bfloat16`` where
     the CPU has bfloat16 arithmetic in hardware (~0.55x the CPU of float32; outputs checked against float32's on
-    held-out data, docs/performance.md "bfloat16 where the CPU has it"), else ``float32`` (emulated bfloat16 is
+    held-out data, docs/configuration.md "Precision of the models"), else ``float32`` (emulated bfloat16 is
     slower). ``CROSSREAD_MODEL_DTYPE`` overrides it."""
     asked = os.environ.get(DTYPE_ENV, "").strip().lower()
     if asked in ("float32", "bfloat16"):
