@@ -135,3 +135,18 @@ def test_encoder_reads_the_first_128_word_pieces_of_a_text() -> None:
                           short + " Storms closed the port.", short + " A fire broke out at the stadium."])
     assert np.allclose(a, b, atol=1e-6)  # what differs lies past the 128th piece
     assert float(c @ d) < 0.99  # within 128 pieces the same difference is read
+
+
+def test_the_report_names_the_precision_when_a_torch_model_ran(tmp_path, fresh_dtype) -> None:
+    from crossread import api
+    from crossread.config import Config
+
+    (tmp_path / "a.txt").write_text("Harbor vote.\n\nThe council voted on the harbor budget on Tuesday, officials "
+                                    "said, after a long debate.\n", encoding="utf-8")
+    lexical = api.analyze([tmp_path / "a.txt"], config=Config(db=tmp_path / "l.duckdb", use_models=False))
+    assert "precision" not in lexical.data["models"]  # no torch model ran
+    fresh_dtype.setenv(models_mod.DTYPE_ENV, "float32")
+    models_mod.compute_dtype.cache_clear()
+    _encoder_or_skip()
+    with_models = api.analyze([tmp_path / "a.txt"], config=Config(db=tmp_path / "m.duckdb", spin_lm=False))
+    assert with_models.data["models"]["precision"] == "float32"

