@@ -9,7 +9,7 @@ from typing import Any
 
 from . import pipeline
 from .config import Config
-from .models import Models, compute_dtype
+from .models import Models, dtype_of
 from .progress import Progress
 from .report import build as build_report
 from .report import write as write_report
@@ -53,7 +53,7 @@ def analyze(paths: Sequence[str | Path] = (), out: str | Path | None = None, con
         pipeline.update_stories(store, config, models, progress, outlets=_outlets(config), recluster=recluster)
         used = {"nlp": "en_core_web_sm" if models.nlp is not None else "lexical", "encoder": models.encoder_name}
         if models.encoder is not None:  # bfloat16 or float32 by the CPU: the vectors differ slightly between them
-            used["precision"] = compute_dtype()
+            used["precision"] = dtype_of(models.encoder)
         data = build_report(store, used)
         data["warnings"] = list(models.warnings)
     files = write_report(data, out) if out is not None else []

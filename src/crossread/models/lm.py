@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelUnavailable
-from . import compute_dtype
+from . import compute_dtype, dtype_of
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class LanguageModel:
     @property
     def dtype(self) -> str:
         """The precision the model computes in (``float32`` or ``bfloat16``)."""
-        return str(next(self.model.parameters()).dtype).removeprefix("torch.")
+        return dtype_of(self.model)
 
     def first_token(self, word: str) -> int:
         """The id of the first LM token of ``word`` after a space (cached): where a synonym would start."""
