@@ -471,6 +471,20 @@ def _lm_score(model: dict, x: np.ndarray, p: np.ndarray, lexical: float, f: np.n
                            np.asarray([S.article_features(S.lm_probabilities(f, p, model["token_lm"]))]))[0])
 
 
+def flag_row(held: list[Item], score: dict[int, float]) -> dict[str, float]:
+    """Spun-article F1 and AUC against originals for spinner A, B and both (``A``, ``A AUC``, ...), and how many
+    clean originals and garbled texts are flagged, for ``score`` (``id(item)`` -> article score) over ``held``."""
+    row: dict[str, float] = {}
+    for label, kinds in (("A", ("original", "A")), ("B", ("original", "B")), ("A+B", ("original", "A", "B"))):
+        sel = [it for it in held if it.kind in kinds]
+        gold = [it.spun for it in sel]
+        row[label] = prf(gold, [score[id(it)] >= S.THRESHOLD for it in sel])[2]
+        row[label + " AUC"] = auc(gold, [score[id(it)] for it in sel])
+    for kind in ("original", "garbled"):
+        row[kind] = sum(score[id(it)] >= S.THRESHOLD for it in held if it.kind == kind)
+    return row
+
+
 def lm_caps(fit_arts: list[tuple[str, str]], lo: int, hi: int, n_refit: int, ng: S.NgramTable) -> int:
     """Spun-article F1 per token cap on fit articles [lo, hi) (original, spinner A, held-out spinner B, garbled;
     not used to fit any classifier), with the shipped LM classifiers and with ones refitted at that cap on fit
@@ -514,15 +528,7 @@ def _lm_caps(fit_arts: list[tuple[str, str]], lo: int, hi: int, n_refit: int, ng
             score = {id(it): _lm_score(model, x, p, lexical, None if f is None else capped(it.text, toks, idx, f,
                                                                                           lang, cap))
                      for it, toks, idx, x, p, lexical, f in data}
-            row = {"cap": cap, "classifiers": name}
-            for label, kinds in (("A", ("original", "A")), ("B", ("original", "B")), ("A+B", ("original", "A", "B"))):
-                sel = [it for it in held if it.kind in kinds]
-                gold = [it.spun for it in sel]
-                row[label] = prf(gold, [score[id(it)] >= S.THRESHOLD for it in sel])[2]
-                row[label + " AUC"] = auc(gold, [score[id(it)] for it in sel])
-            for kind in ("original", "garbled"):
-                row[kind] = sum(score[id(it)] >= S.THRESHOLD for it in held if it.kind == kind)
-            rows.append(row)
+            rows.append({"cap": cap, "classifiers": name, **flag_row(held, score)})
     n = len(fit_arts[lo:hi])
     print(f"token caps on fit articles [{lo}, {hi}) x (original, A, B, garbled), {sum(d[6] is not None for d in data)}"
           f" of {len(data)} items read by the LM; refits on fit articles [0, {n_refit})")
@@ -589,16 +595,8 @@ def lm_dtypes(fit_arts: list[tuple[str, str]], lo: int, hi: int, ng: S.NgramTabl
     print("dtype      F1 A   F1 B  F1 A+B  AUC A+B  originals flagged  garbled flagged  CPU s of reads (cached: ~0)")
     out = {}
     for name, score in scores.items():
-        row = {}
-        for label, kinds in (("A", ("original", "A")), ("B", ("original", "B")), ("A+B", ("original", "A", "B"))):
-            sel = [it for it in held if it.kind in kinds]
-            gold = [it.spun for it in sel]
-            row[label] = prf(gold, [score[id(it)] >= S.THRESHOLD for it in sel])[2]
-            row["AUC"] = auc(gold, [score[id(it)] for it in sel])
-        for kind in ("original", "garbled"):
-            row[kind] = sum(score[id(it)] >= S.THRESHOLD for it in held if it.kind == kind)
-        out[name] = row
-        print(f"{name:<9}{row['A']:>6.3f} {row['B']:>6.3f} {row['A+B']:>7.3f} {row['AUC']:>8.3f}  "
+        row = out[name] = flag_row(held, score)
+        print(f"{name:<9}{row['A']:>6.3f} {row['B']:>6.3f} {row['A+B']:>7.3f} {row['A+B AUC']:>8.3f}  "
               f"{row['original']:>3} of {n} ({row['original'] / n:.1%})  {row['garbled']:>3} of {n} "
               f"({row['garbled'] / n:.1%})  {cpu[name]:.1f}")
     ok = (out["bfloat16"]["A+B"] >= out["float32"]["A+B"] - DTYPE_MAX_DROP
