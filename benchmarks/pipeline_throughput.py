@@ -132,7 +132,7 @@ def time_story_stages(store: Store, all_stories: list, config: Config, models: M
                       every: float) -> tuple[dict[str, tuple[float, float, float]], list[tuple[int, float]]]:
     """Run every story stage over every story, accumulating each stage's wall and CPU time (stages run in pipeline
     order, story by story, as ``update_stories`` does); also the seconds of each story, largest stories first."""
-    names = ["(read context)"] + [name for name, _ in pipeline.STORY_STAGES]
+    names = ["(read context)", "(encode ahead)"] + [name for name, _ in pipeline.STORY_STAGES]
     totals = {name: [0.0, 0.0, 0.0] for name in names}
     proc = psutil.Process()
     per_story: list[tuple[int, float]] = []
@@ -146,19 +146,25 @@ def time_story_stages(store: Store, all_stories: list, config: Config, models: M
         totals[name][2] = max(totals[name][2], proc.memory_info().rss / 2**20)
         return out
 
-    contexts = pipeline.story_contexts(store, all_stories, config, models)  # chunked reads, as update_stories does
-    for i in range(1, len(all_stories) + 1):
-        begin = time.perf_counter()
-        story, ctx = timed("(read context)", next, contexts)
-        analysis = pipeline.StoryAnalysis(story=story)
-        with models.memoised():  # as analyze_story does
-            for name, stage in pipeline.STORY_STAGES:
-                analysis = timed(name, stage, analysis, ctx)
-        per_story.append((len(story.doc_ids), time.perf_counter() - begin))
-        if time.perf_counter() - last > every:
-            last = time.perf_counter()
-            print(f"  ... {i}/{len(all_stories)} stories: " + ", ".join(f"{k} {v[0]:.0f}s" for k, v in totals.items()),
-                  flush=True)
+    # as update_stories does: chunked context reads, groups of stories whose encoder inputs are encoded ahead in
+    # one call ("(read context)" includes listing those inputs), one memo per group and a block per story in it
+    groups = pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, models), config)
+    i = 0
+    while (got := timed("(read context)", next, groups, None)) is not None:
+        group, texts = got  # type: ignore[misc]
+        with models.memoised():
+            timed("(encode ahead)", models.encode_ahead, texts)
+            for story, ctx in group:
+                i, begin = i + 1, time.perf_counter()
+                analysis = pipeline.StoryAnalysis(story=story)
+                with models.memoised():
+                    for name, stage in pipeline.STORY_STAGES:
+                        analysis = timed(name, stage, analysis, ctx)
+                per_story.append((len(story.doc_ids), time.perf_counter() - begin))
+                if time.perf_counter() - last > every:
+                    last = time.perf_counter()
+                    print(f"  ... {i}/{len(all_stories)} stories: "
+                          + ", ".join(f"{k} {v[0]:.0f}s" for k, v in totals.items()), flush=True)
     per_story.sort(reverse=True)
     return {k: (v[0], v[1], v[2]) for k, v in totals.items()}, per_story
 

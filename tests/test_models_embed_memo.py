@@ -68,3 +68,27 @@ def test_a_text_repeated_in_one_call_is_encoded_once_and_each_row_is_the_callers
     assert np.array_equal(got, hashed_bow(texts))
     got[0] += 1.0
     assert np.array_equal(got[2], got[3]) and not np.array_equal(got[0], got[2])
+
+
+def test_encode_ahead_fills_the_open_memo_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    m = Models(use_models=False)
+    m.__dict__["encoder"] = object()  # encode_ahead needs an encoder; the hashed vectors below stand for its own
+    seen: list[list[str]] = []
+    monkeypatch.setattr(m, "_encode", lambda texts, batch_size: seen.append(list(texts)) or hashed_bow(texts))
+    m.encode_ahead(["a b", "c d"])  # outside a block there is no memo to fill
+    assert seen == []
+    with m.memoised():
+        m.encode_ahead(["a b", "c d", "a b"])
+        with m.memoised():  # a story's block inside the group's shares its memo
+            got = m.embed(["c d", "a b"])
+        assert seen == [["a b", "c d"]]
+        assert np.array_equal(got, hashed_bow(["c d", "a b"]))
+    monkeypatch.setattr(models_mod, "EMBED_MEMO", 4)
+    with m.memoised():
+        m.encode_ahead(["e f", "g h", "i j"])  # more than half the memo: left to the stages
+    assert seen == [["a b", "c d"]]
+    lexical = Models(use_models=False)
+    lexical_seen = _counting(lexical, monkeypatch)
+    with lexical.memoised():
+        lexical.encode_ahead(["a b"])  # without the encoder the hashed vectors cost little per call
+    assert lexical_seen == []

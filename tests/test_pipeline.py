@@ -226,3 +226,76 @@ def test_recluster_with_the_same_models_forms_the_same_stories_and_keeps_their_a
         before, keys = {s.id: s.doc_ids for s in store.stories()}, store.analysis_keys()
         assert pipeline.update_stories(store, config, models, recluster=True) == []  # nothing re-analysed
         assert {s.id: s.doc_ids for s in store.stories()} == before and store.analysis_keys() == keys
+
+
+def _fake_encoder_models() -> tuple[Models, list[list[str]]]:
+    """Models whose "encoder" gives hashed vectors that do not depend on the batch, recording every encoder call."""
+    from crossread.models import hashed_bow
+
+    m = Models(use_models=False)
+    m.__dict__["encoder"] = object()  # present, so the pipeline encodes ahead; _encode never touches it
+    calls: list[list[str]] = []
+
+    def encode(texts: list[str], batch_size: int) -> object:
+        calls.append(list(texts))
+        return hashed_bow(texts)
+
+    m._encode = encode  # type: ignore[method-assign]
+    return m, calls
+
+
+def test_encoding_ahead_changes_no_analysis_and_batches_the_encoder(tmp_path) -> None:
+    """Stories analysed in groups whose stage inputs were encoded in one call first get exactly the analyses of
+    stories analysed one by one (the fake vectors do not depend on the batch), in fewer encoder calls."""
+    from crossread.model import to_dict
+
+    config = Config(db=tmp_path / "s.duckdb", use_models=False)
+    with Store(config.db) as store:
+        pipeline.ingest_paths(sorted(CRAFTED.glob("*.txt")), store, config)
+        pipeline.annotate(store, config, Models(use_models=False))
+        pipeline.stories.assign(store, config, Models(use_models=False), pipeline.Progress(quiet=True))
+        all_stories = store.stories()
+        alone, alone_calls = _fake_encoder_models()
+        one_by_one = [pipeline.analyze_story(s, ctx)
+                      for s, ctx in pipeline.story_contexts(store, all_stories, config, alone)]
+        ahead, ahead_calls = _fake_encoder_models()
+        grouped, sizes = [], []
+        for group, texts in pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, ahead),
+                                                  config, ahead=10**9):
+            sizes.append(len(group))
+            with ahead.memoised():
+                ahead.encode_ahead(texts)
+                grouped += [pipeline.analyze_story(s, ctx) for s, ctx in group]
+    assert [a.story.id for a in grouped] == [s.id for s in all_stories]
+    assert [to_dict(a) for a in grouped] == [to_dict(a) for a in one_by_one]
+    assert sizes == [len(all_stories)] and len(all_stories) >= 2
+    assert len(ahead_calls) < len(alone_calls)
+    # what the stages still encode themselves is what could not be known ahead (e.g. the figures' own texts)
+    assert sum(map(len, ahead_calls[len(sizes):])) < sum(map(len, alone_calls)) / 2
+
+
+def test_story_groups_list_only_enabled_stages_inputs_and_nothing_without_an_encoder(tmp_path) -> None:
+    config = Config(db=tmp_path / "s.duckdb", use_models=False)
+    with Store(config.db) as store:
+        pipeline.ingest_paths(sorted(CRAFTED.glob("*.txt")), store, config)
+        pipeline.annotate(store, config, Models(use_models=False))
+        pipeline.stories.assign(store, config, Models(use_models=False), pipeline.Progress(quiet=True))
+        all_stories = store.stories()
+        fake, _ = _fake_encoder_models()
+        groups = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, fake), config,
+                                            ahead=10**9))
+        assert len(groups) == 1 and [s.id for s, _ in groups[0][0]] == [s.id for s in all_stories]
+        ctxs = [ctx for _, ctx in groups[0][0]]
+        assert groups[0][1] == [t for ctx in ctxs for name in ("reuse", "quotes", "claims")
+                                for t in pipeline.ENCODER_INPUTS[name](ctx)]
+        no_reuse = Config(db=config.db, use_models=False, disabled_stages=("reuse",))
+        only = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, no_reuse, fake), no_reuse,
+                                          ahead=10**9))
+        assert only[0][1] == [t for ctx in ctxs for name in ("quotes", "claims")
+                              for t in pipeline.ENCODER_INPUTS[name](ctx)]
+        singles = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, fake), config,
+                                             ahead=1))  # a group closes as soon as its inputs reach `ahead`
+        assert [[s.id for s, _ in g] for g, _ in singles] == [[s.id] for s in all_stories]
+        lexical = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, config,
+                                                                     Models(use_models=False)), config))
+        assert [texts for _, texts in lexical] == [[]]

@@ -85,6 +85,16 @@ STORY_STAGES: tuple[tuple[str, StoryStage], ...] = (
     ("brief", brief.run),
 )
 
+# What each story stage will embed for a story, known before it runs: the pipeline encodes these texts for a
+# group of consecutive stories in one call (story_groups). MiniLM on a few texts of mixed lengths pads each batch to
+# its longest; one call over many stories' texts, sorted by length, runs ~1.6x more texts per CPU second.
+ENCODER_INPUTS: dict[str, Callable[[Any], list[str]]] = {
+    "reuse": reuse.encoder_inputs,
+    "quotes": quotes.encoder_inputs,
+    "claims": claims.encoder_inputs,
+}
+ENCODE_AHEAD = 2048  # encoder inputs gathered over consecutive stories before one call encodes them
+
 # Per-document features computed in the annotate phase, in order (later ones may read earlier ones). The dense
 # story embedding (``stories.embedding_feature``: ``embedding:<encoder>``) joins them when the story model embeds
 # every article (``doc_features``); a model that embeds only where lexical evidence is ambiguous
@@ -348,12 +358,15 @@ def update_stories(store: Store, config: Config, models: Models, progress: Progr
     keys = store.analysis_keys()
     todo = [s for s in all_stories if keys.get(s.id) != _input_key(s.doc_ids, config)]
     task = progress.task("analyze stories", total=len(todo))
-    for story, ctx in story_contexts(store, todo, config, models, outlets):
-        analysis = analyze_story(story, ctx)
-        for name, rows in ctx.written.items():
-            store.put_features(name, [(d, None, payload) for d, payload in rows.items()])
-        store.put_analysis(analysis, _input_key(story.doc_ids, config))
-        progress.advance(task)
+    for group, texts in story_groups(story_contexts(store, todo, config, models, outlets), config):
+        with models.memoised():
+            models.encode_ahead(texts)
+            for story, ctx in group:
+                analysis = analyze_story(story, ctx)
+                for name, rows in ctx.written.items():
+                    store.put_features(name, [(d, None, payload) for d, payload in rows.items()])
+                store.put_analysis(analysis, _input_key(story.doc_ids, config))
+                progress.advance(task)
     return [s.id for s in todo]
 
 
@@ -395,10 +408,32 @@ def _chunk_contexts(store: Store, chunk: list[Any], config: Config, models: Mode
         yield story, ctx
 
 
+def story_groups(contexts: Iterable[tuple[Any, StoryContext]], config: Config, ahead: int = ENCODE_AHEAD
+                 ) -> Iterator[tuple[list[tuple[Any, StoryContext]], list[str]]]:
+    """Consecutive stories with their contexts, grouped until the texts their enabled stages will embed
+    (``ENCODER_INPUTS``) reach ``ahead``, and those texts. The caller encodes the texts in one call inside a
+    ``Models.memoised()`` block (``Models.encode_ahead``) and analyses the group's stories in it, so their
+    stages find the vectors in the memo. Without the sentence encoder (the hashed lexical vectors cost little per
+    call) the texts are empty."""
+    group: list[tuple[Any, StoryContext]] = []
+    texts: list[str] = []
+    for story, ctx in contexts:
+        group.append((story, ctx))
+        if ctx.models.encoder is not None:
+            for name, inputs in ENCODER_INPUTS.items():
+                if config.enabled(name):
+                    texts.extend(inputs(ctx))
+        if len(texts) >= ahead:
+            yield group, texts
+            group, texts = [], []
+    if group:
+        yield group, texts
+
+
 def analyze_story(story: Any, ctx: StoryContext) -> StoryAnalysis:
     """Run every enabled story stage, in order, over one story."""
     analysis = StoryAnalysis(story=story)
-    with ctx.models.memoised():  # the stages re-embed the story's sentences: encode each once per story
+    with ctx.models.memoised():  # the stages re-embed the story's sentences: encode each once (see story_groups)
         for name, stage in STORY_STAGES:
             if ctx.config.enabled(name):
                 analysis = stage(analysis, ctx)

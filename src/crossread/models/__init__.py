@@ -219,10 +219,11 @@ class Models:
     def memoised(self) -> Iterator[None]:
         """Within this block each text is encoded once (while among the last ``EMBED_MEMO`` asked for).
 
-        The pipeline opens one block per story: its stages embed the same sentences (reuse all of them, then
-        claims, the stance verifier, figures and contradictions some again), and the encoder was most of their
-        time. One story per block keeps the first stage's vectors exactly what they were without the memo; a text
-        a later stage gets from the memo was encoded in another batch and may differ in the last bits.
+        The pipeline opens one block per group of stories and encodes their stages' known inputs ahead in it
+        (:meth:`encode_ahead`); each story's stages embed the same sentences again (reuse all of them, then claims,
+        the stance verifier, figures and contradictions some), and the encoder was most of their time. A block
+        opened inside another shares its memo. A text's vector depends in the last bits on the batch it was
+        encoded in (padding), so a vector from the memo may differ there from a fresh call's.
         """
         outer = self._memo
         self._memo = OrderedDict() if outer is None else outer
@@ -230,6 +231,15 @@ class Models:
             yield
         finally:
             self._memo = outer
+
+    def encode_ahead(self, texts: list[str]) -> None:
+        """Encode ``texts`` into the open memo in one call, so stages asking for a few of them at a time find them
+        there: one call sorts all of them by length into batches, where a few texts of mixed lengths pad to their
+        longest. Does nothing outside :meth:`memoised`, without the sentence encoder, or when the texts would
+        not fit in the memo with room to spare."""
+        if self._memo is None or not texts or self.encoder is None or len(set(texts)) > EMBED_MEMO // 2:
+            return
+        self.embed(texts)
 
     def embed(self, texts: list[str], batch_size: int = ENCODE_BATCH) -> np.ndarray:
         """L2-normalised sentence embeddings (float32, one row per text, a new array the caller owns); lexical

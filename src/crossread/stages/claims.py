@@ -213,6 +213,12 @@ def attribution(text: str, outlets: Any) -> str | None:
     return None
 
 
+def encoder_inputs(ctx: Any) -> list[str]:
+    """The texts this stage will embed for a story (its check-worthy units as statements), so the pipeline can
+    encode many stories' in one call ahead of them."""
+    return [statement(u) for d in ctx.docs for u in units(d)]
+
+
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
     """Align the story's claims across its articles, count independent origins, find contradictions."""
     docs = {d.id: d for d in ctx.docs}

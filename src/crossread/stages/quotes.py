@@ -1166,6 +1166,13 @@ def _indirect(ctx: _Ctx, direct: list[Quote]) -> list[Quote]:
 # ---------------------------------------------------------------------------------------------- per story
 
 
+def encoder_inputs(ctx: Any) -> list[str]:
+    """The texts this stage may embed for a story: its direct quotes with a speaker (``group_quotes`` compares
+    those of speakers quoted more than once), so the pipeline can encode many stories' in one call ahead."""
+    return [q.text for d in ctx.docs for q in ctx.annotations(d.id, "quotes", Quote)
+            if q.kind == "direct" and q.speaker]
+
+
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
     """Canonical speakers for every quote of the story, and the variant groups across outlets."""
     from .quote_variants import group_quotes

@@ -167,6 +167,12 @@ def alignable(doc: Document) -> tuple[Sentence, ...]:
     return tuple(s for s in sents if len(_WORD.findall(s.text)) >= MIN_WORDS)
 
 
+def encoder_inputs(ctx: Any) -> list[str]:
+    """The texts this stage will embed for a story (its alignable sentences), so the pipeline can encode those of
+    many stories in one call ahead of them (``pipeline.story_groups``)."""
+    return [s.text for d in ctx.docs for s in alignable(d)]
+
+
 def sentence_table(docs: Sequence[Document], models: Any) -> SentenceTable:
     """Embed the alignable sentences of ``docs`` in one batched call (``Models.embed`` encodes a sentence repeated
     across copies once; every occurrence gets that row)."""
