@@ -270,3 +270,18 @@ def test_passage_rule_is_decided_again_for_the_language_models_flags() -> None:
     shared = reuse._passage(link, f, {"a", "b"}, ())
     assert shared.relation == "shared_source" and reuse._passage(shared, f, (), ()).relation == "independent"
     assert reuse._passage(link, {}, {"a", "b"}, ()) is link  # not a passage pair: as it is
+
+
+def test_a_lone_article_is_not_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A story of one article has no pair to align: its sentences are listed, none is encoded."""
+    from crossread.models import hashed_bow
+
+    m = Models(use_models=False)
+    calls: list[list[str]] = []
+    monkeypatch.setattr(m, "_encode", lambda texts, batch_size: calls.append(list(texts)) or hashed_bow(texts))
+    lone = _doc("lone", _read("original"))
+    table = reuse.sentence_table([lone], m)
+    assert calls == [] and table.sentences[0] and len(table.vectors) == 0
+    assert reuse.candidate_pairs([lone], table, Config()) == set()
+    two = reuse.sentence_table([lone, _doc("copy", _read("original"))], m)
+    assert len(two.vectors) == 2 * len(table.sentences[0]) and calls

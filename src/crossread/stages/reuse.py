@@ -169,14 +169,17 @@ def alignable(doc: Document) -> tuple[Sentence, ...]:
 
 def encoder_inputs(ctx: Any) -> list[str]:
     """The texts this stage will embed for a story (its alignable sentences), so the pipeline can encode those of
-    many stories in one call ahead of them (``pipeline.story_groups``)."""
-    return [s.text for d in ctx.docs for s in alignable(d)]
+    many stories in one call ahead of them (``pipeline.story_groups``); none for a lone article."""
+    return [s.text for d in ctx.docs for s in alignable(d)] if len(ctx.docs) > 1 else []
 
 
 def sentence_table(docs: Sequence[Document], models: Any) -> SentenceTable:
     """Embed the alignable sentences of ``docs`` in one batched call (``Models.embed`` encodes a sentence repeated
-    across copies once; every occurrence gets that row)."""
+    across copies once; every occurrence gets that row). A lone document has no partner to align with: its
+    sentences are listed and nothing is encoded (a story of one article is common in a crawl)."""
     per_doc = tuple(alignable(d) for d in docs)
+    if len(docs) < 2:
+        return SentenceTable(per_doc, np.zeros((0, 1), np.float32), (0,) * (len(docs) + 1))
     offsets = [0]
     for sents in per_doc:
         offsets.append(offsets[-1] + len(sents))
