@@ -5,7 +5,7 @@ assigned to stories, then runs the story stages story by story as the pipeline d
 block per story) and counts, for the reuse stage and for every story stage:
 
 - CPU seconds of the stage;
-- language-model reads (``spin.second_look`` calls that read an article) and their CPU seconds;
+- language-model reads (articles ``spin.second_look_many`` read, in batches) and their CPU seconds;
 - sentences sent to the encoder (after the per-story memo) and the encoder's CPU seconds, per stage;
 - sentences in the story and in the reuse stage's candidate pairs;
 - lexical spin detector runs inside the story stages (the annotate phase already ran it once per article, and keeps
@@ -130,7 +130,8 @@ def measure(db: Path, stages: set[str] | None, config: Config, keep: bool = Fals
 
     with Store(db) as store, \
             patched(spin, "second_looks", lambda orig: looks_counted), \
-            patched(spin, "second_look", timing(c, "LM reads", read=lambda out: out is not None)), \
+            patched(spin, "second_look_many", timing(c, "LM reads", size=lambda docs, *a, **k: len(docs),
+                                                     read=bool)), \
             patched(spin, "token_probabilities", timing(c, "lexical spin detector runs")), \
             patched(Models, "_encode", timing(c, "encoder sentences", size=lambda self, texts, *a, **k: len(texts))), \
             patched(reuse, "candidate_pairs", lambda orig: pairs_counted):

@@ -44,15 +44,16 @@ class _BigramModel:
     def __init__(self, table: np.ndarray) -> None:
         self.table = table
 
-    def __call__(self, ids, logits_to_keep=None, use_cache=True):  # noqa: ANN001, ANN204 - a transformers call
-        import torch
-
-        rows = ids[0].numpy() if logits_to_keep is None else ids[0].numpy()[logits_to_keep.numpy()]
-
+    def model(self, ids, use_cache=True):  # noqa: ANN001, ANN201 - the transformer body: each token's own id
         class _Out:
-            logits = torch.tensor(self.table[rows])[None]
+            last_hidden_state = ids[..., None].float()
 
         return _Out()
+
+    def lm_head(self, hidden):  # noqa: ANN001, ANN201 - next-token logits of each position, from the bigram table
+        import torch
+
+        return torch.tensor(self.table[hidden[..., 0].long().numpy()])
 
 
 VOCAB = ["they", "will", "send", "ground", "floor", "troops", "soon"]
@@ -209,7 +210,8 @@ def test_second_looks_read_paired_articles_first_within_the_run_budget(monkeypat
         return 0.9 if doc.id == "d1" else 0.01, []
 
     monkeypatch.setattr(spin, "language_model", lambda models=None: object())
-    monkeypatch.setattr(spin, "second_look", look)
+    monkeypatch.setattr(spin, "second_look_many",
+                        lambda docs, models=None, words=None: {d.id: look(d, models) for d in docs})
     docs, scores = _docs_with_scores(6)
     models = Models()  # the budget belongs to the run's Models object
     got = spin.second_looks(docs, scores, models, Config(spin_lm_budget=5), paired={"d0", "d1", "d5"})
@@ -356,7 +358,8 @@ def test_second_looks_are_kept_per_article_so_no_run_reads_an_article_twice(monk
     monkeypatch.delenv(spin.LM_ENV, raising=False)
     monkeypatch.setattr(spin, "LM_BAND", (0.0, 2.0))  # every article is worth a read
     monkeypatch.setattr(spin, "language_model", lambda models=None: object())
-    monkeypatch.setattr(spin, "second_look", look)
+    monkeypatch.setattr(spin, "second_look_many",
+                        lambda docs, models=None, words=None: {d.id: look(d, models) for d in docs})
 
     def run(config: Config, paths: list[Path] = ()) -> list[str]:
         models = Models()  # a new run: a new budget
@@ -384,3 +387,21 @@ def test_second_looks_are_kept_per_article_so_no_run_reads_an_article_twice(monk
     assert run(again) == []
     monkeypatch.setattr(spin, "LOOK_VERSION", spin.LOOK_VERSION + 1)  # the stored looks' key no longer matches
     assert run(Config(db=config.db)) == sorted(first + touched)
+
+
+def test_batched_reads_give_each_article_the_features_of_its_own_read() -> None:
+    """Texts of one token length are read together (lm.READ_BATCH); every text gets exactly the rows of reading
+    it alone, whatever its batch: the model here answers each position from the token alone, and a batch that
+    mixed rows up would give a text another text's surprisals."""
+    pytest.importorskip("torch")
+    model = _fake_lm()
+    texts = ["they will send ground troops soon", "they will send floor troops soon", "will send troops soon",
+             "they will send troops soon", "floor troops soon will send they", "they will send ground troops soon",
+             "soon they will send floor troops"]
+    spans = [_spans(t) for t in texts]
+    together = model.word_features(texts, spans)
+    alone = [model.word_features([t], [s])[0] for t, s in zip(texts, spans)]
+    assert len({len(t.split()) for t in texts}) > 1 and sum(len(t.split()) == 6 for t in texts) > lm.READ_BATCH
+    for a, b in zip(together, alone):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(together[0], together[1])  # "floor" breaks its context, "ground" does not

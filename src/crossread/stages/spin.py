@@ -667,11 +667,7 @@ def second_looks(docs: Sequence[Document], scores: dict[str, float], models: Any
     if not todo or language_model(models) is None:
         return out
     runs = budget(models, getattr(config, "spin_lm_budget", LM_READS))
-    for d in todo:
-        if runs.take(d.id in paired):
-            looked = second_look(d, models, words=(words or {}).get(d.id))
-            if looked is not None:
-                out[d.id] = looked
+    out.update(second_look_many([d for d in todo if runs.take(d.id in paired)], models, words or {}))
     return out
 
 
@@ -724,9 +720,18 @@ def cached_words(payload: dict[str, Any] | None) -> np.ndarray | None:
 def lm_rows(text: str, toks: list[Token], idx: list[int], model: lm_models.LanguageModel) -> np.ndarray:
     """Language-model features (``lm.FEATURES``) of the scored word slots; the alternatives compared with each
     word are its WordNet synonyms."""
+    return lm_rows_many([(text, toks, idx)], model)[0]
+
+
+def lm_rows_many(items: Sequence[tuple[str, list[Token], list[int]]], model: lm_models.LanguageModel
+                 ) -> list[np.ndarray]:
+    """:func:`lm_rows` of several articles (text, tokens, scored slots), read in batches of the same length
+    (``lm.READ_BATCH``): the same features as one read each, for less CPU."""
     syn = synonyms()
-    return model.word_features([text], [[(toks[i].start, toks[i].end) for i in idx]],
-                               [[[x for x, _ in syn.get(toks[i].low, ())] for i in idx]])[0].astype(float)
+    rows = model.word_features([text for text, _, _ in items],
+                               [[(toks[i].start, toks[i].end) for i in idx] for _, toks, idx in items],
+                               [[[x for x, _ in syn.get(toks[i].low, ())] for i in idx] for _, toks, idx in items])
+    return [r.astype(float) for r in rows]
 
 
 LM_TOKEN_FEATURES = ("lexical_logit", *lm_models.FEATURES[:-1])
@@ -770,32 +775,64 @@ def second_look(doc: Document, models: Any = None, ngrams: NgramTable | None = N
     return (score, evidence) if read else None
 
 
-def _detect(doc: Document, models: Any, ngrams: NgramTable | None, use_lm: bool,
-            words: np.ndarray | None = None) -> tuple[float, list[SpinEvidence], bool, np.ndarray | None]:
-    """Score, evidence, whether the language model read the article, and the lexical word probabilities; the
+def second_look_many(docs: Sequence[Document], models: Any = None, words: dict[str, np.ndarray] | None = None
+                     ) -> dict[str, tuple[float, list[SpinEvidence]]]:
+    """:func:`second_look` of several articles, their reads batched (:func:`lm_rows_many`): the language model's
+    score and evidence per article it read (those from ``LM_BAR`` up), none without the model. ``words``: the
+    annotate phase's word probabilities per article id, where kept."""
+    ng, model = table(), load_model()
+    if ng is None or not docs or not model or "token_lm" not in model:
+        return {}
+    lexical = [(d, _lexical(d, ng, (words or {}).get(d.id))) for d in docs]
+    todo = [(d, got) for d, got in lexical if got is not None and article_score(got[2]) >= LM_BAR]
+    lang = language_model(models) if todo else None
+    if lang is None:
+        return {}
+    rows = lm_rows_many([(d.text, toks, idx) for d, (toks, idx, _) in todo], lang)
+    return {d.id: _with_lm(d, toks, idx, p, f, model, ng, models) for (d, (toks, idx, p)), f in zip(todo, rows)}
+
+
+def _lexical(doc: Document, ng: NgramTable | None, words: np.ndarray | None = None
+             ) -> tuple[list[Token], list[int], np.ndarray] | None:
+    """The article's tokens, scored slots and lexical word probabilities, or None when nothing is scored; the
     lexical detector runs unless ``words`` holds them (they must match the article's scored slots)."""
-    ng = ngrams or table()
     toks = tokens(doc.text)
     if ng is None or not toks:
-        return 0.0, [], False, None
+        return None
     idx = [i for i in range(len(toks)) if _scored(toks, i)] if words is not None else []
     if words is not None and len(idx) == len(words):
         p = words
     else:
         idx, p = token_probabilities(toks, ng)
-    if not idx:
+    return (toks, idx, p) if idx else None
+
+
+def _with_lm(doc: Document, toks: list[Token], idx: list[int], p: np.ndarray, f: np.ndarray, model: dict[str, Any],
+             ng: NgramTable, models: Any) -> tuple[float, list[SpinEvidence]]:
+    """Score and evidence with the language model's features ``f`` of the scored slots."""
+    p_lm = lm_probabilities(f, p, model["token_lm"])
+    score = float(_linear(model["article_lm"], np.asarray([article_features(p_lm)]))[0])
+    # evidence: the lexical picks, then up to MAX_EVIDENCE // 2 more words the LM classifier finds likely
+    order = _likeliest(p)
+    order += [k for k in _likeliest(p_lm) if k not in order][:MAX_EVIDENCE // 2]
+    return round(score, 4), _evidence(doc, toks, idx, np.maximum(p, p_lm), order, ng, models)
+
+
+def _detect(doc: Document, models: Any, ngrams: NgramTable | None, use_lm: bool,
+            words: np.ndarray | None = None) -> tuple[float, list[SpinEvidence], bool, np.ndarray | None]:
+    """Score, evidence, whether the language model read the article, and the lexical word probabilities; the
+    lexical detector runs unless ``words`` holds them (they must match the article's scored slots)."""
+    ng = ngrams or table()
+    got = _lexical(doc, ng, words)
+    if got is None:
         return 0.0, [], False, None
+    toks, idx, p = got
     model = load_model()
     score = article_score(p)
     if score >= LM_BAR and use_lm and model and "token_lm" in model:
         lang = language_model(models)
         if lang is not None:
-            p_lm = lm_probabilities(lm_rows(doc.text, toks, idx, lang), p, model["token_lm"])
-            score = float(_linear(model["article_lm"], np.asarray([article_features(p_lm)]))[0])
-            # evidence: the lexical picks, then up to MAX_EVIDENCE // 2 more words the LM classifier finds likely
-            order = _likeliest(p)
-            order += [k for k in _likeliest(p_lm) if k not in order][:MAX_EVIDENCE // 2]
-            return round(score, 4), _evidence(doc, toks, idx, np.maximum(p, p_lm), order, ng, models), True, p
+            return (*_with_lm(doc, toks, idx, p, lm_rows(doc.text, toks, idx, lang), model, ng, models), True, p)
     return round(score, 4), _evidence(doc, toks, idx, p, _likeliest(p), ng, models), False, p
 
 
