@@ -132,7 +132,8 @@ def time_story_stages(store: Store, all_stories: list, config: Config, models: M
                       every: float) -> tuple[dict[str, tuple[float, float, float]], list[tuple[int, float]]]:
     """Run every story stage over every story, accumulating each stage's wall and CPU time (stages run in pipeline
     order, story by story, as ``update_stories`` does); also the seconds of each story, largest stories first."""
-    names = ["(read context)", "(encode ahead)"] + [name for name, _ in pipeline.STORY_STAGES]
+    names = (["(read context)", "(encode ahead)"] + [f"({name} ahead)" for name in pipeline.GROUP_STEPS]
+             + [name for name, _ in pipeline.STORY_STAGES])
     totals = {name: [0.0, 0.0, 0.0] for name in names}
     proc = psutil.Process()
     per_story: list[tuple[int, float]] = []
@@ -147,13 +148,16 @@ def time_story_stages(store: Store, all_stories: list, config: Config, models: M
         return out
 
     # as update_stories does: chunked context reads, groups of stories whose encoder inputs are encoded ahead in
-    # one call ("(read context)" includes listing those inputs), one memo per group and a block per story in it
+    # one call ("(read context)" includes listing those inputs) and whose GROUP_STEPS run ahead ("(reuse ahead)":
+    # the reuse stage's pairs and spin LM reads), one memo per group and a block per story in it
     groups = pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, models), config)
     i = 0
     while (got := timed("(read context)", next, groups, None)) is not None:
         group, texts = got  # type: ignore[misc]
         with models.memoised():
             timed("(encode ahead)", models.encode_ahead, texts)
+            for name, step in pipeline.GROUP_STEPS.items():
+                timed(f"({name} ahead)", step, [ctx for _, ctx in group])
             for story, ctx in group:
                 i, begin = i + 1, time.perf_counter()
                 analysis = pipeline.StoryAnalysis(story=story)

@@ -405,3 +405,54 @@ def test_batched_reads_give_each_article_the_features_of_its_own_read() -> None:
     for a, b in zip(together, alone):
         assert np.array_equal(a, b)
     assert not np.array_equal(together[0], together[1])  # "floor" breaks its context, "ground" does not
+
+
+def test_a_group_of_stories_reads_together_what_each_story_would_read(monkeypatch, tmp_path) -> None:
+    """reuse.read_ahead decides a group's pairs and reads its articles in one call; each story's analysis is then
+    what the stage alone gives, and the budget picks the same articles. The LM is a stub whose look depends on the
+    article only (it says nothing about quality)."""
+    import hashlib
+    from pathlib import Path
+
+    from crossread import pipeline
+    from crossread.config import Config
+    from crossread.model import to_dict
+    from crossread.stages import reuse
+    from crossread.store import Store
+
+    calls: list[list[str]] = []
+
+    def many(docs, models=None, words=None):  # noqa: ANN001, ANN202
+        calls.append([d.id for d in docs])
+        return {d.id: (hashlib.sha256(d.id.encode()).digest()[0] / 255, []) for d in docs}
+
+    monkeypatch.delenv(spin.LM_ENV, raising=False)
+    monkeypatch.setattr(spin, "LM_BAND", (0.0, 2.0))  # every article is worth a read
+    monkeypatch.setattr(spin, "language_model", lambda models=None: object())
+    monkeypatch.setattr(spin, "second_look_many", many)
+    files = sorted((Path(__file__).with_name("data") / "crafted").glob("*.txt"))
+    config = Config(db=tmp_path / "s.duckdb", spin_lm_budget=4)  # fewer than the articles: the order matters
+
+    def lexical() -> Models:
+        models = Models()
+        models.__dict__.update(nlp=None, encoder=None)  # lexical fallbacks, but the spin LM pass stays on
+        return models
+
+    with Store(config.db) as store:
+        pipeline.ingest_paths(files, store, config)
+        pipeline.annotate(store, config, lexical())
+        pipeline.stories.assign(store, config, lexical(), pipeline.Progress(quiet=True))
+        all_stories = store.stories()
+        alone_models = lexical()
+        alone = [pipeline.analyze_story(s, ctx)
+                 for s, ctx in pipeline.story_contexts(store, all_stories, config, alone_models)]
+        alone_calls, calls[:] = list(calls), []
+        group_models = lexical()
+        contexts = list(pipeline.story_contexts(store, all_stories, config, group_models))
+        reuse.read_ahead([ctx for _, ctx in contexts])
+        assert all("reuse" in ctx.ahead for _, ctx in contexts)
+        grouped = [pipeline.analyze_story(s, ctx) for s, ctx in contexts]
+    assert len(all_stories) >= 2 and len(alone_calls) >= 2 and len(calls) == 1
+    assert sorted(calls[0]) == sorted(d for c in alone_calls for d in c) and 0 < len(calls[0]) < len(files)
+    assert all(not ctx.ahead for _, ctx in contexts)  # each story took its part
+    assert [to_dict(a) for a in grouped] == [to_dict(a) for a in alone]

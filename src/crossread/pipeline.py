@@ -52,6 +52,7 @@ class StoryContext:
     outlets: Any = None  # crossread.outlets.OutletTable, loaded once per run
     decoded: dict[tuple[str, str, type], list[Any]] = field(default_factory=dict, repr=False)
     written: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)  # feature -> doc id -> payload
+    ahead: dict[str, Any] = field(default_factory=dict, repr=False)  # stage -> its part done for a group (GROUP_STEPS)
 
     def keep(self, name: str, rows: dict[str, Any]) -> None:
         """Per-document results a story stage computed that hold in any story (``STORY_FEATURES``, e.g. the spin
@@ -94,6 +95,10 @@ ENCODER_INPUTS: dict[str, Callable[[Any], list[str]]] = {
     "claims": claims.encoder_inputs,
 }
 ENCODE_AHEAD = 2048  # encoder inputs gathered over consecutive stories before one call encodes them
+# Stages that do part of their work for a whole group of stories before any of its stories runs, to batch model
+# calls across stories: the reuse stage decides its pairs and reads the spin language model's articles of the group
+# together (a story reads one or two, too few to fill a batch). Each story's stage takes its part from ctx.ahead.
+GROUP_STEPS: dict[str, Callable[[list[Any]], None]] = {"reuse": reuse.read_ahead}
 
 # Per-document features computed in the annotate phase, in order (later ones may read earlier ones). The dense
 # story embedding (``stories.embedding_feature``: ``embedding:<encoder>``) joins them when the story model embeds
@@ -361,6 +366,9 @@ def update_stories(store: Store, config: Config, models: Models, progress: Progr
     for group, texts in story_groups(story_contexts(store, todo, config, models, outlets), config):
         with models.memoised():
             models.encode_ahead(texts)
+            for name, step in GROUP_STEPS.items():
+                if config.enabled(name):
+                    step([ctx for _, ctx in group])
             for story, ctx in group:
                 analysis = analyze_story(story, ctx)
                 for name, rows in ctx.written.items():

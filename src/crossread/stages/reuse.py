@@ -647,13 +647,21 @@ def links(docs: Sequence[Document], config: Config, models: Any, spun: Collectio
             if link.relation != "independent"]
 
 
-def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
-    """Story stage: reuse links (directed where the evidence allows), spin evidence, provenance and origins.
+@dataclasses.dataclass(slots=True)
+class _Decided:
+    """A story's reuse work before the spin language model reads: pairs decided on the lexical spin flags."""
 
-    The pairs are decided with the lexical spin flags first; the language model then reads (``_spin``) the
-    articles of the pairs whose relation the flags can change (:func:`flag_dependent`) and, outside them, those
-    whose lexical score lies in ``spin.LM_BAND``; only pairs decided on a rewritten passage are decided again.
-    """
+    docs: list[Document]
+    scores: dict[str, float]
+    evidence: dict[str, list[SpinEvidence]]
+    words: dict[str, np.ndarray]
+    decided: list[tuple[ReuseLink, dict[str, float]]]
+    paired: set[str]
+    stored: dict[str, tuple[float, list[SpinEvidence]]]
+    looked: dict[str, tuple[float, list[SpinEvidence]]] | None = None  # the second looks, once read
+
+
+def _decide_lexically(ctx: Any) -> _Decided:
     docs = list(ctx.docs)
     table = sentence_table(docs, ctx.models)
     candidates = candidate_pairs(docs, table, ctx.config)
@@ -662,7 +670,39 @@ def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
     decided = decide(docs, ctx.config, ctx.models, spun_docs, (), table, candidates)
     paired = {d for link, f in decided if flag_dependent(link, f) for d in (link.a, link.b)}
     stored = spin.stored_looks((getattr(ctx, "features", None) or {}).get(spin.LOOK_FEATURE, {}))
-    looked = spin.second_looks(docs, scores, ctx.models, ctx.config, paired, stored, words)
+    return _Decided(docs, scores, evidence, words, decided, paired, stored)
+
+
+def read_ahead(ctxs: Sequence[Any]) -> None:
+    """The stage's work up to the spin language model's reads for several stories, then their reads in one batched
+    call (``spin.second_look_many``): a story reads one or two articles, too few to fill a batch. Each story's
+    :func:`run` finds its part in ``ctx.ahead``. The budget is spent story by story in the same order as
+    :func:`run` alone would spend it, so the same articles are read."""
+    passes = []
+    for ctx in ctxs:
+        got = _decide_lexically(ctx)
+        got.looked, reads = spin.plan_looks(got.docs, got.scores, ctx.models, ctx.config, got.paired, got.stored)
+        passes.append((ctx, got, reads))
+    reading = [d for _, _, reads in passes for d in reads]
+    looks = spin.second_look_many(reading, ctxs[0].models, {k: v for _, got, _ in passes
+                                                              for k, v in got.words.items()}) if reading else {}
+    for ctx, got, reads in passes:
+        got.looked.update((d.id, looks[d.id]) for d in reads if d.id in looks)
+        ctx.ahead["reuse"] = got
+
+
+def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
+    """Story stage: reuse links (directed where the evidence allows), spin evidence, provenance and origins.
+
+    The pairs are decided with the lexical spin flags first; the language model then reads (``_spin``) the
+    articles of the pairs whose relation the flags can change (:func:`flag_dependent`) and, outside them, those
+    whose lexical score lies in ``spin.LM_BAND``; only pairs decided on a rewritten passage are decided again.
+    Those first two steps may have run for a group of stories already (:func:`read_ahead`).
+    """
+    got = (getattr(ctx, "ahead", None) or {}).pop("reuse", None) or _decide_lexically(ctx)
+    docs, scores, evidence, decided, stored = got.docs, got.scores, got.evidence, got.decided, got.stored
+    looked = got.looked if got.looked is not None else spin.second_looks(docs, scores, ctx.models, ctx.config,
+                                                                         got.paired, stored, got.words)
     if hasattr(ctx, "keep"):  # the new reads, kept per article in the store: a re-analysis reads none of them again
         ctx.keep(spin.LOOK_FEATURE, {d: spin.look_payload(*looked[d]) for d in looked if d not in stored})
     for doc_id, (score, ev) in looked.items():

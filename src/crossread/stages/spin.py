@@ -657,18 +657,28 @@ def second_looks(docs: Sequence[Document], scores: dict[str, float], models: Any
     taken as it is, without a read or budget; ``words``: the annotate phase's word probabilities per article
     (:func:`annotate`), so a read does not run the lexical detector again. Empty when the pass is off or models
     are off; without the model installed (one warning names the packages) only stored looks are returned."""
+    out, reads = plan_looks(docs, scores, models, config, paired, stored)
+    out.update(second_look_many(reads, models, words or {}))
+    return out
+
+
+def plan_looks(docs: Sequence[Document], scores: dict[str, float], models: Any, config: Any = None,
+               paired: Collection[str] = (), stored: dict[str, tuple[float, list[SpinEvidence]]] | None = None
+               ) -> tuple[dict[str, tuple[float, list[SpinEvidence]]], list[Document]]:
+    """What :func:`second_looks` takes for one story before reading: the stored looks it uses, and the articles it
+    reads (their budget already spent), in its order. The reads of several stories can then be batched
+    together (:func:`second_look_many`)."""
     todo = sorted((d for d in docs if worth_reading(scores.get(d.id, 0.0), d.id in paired)),
                   key=lambda d: (d.id not in paired, -scores[d.id]))
     if not todo or not lm_enabled(config) or not getattr(models, "use_models", True):
-        return {}
+        return {}, []
     stored = stored or {}
     out = {d.id: stored[d.id] for d in todo if d.id in stored}
     todo = [d for d in todo if d.id not in stored]
     if not todo or language_model(models) is None:
-        return out
+        return out, []
     runs = budget(models, getattr(config, "spin_lm_budget", LM_READS))
-    out.update(second_look_many([d for d in todo if runs.take(d.id in paired)], models, words or {}))
-    return out
+    return out, [d for d in todo if runs.take(d.id in paired)]
 
 
 @lru_cache(maxsize=4)
