@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -228,6 +230,17 @@ def test_recluster_with_the_same_models_forms_the_same_stories_and_keeps_their_a
         assert {s.id: s.doc_ids for s in store.stories()} == before and store.analysis_keys() == keys
 
 
+@contextmanager
+def _crafted_stories(tmp_path: Path) -> Iterator[tuple[Config, Store, list]]:
+    """The crafted corpus ingested, annotated and assigned to stories (lexical), in an open store."""
+    config = Config(db=tmp_path / "s.duckdb", use_models=False)
+    with Store(config.db) as store:
+        pipeline.ingest_paths(sorted(CRAFTED.glob("*.txt")), store, config)
+        pipeline.annotate(store, config, Models(use_models=False))
+        pipeline.stories.assign(store, config, Models(use_models=False), pipeline.Progress(quiet=True))
+        yield config, store, store.stories()
+
+
 def _fake_encoder_models() -> tuple[Models, list[list[str]]]:
     """Models whose "encoder" gives hashed vectors that do not depend on the batch, recording every encoder call."""
     from crossread.models import hashed_bow
@@ -249,12 +262,7 @@ def test_encoding_ahead_changes_no_analysis_and_batches_the_encoder(tmp_path) ->
     stories analysed one by one (the fake vectors do not depend on the batch), in fewer encoder calls."""
     from crossread.model import to_dict
 
-    config = Config(db=tmp_path / "s.duckdb", use_models=False)
-    with Store(config.db) as store:
-        pipeline.ingest_paths(sorted(CRAFTED.glob("*.txt")), store, config)
-        pipeline.annotate(store, config, Models(use_models=False))
-        pipeline.stories.assign(store, config, Models(use_models=False), pipeline.Progress(quiet=True))
-        all_stories = store.stories()
+    with _crafted_stories(tmp_path) as (config, store, all_stories):
         alone, alone_calls = _fake_encoder_models()
         one_by_one = [pipeline.analyze_story(s, ctx)
                       for s, ctx in pipeline.story_contexts(store, all_stories, config, alone)]
@@ -275,12 +283,7 @@ def test_encoding_ahead_changes_no_analysis_and_batches_the_encoder(tmp_path) ->
 
 
 def test_story_groups_list_only_enabled_stages_inputs_and_nothing_without_an_encoder(tmp_path) -> None:
-    config = Config(db=tmp_path / "s.duckdb", use_models=False)
-    with Store(config.db) as store:
-        pipeline.ingest_paths(sorted(CRAFTED.glob("*.txt")), store, config)
-        pipeline.annotate(store, config, Models(use_models=False))
-        pipeline.stories.assign(store, config, Models(use_models=False), pipeline.Progress(quiet=True))
-        all_stories = store.stories()
+    with _crafted_stories(tmp_path) as (config, store, all_stories):
         fake, _ = _fake_encoder_models()
         groups = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, fake), config,
                                             ahead=10**9))
