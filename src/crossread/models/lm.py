@@ -34,7 +34,7 @@ GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "crossread" / "lm" / "smollm2-135m"
 WEIGHTS = "model.safetensors"
 MAX_TOKENS = 256  # LM tokens read per article (the start of it): chosen on the spin fit split (docs/reuse.md)
-# Texts of the same token length read in one forward pass: ~11 % less CPU per read at 4 (bfloat16, 256 tokens),
+# Texts of the same token length read in one forward pass: 5-11 % less CPU per read at 4 (bfloat16, 256 tokens),
 # and bit for bit the features of reading each alone (no padding; checked on SmolLM2, docs/reuse.md)
 READ_BATCH = 4
 FEATURES = ("lm_first", "lm_word", "lm_next", "lm_entropy", "lm_best_gap", "lm_synonym_gain", "lm_has")
