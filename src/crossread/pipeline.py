@@ -425,12 +425,12 @@ def story_groups(contexts: Iterable[tuple[Any, StoryContext]], config: Config, a
     call) the texts are empty."""
     group: list[tuple[Any, StoryContext]] = []
     texts: list[str] = []
+    listed = [inputs for name, inputs in ENCODER_INPUTS.items() if config.enabled(name)]
     for story, ctx in contexts:
         group.append((story, ctx))
-        if ctx.models.encoder is not None:
-            for name, inputs in ENCODER_INPUTS.items():
-                if config.enabled(name):
-                    texts.extend(inputs(ctx))
+        if listed and ctx.models.encoder is not None:  # no stage listing inputs: the encoder is not even loaded
+            for inputs in listed:
+                texts.extend(inputs(ctx))
         if len(texts) >= ahead:
             yield group, texts
             group, texts = [], []
