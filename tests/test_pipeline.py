@@ -299,6 +299,14 @@ def test_story_groups_list_only_enabled_stages_inputs_and_nothing_without_an_enc
         singles = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, fake), config,
                                              ahead=1))  # a group closes as soon as its inputs reach `ahead`
         assert [[s.id for s, _ in g] for g, _ in singles] == [[s.id] for s in all_stories]
+        class _NoEncoder(Models):
+            @property
+            def encoder(self) -> None:  # type: ignore[override]
+                raise AssertionError("the encoder was loaded")
+
+        none = Config(db=config.db, use_models=False, disabled_stages=("reuse", "quotes", "claims"))
+        assert [texts for _, texts in pipeline.story_groups(
+            pipeline.story_contexts(store, all_stories, none, _NoEncoder(use_models=False)), none)] == [[]]
         lexical = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, config,
                                                                      Models(use_models=False)), config))
         assert [texts for _, texts in lexical] == [[]]
