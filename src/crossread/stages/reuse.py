@@ -683,9 +683,8 @@ def read_ahead(ctxs: Sequence[Any]) -> None:
         got = _decide_lexically(ctx)
         got.looked, reads = spin.plan_looks(got.docs, got.scores, ctx.models, ctx.config, got.paired, got.stored)
         passes.append((ctx, got, reads))
-    reading = [d for _, _, reads in passes for d in reads]
-    looks = spin.second_look_many(reading, ctxs[0].models, {k: v for _, got, _ in passes
-                                                              for k, v in got.words.items()}) if reading else {}
+    looks = spin.second_look_many([d for _, _, reads in passes for d in reads], ctxs[0].models,
+                                  {k: v for _, got, _ in passes for k, v in got.words.items()})
     for ctx, got, reads in passes:
         got.looked.update((d.id, looks[d.id]) for d in reads if d.id in looks)
         ctx.ahead["reuse"] = got
