@@ -31,9 +31,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -130,45 +131,38 @@ def run(n: int, use_models: bool, work: Path, ner: bool = False, every: float = 
 
 def time_story_stages(store: Store, all_stories: list, config: Config, models: Models,
                       every: float) -> tuple[dict[str, tuple[float, float, float]], list[tuple[int, float]]]:
-    """Run every story stage over every story, accumulating each stage's wall and CPU time (stages run in pipeline
-    order, story by story, as ``update_stories`` does); also the seconds of each story, largest stories first."""
+    """Run every story stage over every story as ``update_stories`` does (``pipeline.analyze_stories``: groups of
+    stories, their encoder inputs encoded ahead and their ``GROUP_STEPS`` run ahead), accumulating the wall and
+    CPU time of each piece ("(read context)" includes listing the encoder inputs; "(reuse ahead)" is the reuse
+    stage's pairs and spin LM reads for a group); also the seconds of each story's stages, largest stories first."""
     names = (["(read context)", "(encode ahead)"] + [f"({name} ahead)" for name in pipeline.GROUP_STEPS]
              + [name for name, _ in pipeline.STORY_STAGES])
     totals = {name: [0.0, 0.0, 0.0] for name in names}
     proc = psutil.Process()
     per_story: list[tuple[int, float]] = []
+    story_secs = 0.0
     last = time.perf_counter()
 
-    def timed(name: str, fn: object, *args: object) -> object:
+    def timed(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        nonlocal story_secs
         start, cpu = time.perf_counter(), time.process_time()
-        out = fn(*args)  # type: ignore[operator]
-        totals[name][0] += time.perf_counter() - start
+        out = fn(*args)
+        secs = time.perf_counter() - start
+        totals[name][0] += secs
         totals[name][1] += time.process_time() - cpu
         totals[name][2] = max(totals[name][2], proc.memory_info().rss / 2**20)
+        if not name.startswith("("):
+            story_secs += secs
         return out
 
-    # as update_stories does: chunked context reads, groups of stories whose encoder inputs are encoded ahead in
-    # one call ("(read context)" includes listing those inputs) and whose GROUP_STEPS run ahead ("(reuse ahead)":
-    # the reuse stage's pairs and spin LM reads), one memo per group and a block per story in it
-    groups = pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, models), config)
-    i = 0
-    while (got := timed("(read context)", next, groups, None)) is not None:
-        group, texts = got  # type: ignore[misc]
-        with models.memoised():
-            timed("(encode ahead)", models.encode_ahead, texts)
-            for name, step in pipeline.GROUP_STEPS.items():
-                timed(f"({name} ahead)", step, [ctx for _, ctx in group])
-            for story, ctx in group:
-                i, begin = i + 1, time.perf_counter()
-                analysis = pipeline.StoryAnalysis(story=story)
-                with models.memoised():
-                    for name, stage in pipeline.STORY_STAGES:
-                        analysis = timed(name, stage, analysis, ctx)
-                per_story.append((len(story.doc_ids), time.perf_counter() - begin))
-                if time.perf_counter() - last > every:
-                    last = time.perf_counter()
-                    print(f"  ... {i}/{len(all_stories)} stories: "
-                          + ", ".join(f"{k} {v[0]:.0f}s" for k, v in totals.items()), flush=True)
+    contexts = pipeline.story_contexts(store, all_stories, config, models)
+    for i, (story, _, _) in enumerate(pipeline.analyze_stories(contexts, config, models, timed), 1):
+        per_story.append((len(story.doc_ids), story_secs))
+        story_secs = 0.0
+        if time.perf_counter() - last > every:
+            last = time.perf_counter()
+            print(f"  ... {i}/{len(all_stories)} stories: "
+                  + ", ".join(f"{k} {v[0]:.0f}s" for k, v in totals.items()), flush=True)
     per_story.sort(reverse=True)
     return {k: (v[0], v[1], v[2]) for k, v in totals.items()}, per_story
 

@@ -1,8 +1,9 @@
 """Where the reuse stage's CPU goes on the full analysis: spin language-model reads and sentence encoding.
 
 Builds (once, kept at ``--db``) the synthetic corpus of ``pipeline_throughput.py`` with the models, annotated and
-assigned to stories, then runs the story stages story by story as the pipeline does (one ``Models.memoised()``
-block per story) and counts, for the reuse stage and for every story stage:
+assigned to stories, then runs the story stages as the pipeline does (``pipeline.analyze_stories``: groups of stories
+with their encoder inputs encoded ahead and their group steps run ahead, a memo per group and per story) and counts,
+for the reuse stage and for every story stage (a group step counted with its stage):
 
 - CPU seconds of the stage;
 - language-model reads (articles ``spin.second_look_many`` read, in batches) and their CPU seconds;
@@ -13,7 +14,7 @@ block per story) and counts, for the reuse stage and for every story stage:
 - second looks taken from the store (``spin.LOOK_FEATURE`` rows) instead of read.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/reuse_cost.py --n 600 --db /tmp/rc/600.duckdb
-    ... --stages reuse          # only the reuse stage (quicker; later stages' encoder use is then not seen)
+    ... --stages reuse          # only the reuse stage, the others disabled (quicker; their encoder use unseen)
     ... --keep-looks            # store the second looks as update_stories does (a second such run reads nothing)
 """
 
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from pipeline_throughput import build_corpus  # noqa: E402
 
 from crossread import pipeline  # noqa: E402
-from crossread.config import Config  # noqa: E402
+from crossread.config import STAGES, Config  # noqa: E402
 from crossread.models import Models  # noqa: E402
 from crossread.stages import reuse, spin  # noqa: E402
 from crossread.store import Store  # noqa: E402
@@ -128,6 +129,19 @@ def measure(db: Path, stages: set[str] | None, config: Config, keep: bool = Fals
         c.add("second looks taken from the store", n=sum(d.id in (stored or {}) for d in docs))
         return orig_looks(docs, scores, models_, config_, paired, stored, words)
 
+    def timed(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """CPU seconds of each piece, a group step counted with its stage ("(reuse ahead)" as "reuse": the same
+        work, done for the group at once); reading the contexts is not counted."""
+        if name == "(read context)":
+            return fn(*args)
+        c.stage = name[1:-len(" ahead)")] if name.endswith(" ahead)") and name != "(encode ahead)" else name
+        t = time.process_time()
+        out = fn(*args)
+        c.add("stage CPU", time.process_time() - t)
+        return out
+
+    if stages is not None:
+        config = config.with_(disabled_stages=[s for s in STAGES if s not in stages])
     with Store(db) as store, \
             patched(spin, "second_looks", lambda orig: looks_counted), \
             patched(spin, "second_look_many", timing(c, "LM reads", size=lambda docs, *a, **k: len(docs),
@@ -138,30 +152,9 @@ def measure(db: Path, stages: set[str] | None, config: Config, keep: bool = Fals
         all_stories = store.stories()
         docs = sum(len(s.doc_ids) for s in all_stories)
         contexts = pipeline.story_contexts(store, all_stories, config, models)
-        for group, texts in pipeline.story_groups(contexts, config):
-            with models.memoised():  # as update_stories does: one memo per group, its inputs encoded ahead
-                c.stage = "(encode ahead)"
-                t = time.process_time()
-                models.encode_ahead(texts)
-                c.add("stage CPU", time.process_time() - t)
-                for name, step in pipeline.GROUP_STEPS.items():
-                    if stages is None or name in stages:
-                        c.stage = name  # counted with its stage: the same work, done for the group at once
-                        t = time.process_time()
-                        step([ctx for _, ctx in group])
-                        c.add("stage CPU", time.process_time() - t)
-                for story, ctx in group:
-                    analysis = pipeline.StoryAnalysis(story=story)
-                    with models.memoised():
-                        for name, stage in pipeline.STORY_STAGES:
-                            if stages is not None and name not in stages:
-                                continue
-                            c.stage = name
-                            t = time.process_time()
-                            analysis = stage(analysis, ctx)
-                            c.add("stage CPU", time.process_time() - t)
-                    for name, rows in ctx.written.items() if keep else ():
-                        store.put_features(name, [(d, None, payload) for d, payload in rows.items()])
+        for _, ctx, _ in pipeline.analyze_stories(contexts, config, models, timed):  # as update_stories does
+            for name, rows in ctx.written.items() if keep else ():
+                store.put_features(name, [(d, None, payload) for d, payload in rows.items()])
     return {"articles": docs, "stories": len(all_stories), "sentences (alignable)": story_sents,
             "distinct alignable sentences per story": distinct_sents,
             "sentences in candidate pairs": pair_sents,

@@ -267,19 +267,22 @@ def test_encoding_ahead_changes_no_analysis_and_batches_the_encoder(tmp_path) ->
         one_by_one = [pipeline.analyze_story(s, ctx)
                       for s, ctx in pipeline.story_contexts(store, all_stories, config, alone)]
         ahead, ahead_calls = _fake_encoder_models()
-        grouped, sizes = [], []
-        for group, texts in pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, ahead),
-                                                  config, ahead=10**9):
-            sizes.append(len(group))
-            with ahead.memoised():
-                ahead.encode_ahead(texts)
-                grouped += [pipeline.analyze_story(s, ctx) for s, ctx in group]
+        pieces: list[str] = []
+
+        def timed(name, fn, *args):  # noqa: ANN001, ANN202
+            pieces.append(name)
+            return fn(*args)
+
+        grouped = [a for _, _, a in pipeline.analyze_stories(
+            pipeline.story_contexts(store, all_stories, config, ahead), config, ahead, timed, ahead=10**9)]
+    groups = pieces.count("(encode ahead)")
     assert [a.story.id for a in grouped] == [s.id for s in all_stories]
     assert [to_dict(a) for a in grouped] == [to_dict(a) for a in one_by_one]
-    assert sizes == [len(all_stories)] and len(all_stories) >= 2
+    assert groups == 1 and len(all_stories) >= 2  # one group: its inputs encoded in one call, its reads together
+    assert pieces.count("(reuse ahead)") == 1 and pieces.count("claims") == len(all_stories)
     assert len(ahead_calls) < len(alone_calls)
     # what the stages still encode themselves is what could not be known ahead (e.g. the figures' own texts)
-    assert sum(map(len, ahead_calls[len(sizes):])) < sum(map(len, alone_calls)) / 2
+    assert sum(map(len, ahead_calls[groups:])) < sum(map(len, alone_calls)) / 2
 
 
 def test_story_groups_list_only_enabled_stages_inputs_and_nothing_without_an_encoder(tmp_path) -> None:

@@ -363,18 +363,11 @@ def update_stories(store: Store, config: Config, models: Models, progress: Progr
     keys = store.analysis_keys()
     todo = [s for s in all_stories if keys.get(s.id) != _input_key(s.doc_ids, config)]
     task = progress.task("analyze stories", total=len(todo))
-    for group, texts in story_groups(story_contexts(store, todo, config, models, outlets), config):
-        with models.memoised():
-            models.encode_ahead(texts)
-            for name, step in GROUP_STEPS.items():
-                if config.enabled(name):
-                    step([ctx for _, ctx in group])
-            for story, ctx in group:
-                analysis = analyze_story(story, ctx)
-                for name, rows in ctx.written.items():
-                    store.put_features(name, [(d, None, payload) for d, payload in rows.items()])
-                store.put_analysis(analysis, _input_key(story.doc_ids, config))
-                progress.advance(task)
+    for story, ctx, analysis in analyze_stories(story_contexts(store, todo, config, models, outlets), config, models):
+        for name, rows in ctx.written.items():
+            store.put_features(name, [(d, None, payload) for d, payload in rows.items()])
+        store.put_analysis(analysis, _input_key(story.doc_ids, config))
+        progress.advance(task)
     return [s.id for s in todo]
 
 
@@ -438,13 +431,41 @@ def story_groups(contexts: Iterable[tuple[Any, StoryContext]], config: Config, a
         yield group, texts
 
 
-def analyze_story(story: Any, ctx: StoryContext) -> StoryAnalysis:
-    """Run every enabled story stage, in order, over one story."""
+Timer = Callable[..., Any]  # timed(name, fn, *args) -> fn(*args): a hook benchmarks use to time each piece
+
+
+def _untimed(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
+
+
+def analyze_stories(contexts: Iterable[tuple[Any, StoryContext]], config: Config, models: Models,
+                    timed: Timer = _untimed, ahead: int = ENCODE_AHEAD
+                    ) -> Iterator[tuple[Any, StoryContext, StoryAnalysis]]:
+    """Each story with its context and analysis, the stories taken in groups (``story_groups``): per group, one
+    memo block, its encoder inputs encoded ahead in one call, the enabled ``GROUP_STEPS``, then every story's
+    stages. The caller stores what each story's stages keep (``ctx.written``) and its analysis.
+
+    ``timed`` runs every piece and may time it, under the name "(read context)" (reading the next group, listing
+    its inputs included), "(encode ahead)", "(<stage> ahead)" or the stage's name."""
+    groups = story_groups(contexts, config, ahead)
+    while (got := timed("(read context)", next, groups, None)) is not None:
+        group, texts = got
+        with models.memoised():
+            timed("(encode ahead)", models.encode_ahead, texts)
+            for name, step in GROUP_STEPS.items():
+                if config.enabled(name):
+                    timed(f"({name} ahead)", step, [ctx for _, ctx in group])
+            for story, ctx in group:
+                yield story, ctx, analyze_story(story, ctx, timed)
+
+
+def analyze_story(story: Any, ctx: StoryContext, timed: Timer = _untimed) -> StoryAnalysis:
+    """Run every enabled story stage, in order, over one story (``timed``: see ``analyze_stories``)."""
     analysis = StoryAnalysis(story=story)
     with ctx.models.memoised():  # the stages re-embed the story's sentences: encode each once (see story_groups)
         for name, stage in STORY_STAGES:
             if ctx.config.enabled(name):
-                analysis = stage(analysis, ctx)
+                analysis = timed(name, stage, analysis, ctx)
     return analysis
 
 
