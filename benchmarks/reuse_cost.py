@@ -116,10 +116,10 @@ def measure(db: Path, stages: set[str] | None, config: Config, keep: bool = Fals
         pair_sents += sum(len(table.sentences[i]) for i in in_pair)
         return out
 
-    orig_looks = spin.second_looks
+    orig_plan = spin.plan_looks  # both routes to the second looks plan them here (read_ahead, second_looks)
 
-    def looks_counted(docs: Any, scores: dict[str, float], models_: Any, config_: Any = None,
-                      paired: Any = (), stored: Any = None, words: Any = None) -> Any:
+    def plan_counted(docs: Any, scores: dict[str, float], models_: Any, config_: Any = None,
+                     paired: Any = (), stored: Any = None) -> Any:
         for d in docs:
             s = scores.get(d.id, 0.0)
             if s >= spin.LM_BAR:
@@ -127,7 +127,7 @@ def measure(db: Path, stages: set[str] | None, config: Config, keep: bool = Fals
                       "above LM_BAR: elsewhere, in LM_BAND" if spin.worth_reading(s, False) else
                       "above LM_BAR: elsewhere, above LM_BAND")
         c.add("second looks taken from the store", n=sum(d.id in (stored or {}) for d in docs))
-        return orig_looks(docs, scores, models_, config_, paired, stored, words)
+        return orig_plan(docs, scores, models_, config_, paired, stored)
 
     def timed(name: str, fn: Callable[..., Any], *args: Any) -> Any:
         """CPU seconds of each piece, a group step counted with its stage ("(reuse ahead)" as "reuse": the same
@@ -143,7 +143,7 @@ def measure(db: Path, stages: set[str] | None, config: Config, keep: bool = Fals
     if stages is not None:
         config = config.with_(disabled_stages=[s for s in STAGES if s not in stages])
     with Store(db) as store, \
-            patched(spin, "second_looks", lambda orig: looks_counted), \
+            patched(spin, "plan_looks", lambda orig: plan_counted), \
             patched(spin, "second_look_many", timing(c, "LM reads", size=lambda docs, *a, **k: len(docs),
                                                      read=bool)), \
             patched(spin, "token_probabilities", timing(c, "lexical spin detector runs")), \
