@@ -104,3 +104,32 @@ def test_a_speaker_quoted_once_is_its_own_group_and_is_not_encoded(monkeypatch) 
     solo = [g for g in groups if g.speaker == "Bo Ray"]
     assert len(solo) == 1 and solo[0].quote_ids == ("d9:0",) and solo[0].canonical == "troops will not be sent"
     assert sorted(i for g in groups for i in g.quote_ids) == sorted(q.id for q in qs[:7])
+
+
+def test_a_speaker_quoted_only_in_one_article_is_encoded_only_for_a_near_identical_repeat(monkeypatch) -> None:
+    """Quotes of one article share a group only when near-identical, so a speaker quoted several times in one
+    article, never twice alike, keeps each quote its own group: the same groups as with every quote embedded, and
+    nothing encoded. A near-identical repeat, or a second article, needs the vectors."""
+    models = Models(use_models=False)
+    encoded: list[str] = []
+    encode = models._encode
+    monkeypatch.setattr(models, "_encode", lambda texts, batch_size: encoded.extend(texts) or encode(texts, batch_size))
+    one_article = [Quote(f"a:{i}", "a", text, 30 * i, 30 * i + 20, speaker="Ann Lee") for i, text in
+                   enumerate(["we will not send troops", "the budget is final", "we will not send any troops"])]
+    with models.memoised():
+        groups = qv.group_quotes(one_article[:2], models, {})
+    assert encoded == [] and sorted(g.quote_ids for g in groups) == [("a:0",), ("a:1",)]
+    monkeypatch.setattr(qv, "can_merge", lambda qs: True)  # what every quote embedded gives
+    assert qv.group_quotes(one_article[:2], Models(use_models=False), {}) == groups
+    monkeypatch.undo()
+
+    assert qv.can_merge(one_article) and qv.near_repeats([q.text for q in one_article]) == {0, 2}
+    other = Quote("b:0", "b", "the budget is final now", 0, 20, speaker="Ann Lee")
+    assert qv.can_merge(one_article[:2] + [other]) and not qv.can_merge(one_article[:2])
+    models = Models(use_models=False)
+    encoded.clear()
+    monkeypatch.setattr(models, "_encode", lambda texts, batch_size: encoded.extend(texts) or encode(texts, batch_size))
+    with models.memoised():
+        groups = qv.group_quotes(one_article[:2] + [other], models, {})
+    assert sorted(encoded) == sorted(q.text for q in one_article[:2] + [other])
+    assert ("a:1", "b:0") in {g.quote_ids for g in groups}  # the two articles' wordings of one utterance meet

@@ -172,3 +172,21 @@ def test_demo_quotes(demo_dir: Path, models: Models) -> None:
     assert len(peskov) == 1 and len(peskov[0].quote_ids) >= 2
     continued = [q for q in direct if q.cue == "continued"]
     assert continued and continued[0].speaker == "Dmitry Peskov"
+
+
+def test_encoder_inputs_list_the_quotes_that_may_be_compared() -> None:
+    """Listed ahead: quotes whose speaker (by a name token) is quoted in another article, and near-identical
+    repeats in one; a speaker quoted only in one article, never twice alike, is not listed."""
+    from types import SimpleNamespace
+
+    by_doc = {"a": [Quote("a:0", "a", "Nothing should be ruled out.", 0, 28, speaker="Emmanuel Macron"),
+                    Quote("a:1", "a", "We are not at war with Russia.", 40, 70, speaker="Jens Stoltenberg"),
+                    Quote("a:2", "a", "There are no plans for combat troops.", 80, 118, speaker="Jens Stoltenberg"),
+                    Quote("a:3", "a", "Europe must wake up now.", 120, 144, speaker="Olaf Scholz"),
+                    Quote("a:4", "a", "Europe must wake up, now.", 150, 175, speaker="Olaf Scholz")],
+              "b": [Quote("b:0", "b", "Nothing can be ruled out.", 0, 25, speaker="Macron"),
+                    Quote("b:1", "b", "an unattributed line", 30, 50)]}
+    ctx = SimpleNamespace(docs=[SimpleNamespace(id="a"), SimpleNamespace(id="b")],
+                          annotations=lambda doc_id, key, cls: by_doc[doc_id])
+    assert sorted(quotes.encoder_inputs(ctx)) == sorted(["Nothing should be ruled out.", "Nothing can be ruled out.",
+                                                         "Europe must wake up now.", "Europe must wake up, now."])

@@ -19,7 +19,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from ..model import Quote, QuoteGroup, QuoteVariant
 from ..topk import topk_blocks
@@ -50,17 +50,39 @@ def group_quotes(quotes: list[Quote], models: Any, outlets: dict[str, str | None
     for q in quotes:
         if q.kind == "direct" and q.speaker:
             by_speaker[q.speaker].append(q)
-    # one batched encoder call; the per-speaker calls below are memo hits. A speaker quoted once has nothing to
-    # compare: that quote is its own group, and it is not encoded at all (a tenth of the quotes, 2026-12-05)
-    if models is not None and by_speaker:
-        models.embed([q.text for qs in by_speaker.values() if len(qs) > 1 for q in qs])
+    # one batched encoder call; the per-speaker calls below are memo hits. A speaker whose quotes can never share a
+    # group (quoted once, or only in one article without a near-identical repeat) keeps each quote its own group
+    # whatever the vectors: those quotes are not encoded at all
+    mergeable = [speaker for speaker, qs in by_speaker.items() if can_merge(qs)]
+    if models is not None and mergeable:
+        models.embed([q.text for speaker in mergeable for q in by_speaker[speaker]])
+    merging = set(mergeable)
     groups: list[QuoteGroup] = []
     for speaker, qs in sorted(by_speaker.items()):
-        sims = _candidate_similarities(qs, models) if len(qs) > 1 else [{}]
+        sims = _candidate_similarities(qs, models) if speaker in merging else [{} for _ in qs]
         for members in _average_link(qs, sims):
             centrality = [sum(sims[k].get(m, 0.0) for m in members) for k in members]
             groups.append(_group([qs[k] for k in members], centrality, speaker, outlets, story_id))
     return groups
+
+
+def can_merge(qs: list[Quote]) -> bool:
+    """Whether any two of a speaker's quotes could share a group, known before any embedding: quotes of two
+    articles could; quotes of one article only when two of them are near-identical (:func:`_forbidden`)."""
+    if len({q.doc_id for q in qs}) > 1:
+        return True
+    return bool(near_repeats([q.text for q in qs]))
+
+
+def near_repeats(texts: list[str]) -> set[int]:
+    """Indexes of the texts that have a near-identical other (:data:`SAME_DOC_REPEAT`, as :func:`_forbidden`
+    compares two quotes of one article)."""
+    if len(texts) < 2:
+        return set()
+    scores = process.cdist([t.lower() for t in texts], [t.lower() for t in texts], scorer=fuzz.ratio,
+                           score_cutoff=SAME_DOC_REPEAT * 100)
+    np.fill_diagonal(scores, 0)
+    return {int(i) for i in np.flatnonzero(scores.any(axis=1))}
 
 
 def _candidate_similarities(qs: list[Quote], models: Any) -> list[dict[int, float]]:

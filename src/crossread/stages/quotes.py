@@ -1167,10 +1167,26 @@ def _indirect(ctx: _Ctx, direct: list[Quote]) -> list[Quote]:
 
 
 def encoder_inputs(ctx: Any) -> list[str]:
-    """The texts this stage may embed for a story: its direct quotes with a speaker (``group_quotes`` compares
-    those of speakers quoted more than once), so the pipeline can encode many stories' in one call ahead."""
-    return [q.text for d in ctx.docs for q in ctx.annotations(d.id, "quotes", Quote)
-            if q.kind == "direct" and q.speaker]
+    """The direct quotes this stage will likely embed for a story, so the pipeline can encode many stories' in one
+    call ahead. ``group_quotes`` embeds a speaker's quotes only when two could share a group (quotes of two
+    articles, or a near-identical repeat in one: ``quote_variants.can_merge``), which the resolved speakers decide.
+    Before they are resolved: the quotes whose speaker shares a name token with a speaker quoted in another
+    article, and near-identical repeats within an article. A quote missed here is encoded by the stage itself."""
+    from .quote_variants import near_repeats
+
+    per_doc = [[q for q in ctx.annotations(d.id, "quotes", Quote) if q.kind == "direct" and q.speaker]
+               for d in ctx.docs]
+    docs_of: dict[str, set[int]] = {}
+    for k, qs in enumerate(per_doc):
+        for q in qs:
+            for t in ents.name_tokens(q.speaker):
+                docs_of.setdefault(t, set()).add(k)
+    out = []
+    for k, qs in enumerate(per_doc):
+        repeats = near_repeats([q.text for q in qs])
+        out += [q.text for i, q in enumerate(qs)
+                if i in repeats or any(docs_of[t] != {k} for t in ents.name_tokens(q.speaker))]
+    return out
 
 
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
