@@ -224,23 +224,26 @@ def fit(fit_items: list[Item], ng: S.NgramTable, path: Path = S.MODEL_PATH) -> N
 
 def cache_lm(cache: Path):  # noqa: ANN201 - returns the uncached function
 
-    """Make ``spin.lm_rows`` read and write its features on disk, keyed by the article text (the features of a
-    text depend only on it: same tokens, same scored slots, same synonyms)."""
+    """Make ``spin.lm_rows_many`` (every language-model read of the detector goes through it) read and write its
+    features on disk, keyed by the article text (the features of a text depend only on it: same tokens, same
+    scored slots, same synonyms); the articles not on disk are read in one call."""
     import pickle
 
-    plain = S.lm_rows
+    plain = S.lm_rows_many
     cache.mkdir(parents=True, exist_ok=True)
 
-    def cached(text: str, toks: list[S.Token], idx: list[int], model) -> np.ndarray:  # noqa: ANN001
+    def cached(items: list[tuple[str, list[S.Token], list[int]]], model) -> list[np.ndarray]:  # noqa: ANN001
         precision = "" if model.dtype == "float32" else f"-{model.dtype}"
-        path = cache / f"{hashlib.md5(text.encode()).hexdigest()}-{S.lm_models.MAX_TOKENS}{precision}.pkl"
-        if path.exists():
-            return np.asarray(pickle.loads(path.read_bytes()), dtype=float)
-        f = plain(text, toks, idx, model)
-        path.write_bytes(pickle.dumps(f.astype(np.float32)))
-        return f
+        paths = [cache / f"{hashlib.md5(text.encode()).hexdigest()}-{S.lm_models.MAX_TOKENS}{precision}.pkl"
+                 for text, _, _ in items]
+        out = [np.asarray(pickle.loads(path.read_bytes()), dtype=float) if path.exists() else None for path in paths]
+        missing = [k for k, f in enumerate(out) if f is None]
+        for k, f in zip(missing, plain([items[k] for k in missing], model) if missing else []):
+            paths[k].write_bytes(pickle.dumps(f.astype(np.float32)))
+            out[k] = f
+        return out
 
-    S.lm_rows = cached
+    S.lm_rows_many = cached
     return plain
 
 
@@ -260,7 +263,7 @@ def fit_lm(fit_items: list[Item], ng: S.NgramTable, path: Path = S.MODEL_PATH) -
         idx, _ = S.slot_features(toks, ng)
         p = S._linear(model["token"], x) if len(x) else np.zeros(0)
         lexical = S.article_score(p) if len(x) else 0.0
-        f = S.lm_rows(it.text, toks, idx, lang) if len(x) else np.zeros((0, len(S.lm_models.FEATURES)))
+        f = S.lm_rows_many([(it.text, toks, idx)], lang)[0] if len(x) else np.zeros((0, len(S.lm_models.FEATURES)))
         data[id(it)] = (x, y, p, lexical, f)
     keys = sorted({it.key for it in fit_items})
     folds = [set(keys[::2]), set(keys[1::2])]
@@ -508,21 +511,21 @@ def _lm_caps(fit_arts: list[tuple[str, str]], lo: int, hi: int, n_refit: int, ng
         idx, x = S.slot_features(toks, ng)
         p = S._linear(shipped["token"], x) if idx else np.zeros(0)
         lexical = S.article_score(p) if idx else 0.0
-        f = S.lm_rows(it.text, toks, idx, lang) if idx and lexical >= S.LM_BAR else None
+        f = S.lm_rows_many([(it.text, toks, idx)], lang)[0] if idx and lexical >= S.LM_BAR else None
         data.append((it, toks, idx, x, p, lexical, f))
-    plain = S.lm_rows
+    plain = S.lm_rows_many
     rows = []
     for cap in LM_CAPS:
-        def cut_rows(text, toks, idx, model, cap=cap):  # noqa: ANN001, ANN202
-            return capped(text, toks, idx, plain(text, toks, idx, model), model, cap)
+        def cut_rows(items, model, cap=cap):  # noqa: ANN001, ANN202
+            return [capped(text, toks, idx, f, model, cap) for (text, toks, idx), f in zip(items, plain(items, model))]
 
-        S.lm_rows = cut_rows
+        S.lm_rows_many = cut_rows
         try:
             path = Path(f"/tmp/spin_model_lm_cap{cap}.json")
             fit_lm(items(fit_arts[:n_refit], ("original", "A", "C", "garbled")), ng, path)
             refit = json.loads(path.read_text(encoding="utf-8"))
         finally:
-            S.lm_rows = plain
+            S.lm_rows_many = plain
             S.load_model.cache_clear()
         for name, model in (("shipped", shipped), ("refit", refit)):
             score = {id(it): _lm_score(model, x, p, lexical, None if f is None else capped(it.text, toks, idx, f,
@@ -579,7 +582,7 @@ def lm_dtypes(fit_arts: list[tuple[str, str]], lo: int, hi: int, ng: S.NgramTabl
         rows = {}
         for name, lang in (("float32", full), ("bfloat16", half)):
             t = time.process_time()
-            rows[name] = S.lm_rows(it.text, toks, idx, lang) if idx and lexical >= S.LM_BAR else None
+            rows[name] = S.lm_rows_many([(it.text, toks, idx)], lang)[0] if idx and lexical >= S.LM_BAR else None
             cpu[name] += time.process_time() - t
             scores[name][id(it)] = _lm_score(shipped, x, p, lexical, rows[name])
         if rows["float32"] is not None:
@@ -702,7 +705,7 @@ def main() -> None:
         print(f"speed: spin.detect {throughput(texts):.0f} articles per CPU second over {len(texts)} articles "
               f"(~{words:.0f} words each)")
         if args.lm and plain_lm is not None:
-            S.lm_rows = plain_lm  # timed as it runs: no feature cache
+            S.lm_rows_many = plain_lm  # timed as it runs: no feature cache
             print(f"speed with the language model: {throughput(texts, lm=True):.1f} articles per CPU second "
                   f"(the LM reads the articles whose lexical score is >= {S.LM_BAR})")
 
