@@ -327,7 +327,7 @@ def test_second_look_reads_the_annotate_phase_word_probabilities(monkeypatch) ->
     assert payload["score"] >= spin.LM_BAR and words is not None
     rows = np.array([2.0, 6.0, 3.0, 4.0, 2.0, 1.0, 1.0])  # a stand-in LM's features, the same for every word
     monkeypatch.setattr(spin, "language_model", lambda models=None: object())
-    monkeypatch.setattr(spin, "lm_rows", lambda text, toks, idx, lang: np.tile(rows, (len(idx), 1)))
+    monkeypatch.setattr(spin, "lm_rows_many", lambda items, lang: [np.tile(rows, (len(idx), 1)) for _, _, idx in items])
     full = spin.second_look(doc)
 
     def lexical_again(*args: object) -> None:
@@ -337,6 +337,60 @@ def test_second_look_reads_the_annotate_phase_word_probabilities(monkeypatch) ->
     fast = spin.second_look(doc, words=words)
     assert full is not None and fast is not None
     assert fast[0] == pytest.approx(full[0], abs=1e-3) and fast[1] == full[1]
+
+
+def test_one_article_many_articles_and_detect_take_the_same_second_look(monkeypatch) -> None:
+    """``second_look``, ``second_look_many`` and ``detect(use_lm=True)`` are one route: an article read in a batch
+    with another gets the look it gets alone, ``detect`` with the model gives that look (running the lexical
+    detector once), and an article under ``LM_BAR`` is read by none of them. The LM is a fake bigram model over
+    the articles' words and their synonyms (it says nothing about quality)."""
+    from pathlib import Path
+
+    pytest.importorskip("torch")
+    model = spin.load_model()
+    if model is None or "token_lm" not in model:
+        pytest.skip("no LM classifiers in spin_model.json")
+    text = (Path(__file__).with_name("data") / "crafted" / "a_harbor_gazette.txt").read_text(encoding="utf-8")
+    doc = Document(id="a", source="a", text=text)
+    twin = Document(id="b", source="b", text=text.replace(" the ", " a ", 1))  # as many tokens: read in one batch
+    calm = Document(id="c", source="c", text="The president said on Tuesday that he would not send ground troops "
+                                              "to the region.")
+    docs = [doc, twin, calm]
+    words = {w.lower() for d in docs for w in d.text.split()}
+    alts = {part for d in docs for t in spin.tokens(d.text) for x, _ in spin.synonyms().get(t.low, ())
+            for part in x.split()}
+    vocab = sorted(words | alts)
+    fake = lm.LanguageModel(_BigramModel(np.random.default_rng(0).normal(0.0, 3.0, (len(vocab), len(vocab)))),
+                            _WordTokenizer(vocab))
+    reads: list[list[str]] = []
+    plain = spin.lm_rows_many
+
+    def counted(items, lang):  # noqa: ANN001, ANN202
+        reads.append([d.id for d in docs for text, _, _ in items if text == d.text])
+        return plain(items, lang)
+
+    monkeypatch.setattr(spin, "language_model", lambda models=None: fake)
+    monkeypatch.setattr(spin, "lm_rows_many", counted)
+    lexical = spin.detect(doc)
+    assert spin.detect(calm)[0] < spin.LM_BAR <= lexical[0]
+    many = spin.second_look_many(docs)
+    assert sorted(many) == ["a", "b"] and reads == [["a", "b"]]  # one batched read; calm is not read
+    one = spin.second_look(doc)
+    assert one == many["a"] and spin.second_look(twin) == many["b"]
+    assert spin.second_look(calm) is None and len(reads) == 3
+
+    toks = spin.tokens(doc.text)
+    idx, p = spin.token_probabilities(toks, spin.table())
+    f = plain([(doc.text, toks, idx)], fake)[0]
+    p_lm = spin.lm_probabilities(f, p, model["token_lm"])
+    expected = float(spin._linear(model["article_lm"], np.asarray([spin.article_features(p_lm)]))[0])
+    assert one[0] == round(expected, 4) and one[0] != lexical[0]  # the look is the LM classifiers' score
+
+    runs = []
+    lexical_detector = spin.token_probabilities
+    monkeypatch.setattr(spin, "token_probabilities", lambda *a: runs.append(1) or lexical_detector(*a))
+    assert spin.detect(doc, use_lm=True) == one and len(runs) == 1
+    assert spin.detect(calm, use_lm=True) == spin.detect(calm) and len(reads) == 4
 
 
 def test_second_looks_are_kept_per_article_so_no_run_reads_an_article_twice(monkeypatch, tmp_path) -> None:

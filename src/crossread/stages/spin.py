@@ -714,10 +714,12 @@ def annotate(doc: Document, models: Any = None) -> dict[str, Any]:
     """The annotate phase's spin payload of one article: the lexical ``score`` and ``evidence`` and, for an
     article the language model may read (score >= ``LM_BAR``), its lexical word probabilities (``words``: float32,
     base64), so that the second look does not run the lexical detector again."""
-    score, evidence, _, p = _detect(doc, models, None, False)
+    ng = table()
+    got = _lexical(doc, ng)
+    score, evidence = _lexical_look(doc, got, ng, models)
     out: dict[str, Any] = {"score": score, "evidence": evidence}
-    if score >= LM_BAR and p is not None:
-        out["words"] = base64.b64encode(p.astype(np.float32).tobytes()).decode("ascii")
+    if score >= LM_BAR and got is not None:
+        out["words"] = base64.b64encode(got[2].astype(np.float32).tobytes()).decode("ascii")
     return out
 
 
@@ -727,16 +729,11 @@ def cached_words(payload: dict[str, Any] | None) -> np.ndarray | None:
     return None if got is None else np.frombuffer(base64.b64decode(got), dtype=np.float32).astype(float)
 
 
-def lm_rows(text: str, toks: list[Token], idx: list[int], model: lm_models.LanguageModel) -> np.ndarray:
-    """Language-model features (``lm.FEATURES``) of the scored word slots; the alternatives compared with each
-    word are its WordNet synonyms."""
-    return lm_rows_many([(text, toks, idx)], model)[0]
-
-
 def lm_rows_many(items: Sequence[tuple[str, list[Token], list[int]]], model: lm_models.LanguageModel
                  ) -> list[np.ndarray]:
-    """:func:`lm_rows` of several articles (text, tokens, scored slots), read in batches of the same length
-    (``lm.READ_BATCH``): the same features as one read each, for less CPU."""
+    """Language-model features (``lm.FEATURES``) of each article's scored word slots, per (text, tokens, scored
+    slots); the alternatives compared with each word are its WordNet synonyms. Texts of the same token length are
+    read in batches (``lm.READ_BATCH``): the same features as one read each, for less CPU."""
     syn = synonyms()
     rows = model.word_features([text for text, _, _ in items],
                                [[(toks[i].start, toks[i].end) for i in idx] for _, toks, idx in items],
@@ -768,29 +765,36 @@ def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
            use_lm: bool = False) -> tuple[float, list[SpinEvidence]]:
     """Spin score (probability that the article is spun) and the evidence: its likeliest substituted words.
 
-    With ``use_lm`` an article whose lexical score reaches ``LM_BAR`` is read again by the language model
-    (``crossread.models.lm``) and scored by the classifiers fitted with it; without the model (not installed, or
-    ``models.use_models`` off) the lexical score stands. The pipeline calls it without the model for every article
-    and lets the story stage take the second look within a budget (:func:`second_looks`)."""
-    got = _detect(doc, models, ngrams, use_lm)
-    return got[0], got[1]
+    With ``use_lm`` the article then takes the story stage's :func:`second_look` (given the word probabilities
+    just computed, so the lexical detector runs once): where the language model reads it (lexical score from
+    ``LM_BAR``, the model installed and ``models.use_models`` on), its score and evidence replace the lexical ones.
+    The pipeline calls it without the model for every article and lets the story stage take the second look
+    within a budget (:func:`second_looks`)."""
+    ng = table() if ngrams is None else ngrams
+    got = _lexical(doc, ng)
+    looked = second_look(doc, models, ng, got[2]) if use_lm and got is not None else None
+    return looked if looked is not None else _lexical_look(doc, got, ng, models)
 
 
 def second_look(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
                 words: np.ndarray | None = None) -> tuple[float, list[SpinEvidence]] | None:
     """The language model's score and evidence, or None when the lexical score is under ``LM_BAR`` or the model
-    is not available. ``words``: the article's lexical word probabilities when the annotate phase kept them
-    (:func:`cached_words`); the lexical detector then does not run again."""
-    score, evidence, read, _ = _detect(doc, models, ngrams, True, words)
-    return (score, evidence) if read else None
+    is not available: :func:`second_look_many` of the one article, so one route decides whether it is read.
+    ``words``: the article's lexical word probabilities when the annotate phase kept them (:func:`cached_words`);
+    the lexical detector then does not run again."""
+    return second_look_many([doc], models, words={doc.id: words} if words is not None else None,
+                            ngrams=ngrams).get(doc.id)
 
 
-def second_look_many(docs: Sequence[Document], models: Any = None, words: dict[str, np.ndarray] | None = None
-                     ) -> dict[str, tuple[float, list[SpinEvidence]]]:
-    """:func:`second_look` of several articles, their reads batched (:func:`lm_rows_many`): the language model's
-    score and evidence per article it read (those from ``LM_BAR`` up), none without the model. ``words``: the
-    annotate phase's word probabilities per article id, where kept."""
-    ng, model = table(), load_model()
+def second_look_many(docs: Sequence[Document], models: Any = None, words: dict[str, np.ndarray] | None = None,
+                     ngrams: NgramTable | None = None) -> dict[str, tuple[float, list[SpinEvidence]]]:
+    """The language model's score and evidence per article it reads (those whose lexical score reaches
+    ``LM_BAR``), the reads batched (:func:`lm_rows_many`); none without the n-gram table (``ngrams``, default the
+    shipped one), the LM classifiers (``token_lm`` in :func:`load_model`) or the model (:func:`language_model`).
+    The one place that decides whether an article is read: :func:`second_look`, :func:`detect` with ``use_lm``
+    and the story stage (:func:`second_looks`) all come here. ``words``: the annotate phase's word probabilities
+    per article id, where kept."""
+    ng, model = table() if ngrams is None else ngrams, load_model()
     if ng is None or not docs or not model or "token_lm" not in model:
         return {}
     lexical = [(d, _lexical(d, ng, (words or {}).get(d.id))) for d in docs]
@@ -828,22 +832,14 @@ def _with_lm(doc: Document, toks: list[Token], idx: list[int], p: np.ndarray, f:
     return round(score, 4), _evidence(doc, toks, idx, np.maximum(p, p_lm), order, ng, models)
 
 
-def _detect(doc: Document, models: Any, ngrams: NgramTable | None, use_lm: bool,
-            words: np.ndarray | None = None) -> tuple[float, list[SpinEvidence], bool, np.ndarray | None]:
-    """Score, evidence, whether the language model read the article, and the lexical word probabilities; the
-    lexical detector runs unless ``words`` holds them (they must match the article's scored slots)."""
-    ng = ngrams or table()
-    got = _lexical(doc, ng, words)
-    if got is None:
-        return 0.0, [], False, None
+def _lexical_look(doc: Document, got: tuple[list[Token], list[int], np.ndarray] | None, ng: NgramTable | None,
+                  models: Any) -> tuple[float, list[SpinEvidence]]:
+    """Score and evidence from the lexical word probabilities alone (``got``, from :func:`_lexical`): 0 and no
+    evidence when nothing is scored."""
+    if got is None or ng is None:
+        return 0.0, []
     toks, idx, p = got
-    model = load_model()
-    score = article_score(p)
-    if score >= LM_BAR and use_lm and model and "token_lm" in model:
-        lang = language_model(models)
-        if lang is not None:
-            return (*_with_lm(doc, toks, idx, p, lm_rows(doc.text, toks, idx, lang), model, ng, models), True, p)
-    return round(score, 4), _evidence(doc, toks, idx, p, _likeliest(p), ng, models), False, p
+    return round(article_score(p), 4), _evidence(doc, toks, idx, p, _likeliest(p), ng, models)
 
 
 def _likeliest(p: np.ndarray) -> list[int]:
