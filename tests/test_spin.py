@@ -43,6 +43,9 @@ def test_quadratic_expansion_and_linear_model() -> None:
     x = np.array([[1.0, 2.0, 3.0]])
     q = spin.quadratic(x)
     assert q.tolist() == [[1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 4.0, 6.0, 9.0]]
+    assert spin.quadratic(np.array([[1.0, 2.0], [0.5, -1.0]])).tolist() == [[1.0, 2.0, 1.0, 2.0, 4.0],
+                                                                        [0.5, -1.0, 0.25, -0.5, 1.0]]
+    assert spin.quadratic(np.zeros((0, 3))).shape == (0, 9)
     weights = {"mean": [0.0], "scale": [1.0], "coef": [2.0], "intercept": -2.0}
     p = spin._linear(weights, np.array([[0.0], [1.0], [3.0]]))
     assert p[1] == pytest.approx(0.5) and p[0] < 0.5 < p[2]

@@ -524,9 +524,10 @@ def _candidates(toks: list[Token], i: int, ng: NgramTable) -> tuple[list[tuple[s
 def quadratic(x: np.ndarray) -> np.ndarray:
     """The features, then every product of two of them (squares included): the word classifier is linear in these,
     so it can learn that an unseen bigram means more next to common words than next to rare ones."""
-    n = x.shape[1]
-    pairs = [x[:, i] * x[:, j] for i in range(n) for j in range(i, n)]
-    return np.column_stack([x, *pairs]) if pairs else x
+    if x.shape[1] == 0:
+        return x
+    i, j = np.triu_indices(x.shape[1])  # every (i, j) with i <= j, row by row: one product per pair, at once
+    return np.hstack([x, x[:, i] * x[:, j]])
 
 
 def _linear(weights: dict[str, Any], x: np.ndarray) -> np.ndarray:
