@@ -11,8 +11,14 @@ the cheap path (ingest, signatures, embeddings, story assignment; ``throughput.c
 3. the increment alone into an empty store (what 1,000 articles cost on their own);
 4. a full recompute of the story assignment over BASE + 1,000 (what incremental avoids).
 
+With ``--full`` every step runs the whole analysis with the models instead, as ``crossread ingest`` does: the
+cheap path, then the annotate phase (spaCy, the lexical spin detector) over the new articles and the story stages
+over the touched stories (``pipeline.update_stories``), each step with a fresh ``Models`` (so a fresh spin LM
+budget, as a new run has). A grown story is analysed again whole, so this shows what the downstream costs beside
+the same articles alone. Step 4 is skipped.
+
     .venv/bin/python benchmarks/incremental.py [--base 10000] [--add 1000] [--days-per-1000 X] [--base-store F]
-        [--hold random|latest]
+        [--hold random|latest] [--full]
 
 ``--hold latest`` holds back the latest articles by date instead of random ones: tomorrow's news, the common case
 (a random increment is a backfill whose batches each span months, so each reaches many more candidate stories).
@@ -40,7 +46,7 @@ from throughput import CHEAP_STAGES, CORPORA, cheap_path, corpus
 from crossread.config import Config
 from crossread.engines.local import LocalEngine
 from crossread.models import Models
-from crossread.stages import stories
+from crossread.stages import spin, stories
 from crossread.store import Store
 
 
@@ -69,12 +75,26 @@ def split(size: int, add: int, seed: int = 0, days_per_1000: float | None = None
     return base, inc
 
 
-def _run(store: Store, paths: list[Path], config: Config, models: Models) -> tuple[float, float, int]:
+def _run(store: Store, paths: list[Path], config: Config, models: Models, full: bool = False
+         ) -> tuple[float, float, int]:
     times: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    stages = list(CHEAP_STAGES)
     cheap_path(store, paths, config, models, LocalEngine(), times, cpu)
-    print("    CPU s per stage: " + " ".join(f"{k} {cpu[k]:.1f}" for k in CHEAP_STAGES))
-    return sum(times[k] for k in CHEAP_STAGES), sum(cpu[k] for k in CHEAP_STAGES), int(times["touched"])
+    if full:
+        from crossread.pipeline import Progress, annotate, update_stories
+
+        for name, fn in (("annotate", lambda: annotate(store, config, models)),
+                         ("story stages", lambda: update_stories(store, config, models, Progress(quiet=True)))):
+            t, c = time.perf_counter(), time.process_time()
+            got = fn()
+            times[name], cpu[name] = time.perf_counter() - t, time.process_time() - c
+            stages.append(name)
+        redone = set(got)
+        analysed = {d for s in store.stories() if s.id in redone for d in s.doc_ids}
+        print(f"    story stages: {len(got)} stories analysed, {len(analysed)} articles in them")
+    print("    CPU s per stage: " + " ".join(f"{k} {cpu[k]:.1f}" for k in stages))
+    return sum(times[k] for k in stages), sum(cpu[k] for k in stages), int(times["touched"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,10 +107,19 @@ def main(argv: list[str] | None = None) -> int:
                     "it exists (it must have been built with the same --base, --add and --days-per-1000)")
     ap.add_argument("--hold", choices=("random", "latest"), default="random",
                     help="the increment: random articles (a backfill; default) or the latest by date (tomorrow's news)")
+    ap.add_argument("--full", action="store_true", help="the whole analysis with the models, not the cheap path")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     base, inc = split(args.base, args.add, days_per_1000=args.days_per_1000, hold=args.hold)
-    config, models = Config(use_models=False), Models(use_models=False)
+    config = Config(use_models=args.full)
+
+    def models() -> Models:  # one per step, as one per run: the spin LM's read budget is per Models object
+        fresh = Models(use_models=args.full)
+        if args.full:  # loaded before the clocks start: loading is not what an increment costs
+            _ = fresh.nlp, fresh.encoder
+            spin.language_model(fresh)
+        return fresh
+
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "big.duckdb"
         if args.base_store and args.base_store.is_file():
@@ -99,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"setup: a copy of {args.base_store}")
         else:
             store = Store(big)
-            wall, cpu, _ = _run(store, [base], config, models)
+            wall, cpu, _ = _run(store, [base], config, models(), args.full)
             if args.base_store:
                 store.close()
                 shutil.copyfile(big, args.base_store)
@@ -108,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         n_base = len(store.document_ids())
         print(f"base store: {n_base} articles, {len(store.stories())} stories")
         before = store.story_states()
-        wall_inc, cpu_inc, touched = _run(store, [inc], config, models)
+        wall_inc, cpu_inc, touched = _run(store, [inc], config, models(), args.full)
         after = store.story_states()
         changed = {s for s in after if after[s] != before.get(s)}  # (JSON objects, and the vectors' bytes)
         new = set(after) - set(before)
@@ -116,15 +145,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{touched} stories touched ({len(new)} new, {touched - len(new)} existing grown) of {len(after)}; "
               f"states changed outside the touched set: {len(changed) - touched}")
         alone = Store(Path(tmp) / "alone.duckdb")
-        wall_alone, cpu_alone, _ = _run(alone, [inc], config, models)
+        wall_alone, cpu_alone, _ = _run(alone, [inc], config, models(), args.full)
         print(f"the same {args.add} alone into an empty store: {wall_alone:.1f}s wall, {cpu_alone:.1f}s CPU "
               f"(incremental / alone: {wall_inc / wall_alone:.2f}x wall, {cpu_inc / cpu_alone:.2f}x CPU)")
-        t, c = time.perf_counter(), time.process_time()
-        store.reset_stories()
-        stories.assign(store, config, models)
-        wall_full, cpu_full = time.perf_counter() - t, time.process_time() - c
-        print(f"full recompute of story assignment over {n_base + args.add}: {wall_full:.1f}s wall, "
-              f"{cpu_full:.1f}s CPU (compare the stories stage of the increment above)")
+        if not args.full:
+            t, c = time.perf_counter(), time.process_time()
+            store.reset_stories()
+            stories.assign(store, config, models())
+            wall_full, cpu_full = time.perf_counter() - t, time.process_time() - c
+            print(f"full recompute of story assignment over {n_base + args.add}: {wall_full:.1f}s wall, "
+                  f"{cpu_full:.1f}s CPU (compare the stories stage of the increment above)")
     return 0 if len(changed) == touched else 1
 
 
