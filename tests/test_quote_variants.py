@@ -124,6 +124,9 @@ def test_a_speaker_quoted_only_in_one_article_is_encoded_only_for_a_near_identic
     monkeypatch.undo()
 
     assert qv.can_merge(one_article) and qv.near_repeats([q.text for q in one_article]) == {0, 2}
+    monkeypatch.setattr(qv, "MAX_REPEAT_CHECK", 1)  # past the cap every quote counts as repeated: all embedded
+    assert qv.near_repeats([q.text for q in one_article[:2]]) == {0, 1} and qv.can_merge(one_article[:2])
+    monkeypatch.undo()
     other = Quote("b:0", "b", "the budget is final now", 0, 20, speaker="Ann Lee")
     assert qv.can_merge(one_article[:2] + [other]) and not qv.can_merge(one_article[:2])
     models = Models(use_models=False)

@@ -27,6 +27,7 @@ from ..topk import topk_blocks
 SAME_UTTERANCE = 0.45  # average-link similarity needed to join a group (fit on crafted variants, see docs/quotes.md)
 SAME_DOC_REPEAT = 0.9  # two quotes of one article share a group only when they are near-identical
 NEIGHBOURS = 24  # quotes of one speaker scored against each quote (the rest count as dissimilar)
+MAX_REPEAT_CHECK = 1000  # quotes of one article compared pairwise for near-identical repeats (see near_repeats)
 _WORD = re.compile(r"[\w’'-]+")
 
 
@@ -76,9 +77,13 @@ def can_merge(qs: list[Quote]) -> bool:
 
 def near_repeats(texts: list[str]) -> set[int]:
     """Indexes of the texts that have a near-identical other (:data:`SAME_DOC_REPEAT`, as :func:`_forbidden`
-    compares two quotes of one article)."""
+    compares two quotes of one article). Every pair is compared, so past ``MAX_REPEAT_CHECK`` texts (one article's
+    quotes: far more than news has) every text counts as repeated: the caller then embeds them, as it would
+    without this check."""
     if len(texts) < 2:
         return set()
+    if len(texts) > MAX_REPEAT_CHECK:
+        return set(range(len(texts)))
     scores = process.cdist([t.lower() for t in texts], [t.lower() for t in texts], scorer=fuzz.ratio,
                            score_cutoff=SAME_DOC_REPEAT * 100)
     np.fill_diagonal(scores, 0)
