@@ -215,3 +215,21 @@ def test_benchmark_labels_substituted_words_by_alignment() -> None:
     spun = spin.tokens("The preacher stated the floor troops would stay home.")
     subs = spin_eval.substituted(spun, original)
     assert {spun[i].low for i in subs} == {"preacher", "stated", "floor"}
+
+
+def test_annotating_many_articles_gives_each_its_own_payload_in_one_encoder_call(monkeypatch) -> None:
+    """The annotate phase embeds the words every article's evidence compares in one call for the batch, not one
+    call per article; each payload is what the article gets alone."""
+    spin._VECTORS.clear()  # the word vectors are kept across a run: start cold so both paths must encode
+    docs = [_doc(name) for name in ("original", "spun")] + [Document(id="empty", source="e", text="")]
+    alone = [spin.annotate(d, Models()) for d in docs]
+    spin._VECTORS.clear()
+    models = Models()
+    calls: list[list[str]] = []
+    encode = models._encode
+    monkeypatch.setattr(models, "_encode", lambda texts, bs: calls.append(list(texts)) or encode(texts, bs))
+    together = spin.annotate_many(docs, models)
+    assert together == alone and together[2] == {"score": 0.0, "evidence": []}
+    if models.encoder is not None:  # with the sentence encoder: the evidence words, all in one call
+        assert len(calls) == 1 and len(calls[0]) >= 2
+    assert any(p["evidence"] for p in together)

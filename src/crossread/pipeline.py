@@ -334,14 +334,15 @@ def annotate_batch(docs: list[Document], models: Models) -> list[dict[str, Any]]
     """Per-document extraction: entity mentions, quotes and figures from one spaCy pass (or lexical fallbacks),
     and the reference-free spin score with its evidence."""
     parsed = models.parse([d.text for d in docs])  # list of spaCy Docs, or Nones when spaCy is unavailable
+    spun = spin.annotate_many(docs, models)  # the batch's evidence words embedded in one call
     out = []
-    for doc, sp in zip(docs, parsed):
+    for doc, sp, spin_payload in zip(docs, parsed, spun):
         mentions = entities.mentions(doc, sp)
         out.append(to_dict({
             "mentions": mentions,
             "quotes": quotes.extract(doc, sp, mentions),
             "figures": figures.extract(doc, sp),
-            "spin": spin.annotate(doc, models),
+            "spin": spin_payload,
         }))
     return out
 

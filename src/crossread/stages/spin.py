@@ -715,12 +715,27 @@ def annotate(doc: Document, models: Any = None) -> dict[str, Any]:
     """The annotate phase's spin payload of one article: the lexical ``score`` and ``evidence`` and, for an
     article the language model may read (score >= ``LM_BAR``), its lexical word probabilities (``words``: float32,
     base64), so that the second look does not run the lexical detector again."""
+    return annotate_many([doc], models)[0]
+
+
+def annotate_many(docs: Sequence[Document], models: Any = None) -> list[dict[str, Any]]:
+    """:func:`annotate` of several articles, the words their evidence compares embedded in one encoder call (one
+    call per article cost ~17 ms for a handful of words, more than the rest of the detector)."""
     ng = table()
-    got = _lexical(doc, ng)
-    score, evidence = _lexical_look(doc, got, ng, models)
-    out: dict[str, Any] = {"score": score, "evidence": evidence}
-    if score >= LM_BAR and got is not None:
-        out["words"] = base64.b64encode(got[2].astype(np.float32).tobytes()).decode("ascii")
+    lexical = [_lexical(d, ng) for d in docs]
+    picks = [_pick(got[0], got[1], got[2], _likeliest(got[2]), ng) if got is not None and ng is not None else []
+             for got in lexical]
+    if ng is not None:
+        _Similarity(models, ng).prepare(set().union(*(_compared(got[0], chosen)
+                                                      for got, chosen in zip(lexical, picks) if got is not None)))
+    out = []
+    for doc, got, chosen in zip(docs, lexical, picks):
+        score = round(article_score(got[2]), 4) if got is not None and ng is not None else 0.0
+        payload: dict[str, Any] = {"score": score, "evidence": _evidence(doc, got[0], chosen, ng, models)
+                                   if got is not None and ng is not None else []}
+        if score >= LM_BAR and got is not None:
+            payload["words"] = base64.b64encode(got[2].astype(np.float32).tobytes()).decode("ascii")
+        out.append(payload)
     return out
 
 
@@ -830,7 +845,7 @@ def _with_lm(doc: Document, toks: list[Token], idx: list[int], p: np.ndarray, f:
     # evidence: the lexical picks, then up to MAX_EVIDENCE // 2 more words the LM classifier finds likely
     order = _likeliest(p)
     order += [k for k in _likeliest(p_lm) if k not in order][:MAX_EVIDENCE // 2]
-    return round(score, 4), _evidence(doc, toks, idx, np.maximum(p, p_lm), order, ng, models)
+    return round(score, 4), _evidence(doc, toks, _pick(toks, idx, np.maximum(p, p_lm), order, ng), ng, models)
 
 
 def _lexical_look(doc: Document, got: tuple[list[Token], list[int], np.ndarray] | None, ng: NgramTable | None,
@@ -840,7 +855,7 @@ def _lexical_look(doc: Document, got: tuple[list[Token], list[int], np.ndarray] 
     if got is None or ng is None:
         return 0.0, []
     toks, idx, p = got
-    return round(article_score(p), 4), _evidence(doc, toks, idx, p, _likeliest(p), ng, models)
+    return round(article_score(p), 4), _evidence(doc, toks, _pick(toks, idx, p, _likeliest(p), ng), ng, models)
 
 
 def _likeliest(p: np.ndarray) -> list[int]:
@@ -849,17 +864,30 @@ def _likeliest(p: np.ndarray) -> list[int]:
     return [int(k) for k in np.argsort(-p, kind="stable") if p[k] >= cut][:MAX_EVIDENCE]
 
 
-def _evidence(doc: Document, toks: list[Token], idx: list[int], p: np.ndarray, order: list[int], ng: NgramTable,
-              models: Any) -> list[SpinEvidence]:
-    """Evidence for the words ``order`` (indices into ``idx``): each with a likely original, where one is found."""
+Pick = tuple[int, float, list[tuple[str, float, float]], str, bool]  # token, probability, candidates, signal, known
+
+
+def _pick(toks: list[Token], idx: list[int], p: np.ndarray, order: list[int], ng: NgramTable) -> list[Pick]:
+    """The words ``order`` (indices into ``idx``) that have candidate originals, with them."""
     chosen = []
     for k in sorted(order):
         cands, signal, known = _candidates(toks, idx[k], ng)
         if cands:
             chosen.append((idx[k], float(p[k]), cands, signal, known))
+    return chosen
+
+
+def _compared(toks: list[Token], chosen: list[Pick]) -> set[str]:
+    """The words the near-synonym test compares for these picks (known synonyms need none)."""
+    return ({toks[i].low for i, _, _, _, known in chosen if not known}
+            | {x for _, _, c, _, known in chosen if not known for x, _, _ in c})
+
+
+def _evidence(doc: Document, toks: list[Token], chosen: list[Pick], ng: NgramTable, models: Any
+              ) -> list[SpinEvidence]:
+    """Evidence for the picked words (:func:`_pick`): each with a likely original, where one is found."""
     sim = _Similarity(models, ng)
-    sim.prepare({toks[i].low for i, _, _, _, known in chosen if not known}
-                | {x for _, _, c, _, known in chosen if not known for x, _, _ in c})
+    sim.prepare(_compared(toks, chosen))  # nothing to encode when annotate_many prepared them
     evidence = []
     for i, prob, cands, signal, known in chosen:
         w = toks[i].low
