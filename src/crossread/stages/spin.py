@@ -287,6 +287,8 @@ def load_model(path: Path = MODEL_PATH) -> dict[str, Any] | None:
 
 
 _VECTORS: dict[str, np.ndarray] = {}  # word vectors, kept across articles of a run
+# a word picked for evidence: token index, probability, candidate originals, signal, known synonym (see _pick)
+Pick = tuple[int, float, list[tuple[str, float, float]], str, bool]
 
 
 class _Similarity:
@@ -819,7 +821,9 @@ def second_look_many(docs: Sequence[Document], models: Any = None, words: dict[s
     if lang is None:
         return {}
     rows = lm_rows_many([(d.text, toks, idx) for d, (toks, idx, _) in todo], lang)
-    return {d.id: _with_lm(d, toks, idx, p, f, model, ng, models) for (d, (toks, idx, p)), f in zip(todo, rows)}
+    looks = [(d, toks, *_with_lm(toks, idx, p, f, model, ng)) for (d, (toks, idx, p)), f in zip(todo, rows)]
+    _Similarity(models, ng).prepare(set().union(*(_compared(toks, chosen) for _, toks, _, chosen in looks)))
+    return {d.id: (score, _evidence(d, toks, chosen, ng, models)) for d, toks, score, chosen in looks}
 
 
 def _lexical(doc: Document, ng: NgramTable | None, words: np.ndarray | None = None
@@ -837,15 +841,16 @@ def _lexical(doc: Document, ng: NgramTable | None, words: np.ndarray | None = No
     return (toks, idx, p) if idx else None
 
 
-def _with_lm(doc: Document, toks: list[Token], idx: list[int], p: np.ndarray, f: np.ndarray, model: dict[str, Any],
-             ng: NgramTable, models: Any) -> tuple[float, list[SpinEvidence]]:
-    """Score and evidence with the language model's features ``f`` of the scored slots."""
+def _with_lm(toks: list[Token], idx: list[int], p: np.ndarray, f: np.ndarray, model: dict[str, Any],
+             ng: NgramTable) -> tuple[float, list[Pick]]:
+    """Score with the language model's features ``f`` of the scored slots, and the words picked for evidence (the
+    caller embeds the words of all its articles' picks in one call, then builds the evidence)."""
     p_lm = lm_probabilities(f, p, model["token_lm"])
     score = float(_linear(model["article_lm"], np.asarray([article_features(p_lm)]))[0])
     # evidence: the lexical picks, then up to MAX_EVIDENCE // 2 more words the LM classifier finds likely
     order = _likeliest(p)
     order += [k for k in _likeliest(p_lm) if k not in order][:MAX_EVIDENCE // 2]
-    return round(score, 4), _evidence(doc, toks, _pick(toks, idx, np.maximum(p, p_lm), order, ng), ng, models)
+    return round(score, 4), _pick(toks, idx, np.maximum(p, p_lm), order, ng)
 
 
 def _lexical_look(doc: Document, got: tuple[list[Token], list[int], np.ndarray] | None, ng: NgramTable | None,
@@ -862,9 +867,6 @@ def _likeliest(p: np.ndarray) -> list[int]:
     """The article's likeliest tenth of substituted words, or any likely one, at most ``MAX_EVIDENCE``."""
     cut = min(EVIDENCE_P, float(np.quantile(p, 0.9)))
     return [int(k) for k in np.argsort(-p, kind="stable") if p[k] >= cut][:MAX_EVIDENCE]
-
-
-Pick = tuple[int, float, list[tuple[str, float, float]], str, bool]  # token, probability, candidates, signal, known
 
 
 def _pick(toks: list[Token], idx: list[int], p: np.ndarray, order: list[int], ng: NgramTable) -> list[Pick]:
