@@ -423,7 +423,7 @@ def _governing_verb(ctx: _Ctx, first: _Seg, final: _Seg) -> tuple | None:
         return None
     tok = next((t for t in ctx.parsed[ctx.sentence_tokens(first.start)] if t.idx >= first.start), None)
     seen = 0
-    while tok is not None and first.mark_start <= tok.idx < final.mark_end and tok.head is not tok and seen < 20:
+    while tok is not None and first.mark_start <= tok.idx < final.mark_end and tok.head.i != tok.i and seen < 20:
         tok, seen = tok.head, seen + 1
     if tok is None or first.mark_start <= tok.idx < final.mark_end or tok.pos_ not in ("VERB", "AUX"):
         return None
@@ -562,7 +562,7 @@ def _main_clause_frame(ctx: _Ctx, cue: re.Match, start: int, end: int) -> tuple 
         return None
     root = tok
     for _ in range(8):
-        if root.dep_ == "ROOT" or root.head is root:
+        if root.dep_ == "ROOT" or root.head.i == root.i:
             break
         root = root.head
     if root.dep_ != "ROOT" or root.idx <= cue.start() or root.idx >= end or root.pos_ not in ("VERB", "AUX"):
