@@ -724,20 +724,19 @@ def annotate_many(docs: Sequence[Document], models: Any = None) -> list[dict[str
     """:func:`annotate` of several articles, the words their evidence compares embedded in one encoder call (one
     call per article cost ~17 ms for a handful of words, more than the rest of the detector)."""
     ng = table()
-    lexical = [_lexical(d, ng) for d in docs]
-    picks = [_pick(got[0], got[1], got[2], _likeliest(got[2]), ng) if got is not None and ng is not None else []
-             for got in lexical]
-    if ng is not None:
-        _Similarity(models, ng).prepare(set().union(*(_compared(got[0], chosen)
-                                                      for got, chosen in zip(lexical, picks) if got is not None)))
-    out = []
+    lexical = [_lexical(d, ng) for d in docs]  # None: nothing scored, or no n-gram table
+    picks = [_pick(got[0], got[1], got[2], _likeliest(got[2]), ng) if got is not None else [] for got in lexical]
+    _Similarity(models, ng).prepare(set().union(*(_compared(got[0], chosen)
+                                                  for got, chosen in zip(lexical, picks) if got is not None)))
+    out: list[dict[str, Any]] = []
     for doc, got, chosen in zip(docs, lexical, picks):
-        score = round(article_score(got[2]), 4) if got is not None and ng is not None else 0.0
-        payload: dict[str, Any] = {"score": score, "evidence": _evidence(doc, got[0], chosen, ng, models)
-                                   if got is not None and ng is not None else []}
-        if score >= LM_BAR and got is not None:
-            payload["words"] = base64.b64encode(got[2].astype(np.float32).tobytes()).decode("ascii")
-        out.append(payload)
+        if got is None:
+            out.append({"score": 0.0, "evidence": []})
+            continue
+        score = round(article_score(got[2]), 4)
+        out.append({"score": score, "evidence": _evidence(doc, got[0], chosen, ng, models)})
+        if score >= LM_BAR:
+            out[-1]["words"] = base64.b64encode(got[2].astype(np.float32).tobytes()).decode("ascii")
     return out
 
 
