@@ -721,21 +721,14 @@ def annotate(doc: Document, models: Any = None) -> dict[str, Any]:
 
 
 def annotate_many(docs: Sequence[Document], models: Any = None) -> list[dict[str, Any]]:
-    """:func:`annotate` of several articles, the words their evidence compares embedded in one encoder call (one
-    call per article cost ~17 ms for a handful of words, more than the rest of the detector)."""
+    """:func:`annotate` of several articles, the words their evidence compares embedded in one encoder call
+    (:func:`_evidences`)."""
     ng = table()
-    lexical = [_lexical(d, ng) for d in docs]  # None: nothing scored, or no n-gram table
-    picks = [_pick(got[0], got[1], got[2], _likeliest(got[2]), ng) if got is not None else [] for got in lexical]
-    _Similarity(models, ng).prepare(set().union(*(_compared(got[0], chosen)
-                                                  for got, chosen in zip(lexical, picks) if got is not None)))
+    lexical = [_lexical(d, ng) for d in docs]
     out: list[dict[str, Any]] = []
-    for doc, got, chosen in zip(docs, lexical, picks):
-        if got is None:
-            out.append({"score": 0.0, "evidence": []})
-            continue
-        score = round(article_score(got[2]), 4)
-        out.append({"score": score, "evidence": _evidence(doc, got[0], chosen, ng, models)})
-        if score >= LM_BAR:
+    for got, (score, evidence) in zip(lexical, _lexical_looks(docs, lexical, ng, models)):
+        out.append({"score": score, "evidence": evidence})
+        if got is not None and score >= LM_BAR:
             out[-1]["words"] = base64.b64encode(got[2].astype(np.float32).tobytes()).decode("ascii")
     return out
 
@@ -790,7 +783,7 @@ def detect(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
     ng = table() if ngrams is None else ngrams
     got = _lexical(doc, ng)
     looked = second_look(doc, models, ng, got[2]) if use_lm and got is not None else None
-    return looked if looked is not None else _lexical_look(doc, got, ng, models)
+    return looked if looked is not None else _lexical_looks([doc], [got], ng, models)[0]
 
 
 def second_look(doc: Document, models: Any = None, ngrams: NgramTable | None = None,
@@ -821,8 +814,8 @@ def second_look_many(docs: Sequence[Document], models: Any = None, words: dict[s
         return {}
     rows = lm_rows_many([(d.text, toks, idx) for d, (toks, idx, _) in todo], lang)
     looks = [(d, toks, *_with_lm(toks, idx, p, f, model, ng)) for (d, (toks, idx, p)), f in zip(todo, rows)]
-    _Similarity(models, ng).prepare(set().union(*(_compared(toks, chosen) for _, toks, _, chosen in looks)))
-    return {d.id: (score, _evidence(d, toks, chosen, ng, models)) for d, toks, score, chosen in looks}
+    evidence = _evidences([(d, toks, chosen) for d, toks, _, chosen in looks], ng, models)
+    return {d.id: (score, ev) for (d, _, score, _), ev in zip(looks, evidence)}
 
 
 def _lexical(doc: Document, ng: NgramTable | None, words: np.ndarray | None = None
@@ -852,14 +845,13 @@ def _with_lm(toks: list[Token], idx: list[int], p: np.ndarray, f: np.ndarray, mo
     return round(score, 4), _pick(toks, idx, np.maximum(p, p_lm), order, ng)
 
 
-def _lexical_look(doc: Document, got: tuple[list[Token], list[int], np.ndarray] | None, ng: NgramTable | None,
-                  models: Any) -> tuple[float, list[SpinEvidence]]:
-    """Score and evidence from the lexical word probabilities alone (``got``, from :func:`_lexical`): 0 and no
-    evidence when nothing is scored."""
-    if got is None or ng is None:
-        return 0.0, []
-    toks, idx, p = got
-    return round(article_score(p), 4), _evidence(doc, toks, _pick(toks, idx, p, _likeliest(p), ng), ng, models)
+def _lexical_looks(docs: Sequence[Document], lexical: Sequence[tuple[list[Token], list[int], np.ndarray] | None],
+                   ng: NgramTable | None, models: Any) -> list[tuple[float, list[SpinEvidence]]]:
+    """Score and evidence of each article from its lexical word probabilities alone (``lexical``: its
+    :func:`_lexical` result; 0 and no evidence where nothing is scored)."""
+    todo = [(doc, got) for doc, got in zip(docs, lexical) if got is not None]
+    evidence = iter(_evidences([(doc, got[0], _pick(*got, _likeliest(got[2]), ng)) for doc, got in todo], ng, models))
+    return [(0.0, []) if got is None else (round(article_score(got[2]), 4), next(evidence)) for got in lexical]
 
 
 def _likeliest(p: np.ndarray) -> list[int]:
@@ -884,11 +876,19 @@ def _compared(toks: list[Token], chosen: list[Pick]) -> set[str]:
             | {x for _, _, c, _, known in chosen if not known for x, _, _ in c})
 
 
-def _evidence(doc: Document, toks: list[Token], chosen: list[Pick], ng: NgramTable, models: Any
-              ) -> list[SpinEvidence]:
-    """Evidence for the picked words (:func:`_pick`): each with a likely original, where one is found."""
+def _evidences(items: Sequence[tuple[Document, list[Token], list[Pick]]], ng: NgramTable | None, models: Any
+               ) -> list[list[SpinEvidence]]:
+    """Evidence of each (article, tokens, picked words): the words their near-synonym tests compare are embedded
+    in one encoder call for all of them (one call per article cost ~17 ms for a handful of words)."""
+    if not items:
+        return []
     sim = _Similarity(models, ng)
-    sim.prepare(_compared(toks, chosen))  # nothing to encode when annotate_many prepared them
+    sim.prepare(set().union(*(_compared(toks, chosen) for _, toks, chosen in items)))
+    return [_evidence(doc, toks, chosen, sim) for doc, toks, chosen in items]
+
+
+def _evidence(doc: Document, toks: list[Token], chosen: list[Pick], sim: _Similarity) -> list[SpinEvidence]:
+    """Evidence for the picked words (:func:`_pick`): each with a likely original, where one is found."""
     evidence = []
     for i, prob, cands, signal, known in chosen:
         w = toks[i].low
