@@ -84,15 +84,16 @@ def _run(store: Store, paths: list[Path], config: Config, models: Models, full: 
     if full:
         from crossread.pipeline import Progress, annotate, update_stories
 
+        results = {}
         for name, fn in (("annotate", lambda: annotate(store, config, models)),
                          ("story stages", lambda: update_stories(store, config, models, Progress(quiet=True)))):
             t, c = time.perf_counter(), time.process_time()
-            got = fn()
+            results[name] = fn()
             times[name], cpu[name] = time.perf_counter() - t, time.process_time() - c
             stages.append(name)
-        redone = set(got)
+        redone = set(results["story stages"])  # update_stories returns the ids of the stories it analysed
         analysed = {d for s in store.stories() if s.id in redone for d in s.doc_ids}
-        print(f"    story stages: {len(got)} stories analysed, {len(analysed)} articles in them")
+        print(f"    story stages: {len(redone)} stories analysed, {len(analysed)} articles in them")
     print("    CPU s per stage: " + " ".join(f"{k} {cpu[k]:.1f}" for k in stages))
     return sum(times[k] for k in stages), sum(cpu[k] for k in stages), int(times["touched"])
 

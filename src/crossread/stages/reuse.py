@@ -168,24 +168,27 @@ def alignable(doc: Document) -> tuple[Sentence, ...]:
 
 
 def encoder_inputs(ctx: Any) -> list[str]:
-    """The texts this stage will embed for a story (its alignable sentences), so the pipeline can encode those of
-    many stories in one call ahead of them (``pipeline.story_groups``); none for a lone article."""
-    return [s.text for d in ctx.docs for s in alignable(d)] if len(ctx.docs) > 1 else []
+    """The texts this stage will embed for a story (``sentence_table``'s), so the pipeline can encode those of
+    many stories in one call ahead of them (``pipeline.story_groups``)."""
+    return _to_embed([alignable(d) for d in ctx.docs])
+
+
+def _to_embed(per_doc: Sequence[Sequence[Sentence]]) -> list[str]:
+    """The sentences a story's table embeds: its alignable sentences, none for a lone article (no partner to align
+    with; a story of one article is common in a crawl)."""
+    return [s.text for sents in per_doc for s in sents] if len(per_doc) > 1 else []
 
 
 def sentence_table(docs: Sequence[Document], models: Any) -> SentenceTable:
-    """Embed the alignable sentences of ``docs`` in one batched call (``Models.embed`` encodes a sentence repeated
-    across copies once; every occurrence gets that row). A lone document has no partner to align with: its
-    sentences are listed and nothing is encoded (a story of one article is common in a crawl)."""
+    """Embed the alignable sentences of ``docs`` (``_to_embed``) in one batched call (``Models.embed`` encodes a
+    sentence repeated across copies once; every occurrence gets that row)."""
     per_doc = tuple(alignable(d) for d in docs)
-    if len(docs) < 2:
+    texts = _to_embed(per_doc)
+    if not texts:
         return SentenceTable(per_doc, np.zeros((0, 1), np.float32), (0,) * (len(docs) + 1))
     offsets = [0]
     for sents in per_doc:
         offsets.append(offsets[-1] + len(sents))
-    texts = [s.text for sents in per_doc for s in sents]
-    if not texts:
-        return SentenceTable(per_doc, np.zeros((0, 1), np.float32), tuple(offsets))
     return SentenceTable(per_doc, np.asarray(models.embed(texts), dtype=np.float32), tuple(offsets))
 
 
