@@ -25,6 +25,7 @@ the whole analysis's CPU seconds as a multiple of that baseline's.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import sys
@@ -140,25 +141,23 @@ def time_story_stages(store: Store, all_stories: list, config: Config, models: M
     totals = {name: [0.0, 0.0, 0.0] for name in names}
     proc = psutil.Process()
     per_story: list[tuple[int, float]] = []
-    story_secs = 0.0
+    story_secs: collections.Counter[str] = collections.Counter()  # story id -> seconds of its stages
     last = time.perf_counter()
 
     def timed(name: str, fn: Callable[..., Any], *args: Any) -> Any:
-        nonlocal story_secs
         start, cpu = time.perf_counter(), time.process_time()
         out = fn(*args)
         secs = time.perf_counter() - start
         totals[name][0] += secs
         totals[name][1] += time.process_time() - cpu
         totals[name][2] = max(totals[name][2], proc.memory_info().rss / 2**20)
-        if not name.startswith("("):
-            story_secs += secs
+        if not name.startswith("("):  # a stage over one story: its arguments are the analysis so far and the context
+            story_secs[args[0].story.id] += secs
         return out
 
     contexts = pipeline.story_contexts(store, all_stories, config, models)
     for i, (story, _, _) in enumerate(pipeline.analyze_stories(contexts, config, models, timed), 1):
-        per_story.append((len(story.doc_ids), story_secs))
-        story_secs = 0.0
+        per_story.append((len(story.doc_ids), story_secs.pop(story.id, 0.0)))
         if time.perf_counter() - last > every:
             last = time.perf_counter()
             print(f"  ... {i}/{len(all_stories)} stories: "

@@ -268,10 +268,14 @@ def test_encoding_ahead_changes_no_analysis_and_batches_the_encoder(tmp_path) ->
                       for s, ctx in pipeline.story_contexts(store, all_stories, config, alone)]
         ahead, ahead_calls = _fake_encoder_models()
         pieces: list[str] = []
+        encoded_in: list[str] = []  # the piece running at each encoder call
 
         def timed(name, fn, *args):  # noqa: ANN001, ANN202
             pieces.append(name)
-            return fn(*args)
+            before = len(ahead_calls)
+            out = fn(*args)
+            encoded_in.extend([name] * (len(ahead_calls) - before))
+            return out
 
         grouped = [a for _, _, a in pipeline.analyze_stories(
             pipeline.story_contexts(store, all_stories, config, ahead), config, ahead, timed, ahead=10**9)]
@@ -280,6 +284,10 @@ def test_encoding_ahead_changes_no_analysis_and_batches_the_encoder(tmp_path) ->
     assert [to_dict(a) for a in grouped] == [to_dict(a) for a in one_by_one]
     assert groups == 1 and len(all_stories) >= 2  # one group: its inputs encoded in one call, its reads together
     assert pieces.count("(reuse ahead)") == 1 and pieces.count("claims") == len(all_stories)
+    # stage by stage: the claims stage's quote claims (known after the quotes stage) are encoded for the group
+    assert pieces.count("(claims ahead)") == 1
+    assert pieces.index("(claims ahead)") > max(i for i, p in enumerate(pieces) if p == "quotes")
+    assert "(claims ahead)" in encoded_in and "claims" not in encoded_in
     assert len(ahead_calls) < len(alone_calls)
     # what the stages still encode themselves is what could not be known ahead (e.g. the figures' own texts)
     assert sum(map(len, ahead_calls[groups:])) < sum(map(len, alone_calls)) / 2

@@ -95,10 +95,16 @@ ENCODER_INPUTS: dict[str, Callable[[Any], list[str]]] = {
     "claims": claims.encoder_inputs,
 }
 ENCODE_AHEAD = 2048  # encoder inputs gathered over consecutive stories before one call encodes them
-# Stages that do part of their work for a whole group of stories before any of its stories runs, to batch model
-# calls across stories: the reuse stage decides its pairs and reads the spin language model's articles of the group
-# together (a story reads one or two, too few to fill a batch). Each story's stage takes its part from ctx.ahead.
-GROUP_STEPS: dict[str, Callable[[list[Any]], None]] = {"reuse": reuse.read_ahead}
+# Stages that do part of their work for a whole group of stories before the stage runs over any of them, to batch
+# model calls across stories (a group runs stage by stage, so a step sees what the earlier stages found for every
+# story of the group): the reuse stage decides its pairs and reads the spin language model's articles of the group
+# together (a story reads one or two, too few to fill a batch); the claims stage encodes the statements of its
+# quote claims, known only once the quotes stage has grouped the quotes. Each story's stage takes its part from
+# ctx.ahead. A step takes the group's contexts and each story's analysis so far.
+GROUP_STEPS: dict[str, Callable[[list[Any], list[StoryAnalysis]], None]] = {
+    "reuse": reuse.read_ahead,
+    "claims": claims.read_ahead,
+}
 
 # Per-document features computed in the annotate phase, in order (later ones may read earlier ones). The dense
 # story embedding (``stories.embedding_feature``: ``embedding:<encoder>``) joins them when the story model embeds
@@ -443,25 +449,33 @@ def analyze_stories(contexts: Iterable[tuple[Any, StoryContext]], config: Config
                     timed: Timer = _untimed, ahead: int = ENCODE_AHEAD
                     ) -> Iterator[tuple[Any, StoryContext, StoryAnalysis]]:
     """Each story with its context and analysis, the stories taken in groups (``story_groups``): per group, one
-    memo block, its encoder inputs encoded ahead in one call, the enabled ``GROUP_STEPS``, then every story's
-    stages. The caller stores what each story's stages keep (``ctx.written``) and its analysis.
+    memo block and its encoder inputs encoded ahead in one call, then the stages one after the other over every
+    story of the group, each enabled stage's ``GROUP_STEPS`` step first. The caller stores what each story's stages
+    keep (``ctx.written``) and its analysis. A story's analysis is what :func:`analyze_story` gives it alone.
 
     ``timed`` runs every piece and may time it, under the name "(read context)" (reading the next group, listing
-    its inputs included), "(encode ahead)", "(<stage> ahead)" or the stage's name."""
+    its inputs included), "(encode ahead)", "(<stage> ahead)" or the stage's name (then its arguments are the
+    story's analysis so far and its context)."""
     groups = story_groups(contexts, config, ahead)
     while (got := timed("(read context)", next, groups, None)) is not None:
         group, texts = got
+        ctxs = [ctx for _, ctx in group]
+        analyses = [StoryAnalysis(story=story) for story, _ in group]
         with models.memoised():
             timed("(encode ahead)", models.encode_ahead, texts)
-            for name, step in GROUP_STEPS.items():
-                if config.enabled(name):
-                    timed(f"({name} ahead)", step, [ctx for _, ctx in group])
-            for story, ctx in group:
-                yield story, ctx, analyze_story(story, ctx, timed)
+            for name, stage in STORY_STAGES:
+                if not config.enabled(name):
+                    continue
+                if name in GROUP_STEPS:
+                    timed(f"({name} ahead)", GROUP_STEPS[name], ctxs, analyses)
+                analyses = [timed(name, stage, analysis, ctx) for analysis, ctx in zip(analyses, ctxs)]
+        for (story, ctx), analysis in zip(group, analyses):
+            yield story, ctx, analysis
 
 
 def analyze_story(story: Any, ctx: StoryContext, timed: Timer = _untimed) -> StoryAnalysis:
-    """Run every enabled story stage, in order, over one story (``timed``: see ``analyze_stories``)."""
+    """Run every enabled story stage, in order, over one story, each stage doing all its work itself (``timed``:
+    see ``analyze_stories``)."""
     analysis = StoryAnalysis(story=story)
     with ctx.models.memoised():  # the stages re-embed the story's sentences: encode each once (see story_groups)
         for name, stage in STORY_STAGES:

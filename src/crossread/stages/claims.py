@@ -28,6 +28,7 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -219,17 +220,30 @@ def encoder_inputs(ctx: Any) -> list[str]:
     return [statement(u) for d in ctx.docs for u in units(d)]
 
 
+def read_ahead(ctxs: Sequence[Any], analyses: Sequence[StoryAnalysis]) -> None:
+    """Several stories' units and quote claims, and the statements of their quote claims encoded in one call: they
+    are known only once the quotes stage has grouped the story's quotes, and a story has a few, too few to fill a
+    batch. Each story's :func:`run` finds its part in ``ctx.ahead``."""
+    for ctx, analysis in zip(ctxs, analyses):
+        all_units = [u for d in ctx.docs for u in units(d)]
+        ctx.ahead["claims"] = (all_units, _quote_claims(all_units, analysis.quotes, analysis.quote_groups))
+    if ctxs:
+        ctxs[0].models.encode_ahead([q[0] for ctx in ctxs for q in ctx.ahead["claims"][1]])
+
+
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
-    """Align the story's claims across its articles, count independent origins, find contradictions."""
+    """Align the story's claims across its articles, count independent origins, find contradictions. The units
+    and quote claims may have been drawn for a group of stories already (:func:`read_ahead`)."""
     docs = {d.id: d for d in ctx.docs}
-    all_units = [u for d in ctx.docs for u in units(d)]
+    got = (getattr(ctx, "ahead", None) or {}).pop("claims", None)
+    all_units = got[0] if got else [u for d in ctx.docs for u in units(d)]
     figures = defaultdict(list)
     for f in (analysis.figures or [f for d in ctx.docs for f in ctx.annotations(d.id, "figures", Figure)]):
         figures[(f.doc_id, f.sentence)].append(f)
     origins = _origins(analysis, ctx, docs)
     claims = align(all_units, analysis.quotes, analysis.quote_groups, figures, origins, ctx.models,
                    analysis.story.id, ctx.outlets, analysis.entities, analysis.reuse,
-                   spun={ev.doc_id for ev in analysis.spin})
+                   spun={ev.doc_id for ev in analysis.spin}, qclaims=got[1] if got else None)
     extra = dict(analysis.extra)
     extra["contradictions"] = contra.find(analysis, ctx, claims, figures)
     flags = dict(extra.get("doc_flags", {}))
@@ -266,8 +280,10 @@ def _origins(analysis: StoryAnalysis, ctx: Any, docs: dict[str, Document]) -> di
 def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_groups: Any,
           figures: dict[tuple[str, int | None], list[Figure]], origins: dict[str, str], models: Any,
           story_id: str | None = None, outlets: Any = None, entities: Any = (),
-          links: tuple[ReuseLink, ...] = (), spun: set[str] | frozenset[str] = frozenset()) -> list[Claim]:
+          links: tuple[ReuseLink, ...] = (), spun: set[str] | frozenset[str] = frozenset(),
+          qclaims: list[tuple[str, list[int], str | None, str]] | None = None) -> list[Claim]:
     """Cluster units into claims and decide every article's stance on each; see the module docstring.
+    ``qclaims``: the quote claims of ``all_units`` when already drawn from ``quotes`` and ``quote_groups``.
 
     Units of articles flagged as spun seed claims last, so a claim echoed by an unspun article is worded as that
     article words it ("ground troops", not the spun "floor troops"); the spun copy still counts as a source.
@@ -283,7 +299,8 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     by_doc: dict[str, list[int]] = {d: [] for d in doc_ids}  # one pass, not one scan of all units per article
     for i, u in enumerate(all_units):
         by_doc[u.doc_id].append(i)
-    qclaims = _quote_claims(all_units, quotes, quote_groups)
+    if qclaims is None:
+        qclaims = _quote_claims(all_units, quotes, quote_groups)
     texts = [statement(u) for u in all_units] + [q[0] for q in qclaims]
     vecs = models.embed(texts)
     uvecs, qvecs = vecs[:len(all_units)], vecs[len(all_units):]

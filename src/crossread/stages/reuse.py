@@ -676,11 +676,12 @@ def _decide_lexically(ctx: Any) -> _Decided:
     return _Decided(docs, scores, evidence, words, decided, paired, stored)
 
 
-def read_ahead(ctxs: Sequence[Any]) -> None:
+def read_ahead(ctxs: Sequence[Any], analyses: Sequence[StoryAnalysis] = ()) -> None:
     """The stage's work up to the spin language model's reads for several stories, then their reads in one batched
     call (``spin.second_look_many``): a story reads one or two articles, too few to fill a batch. Each story's
     :func:`run` finds its part in ``ctx.ahead``. The budget is spent story by story in the same order as
-    :func:`run` alone would spend it, so the same articles are read."""
+    :func:`run` alone would spend it, so the same articles are read. The first stage, it reads nothing of the
+    ``analyses`` (a group step's second argument: each story's analysis so far)."""
     passes = []
     for ctx in ctxs:
         got = _decide_lexically(ctx)
