@@ -72,6 +72,39 @@ def test_units_split_independent_clauses_only() -> None:
         assert doc.text[u.start:u.end] == u.text
 
 
+LONE = ("The city council approved a new flood barrier for the harbour on Tuesday. "
+        "Schools will reopen next week after repairs to three buildings. "
+        "A local bakery donated two thousand loaves of bread to the shelters. "
+        "The new flood barrier for the harbour was approved by the city council on Tuesday.")
+
+
+def test_lone_article_embeds_only_units_that_may_repeat_each_other() -> None:
+    lone = claims.units(_doc(LONE))
+    assert len(lone) == 4
+    assert claims.to_embed(lone) == [0, 3]  # the restated lede; the others share under three content words
+    two = lone + claims.units(_doc("Schools will reopen next week after repairs to three buildings.", "y"))
+    assert claims.to_embed(two) == list(range(len(two)))  # retrieval across articles reads every vector
+
+
+def test_lone_article_claims_same_as_embedding_every_unit(models, monkeypatch) -> None:
+    lone = claims.units(_doc(LONE))
+    embedded: list[str] = []
+    real = models.embed
+
+    def spy(texts, *args, **kwargs):
+        embedded.extend(texts)
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(models, "embed", spy)
+    got = claims.align(lone, (), (), {}, {"x": "d:x"}, models, "s")
+    assert embedded == [claims.statement(lone[0]), claims.statement(lone[3])]
+    monkeypatch.setattr(claims, "to_embed", lambda units: list(range(len(units))))
+    every = claims.align(lone, (), (), {}, {"x": "d:x"}, models, "s")
+    assert [(c.text, [s.start for s in c.sources]) for c in got] == \
+        [(c.text, [s.start for s in c.sources]) for c in every]
+    assert len(got) == 3  # the restated lede is a duplicate of the lede, not a claim of its own
+
+
 # -- attribution and origins -------------------------------------------------------------------------------------
 
 def test_attribution_names_the_outlet() -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,8 +49,11 @@ SPEECH_OVERLAP = 0.6  # share of a quote's content words a paraphrase naming the
 SURE_SUPPORT = 0.8  # verifier probability a loosely related sentence needs to count as support
 TOP_K = 64  # nearest other articles each unit (or quote) retrieves: bounds the verifier calls per claim
 OVERFETCH = 4  # units fetched per article wanted, since one article's units often rank together
-BLOCK = 512
-SPEAKER_SLACK = 0.1  # how far below the candidate cosine a report of the same speaker saying the same may be  # query rows per block of the retrieval matrix product
+BLOCK = 512  # query rows per block of the retrieval matrix product
+SPEAKER_SLACK = 0.1  # how far below the candidate cosine a report of the same speaker saying the same may be
+# A lone article's units are embedded only to find its own near-duplicates, and only units that share this many
+# content words (or half the shorter's) with another of its units can be one (see ``to_embed``).
+DUP_WORDS, DUP_SHARE = 3, 0.5
 MAX_CLAIMS_PER_DOC = 6  # single-source claims kept per article (ranked); multi-source claims are all kept
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 _BOILERPLATE = re.compile(r"(?i)\b(share this|leave a (reply|comment)|related articles|source link|back to top|"
@@ -215,20 +218,55 @@ def attribution(text: str, outlets: Any) -> str | None:
 
 
 def encoder_inputs(ctx: Any) -> list[str]:
-    """The texts this stage will embed for a story (its check-worthy units as statements), so the pipeline can
-    encode many stories' in one call ahead of them."""
-    return [statement(u) for d in ctx.docs for u in units(d)]
+    """The texts this stage will embed for a story (its check-worthy units as statements, :func:`to_embed`), so
+    the pipeline can encode many stories' in one call ahead of them."""
+    all_units = [u for d in ctx.docs for u in units(d)]
+    return [statement(all_units[i]) for i in to_embed(all_units)]
+
+
+def to_embed(all_units: Sequence[Unit]) -> list[int]:
+    """Indices of the units whose statements the stage embeds: all of them when they come from two or more
+    articles, since retrieval across articles reads every vector.
+
+    The units of a lone article (a story of one, common in a crawl) are embedded only to find the article's own
+    near-duplicates (a lede restated further down), so only units that share at least ``DUP_WORDS`` content words,
+    or ``DUP_SHARE`` of the shorter one's, with another of its units: two statements that share fewer say
+    different things. Measured on 1,013 articles (413 ECB+, 600 synthetic): every same-article pair at the
+    duplicate cosine shared three or more (33 pairs with MiniLM, 4 with the lexical vectors), and the gate
+    embeds half the units (docs/performance.md, "Lone articles").
+    """
+    if len({u.doc_id for u in all_units}) > 1:
+        return list(range(len(all_units)))
+    words = [rules.words_of(statement(u)) - _SPEECH_STOP for u in all_units]
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, ws in enumerate(words):
+        for w in ws:
+            postings[w].append(i)
+    shared: Counter[tuple[int, int]] = Counter()
+    for members in postings.values():
+        for a in range(len(members)):
+            for b in range(a + 1, len(members)):
+                shared[(members[a], members[b])] += 1
+    keep: set[int] = set()
+    for (i, j), n in shared.items():
+        if n >= DUP_WORDS or n >= DUP_SHARE * min(len(words[i]), len(words[j])):
+            keep.update((i, j))
+    return sorted(keep)
 
 
 def read_ahead(ctxs: Sequence[Any], analyses: Sequence[StoryAnalysis]) -> None:
     """Several stories' units and quote claims, and the statements of their quote claims encoded in one call: they
     are known only once the quotes stage has grouped the story's quotes, and a story has a few, too few to fill a
     batch. Each story's :func:`run` finds its part in ``ctx.ahead``."""
+    texts = []
     for ctx, analysis in zip(ctxs, analyses):
         all_units = [u for d in ctx.docs for u in units(d)]
-        ctx.ahead["claims"] = (all_units, _quote_claims(all_units, analysis.quotes, analysis.quote_groups))
+        qclaims = _quote_claims(all_units, analysis.quotes, analysis.quote_groups)
+        ctx.ahead["claims"] = (all_units, qclaims)
+        if len({u.doc_id for u in all_units}) > 1:  # a lone article's quote claims retrieve nothing
+            texts += [q[0] for q in qclaims]
     if ctxs:
-        ctxs[0].models.encode_ahead([q[0] for ctx in ctxs for q in ctx.ahead["claims"][1]])
+        ctxs[0].models.encode_ahead(texts)
 
 
 def run(analysis: StoryAnalysis, ctx: Any) -> StoryAnalysis:
@@ -301,9 +339,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         by_doc[u.doc_id].append(i)
     if qclaims is None:
         qclaims = _quote_claims(all_units, quotes, quote_groups)
-    texts = [statement(u) for u in all_units] + [q[0] for q in qclaims]
-    vecs = models.embed(texts)
-    uvecs, qvecs = vecs[:len(all_units)], vecs[len(all_units):]
+    uvecs, qvecs = _vectors(all_units, qclaims, models)
     index = _Index(uvecs, [u.doc_id for u in all_units], th.candidate - SPEAKER_SLACK)
     words = doc_words(all_units)
     counterparts = _Counterparts(links, all_units, uvecs, th.candidate)
@@ -372,6 +408,20 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         seed_vec.append(qvecs[n] if n < len(qclaims) else uvecs[members[0]])
         claims.append(_claim(_claim_id(story_id, seed), text, sources, story_id, origins))
     return _rank(claims)
+
+
+def _vectors(all_units: list[Unit], qclaims: list[tuple[str, list[int], str | None, str]],
+             models: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The units' and quote claims' vectors, in one encoder call. A lone article's units outside
+    :func:`to_embed`, and its quote claims, get zero vectors: they retrieve nothing and duplicate nothing."""
+    if len({u.doc_id for u in all_units}) > 1:
+        vecs = models.embed([statement(u) for u in all_units] + [q[0] for q in qclaims])
+        return vecs[:len(all_units)], vecs[len(all_units):]
+    keep = to_embed(all_units)
+    got = np.asarray(models.embed([statement(all_units[i]) for i in keep]))
+    uvecs = np.zeros((len(all_units), got.shape[1]), dtype=got.dtype)
+    uvecs[keep] = got
+    return uvecs, np.zeros((len(qclaims), got.shape[1]), dtype=got.dtype)
 
 
 class _Index:
