@@ -27,12 +27,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from scipy.cluster.hierarchy import DisjointSet
 
 from ..model import Claim, ClaimSource, Document, Figure, Quote, ReuseLink, StoryAnalysis
@@ -54,6 +55,7 @@ SPEAKER_SLACK = 0.1  # how far below the candidate cosine a report of the same s
 # A lone article's units are embedded only to find its own near-duplicates, and only units that share this many
 # content words (or half the shorter's) with another of its units can be one (see ``to_embed``).
 DUP_WORDS, DUP_SHARE = 3, 0.5
+LONE_MAX_UNITS = 5000  # above this (a book, not an article) every unit is embedded, as in a story
 MAX_CLAIMS_PER_DOC = 6  # single-source claims kept per article (ranked); multi-source claims are all kept
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 _BOILERPLATE = re.compile(r"(?i)\b(share this|leave a (reply|comment)|related articles|source link|back to top|"
@@ -235,23 +237,19 @@ def to_embed(all_units: Sequence[Unit]) -> list[int]:
     duplicate cosine shared three or more (33 pairs with MiniLM, 4 with the lexical vectors), and the gate
     embeds half the units (docs/performance.md, "Lone articles").
     """
-    if len({u.doc_id for u in all_units}) > 1:
+    if len({u.doc_id for u in all_units}) > 1 or len(all_units) > LONE_MAX_UNITS:
         return list(range(len(all_units)))
-    words = [rules.words_of(statement(u)) - _SPEECH_STOP for u in all_units]
-    postings: dict[str, list[int]] = defaultdict(list)
-    for i, ws in enumerate(words):
-        for w in ws:
-            postings[w].append(i)
-    shared: Counter[tuple[int, int]] = Counter()
-    for members in postings.values():
-        for a in range(len(members)):
-            for b in range(a + 1, len(members)):
-                shared[(members[a], members[b])] += 1
-    keep: set[int] = set()
-    for (i, j), n in shared.items():
-        if n >= DUP_WORDS or n >= DUP_SHARE * min(len(words[i]), len(words[j])):
-            keep.update((i, j))
-    return sorted(keep)
+    vocab: dict[str, int] = {}
+    rows, cols = [], []
+    for i, u in enumerate(all_units):
+        for w in rules.words_of(statement(u)) - _SPEECH_STOP:
+            rows.append(i)
+            cols.append(vocab.setdefault(w, len(vocab)))
+    x = sparse.csr_matrix((np.ones(len(rows), np.int32), (rows, cols)), shape=(len(all_units), len(vocab)))
+    shared = sparse.triu(x @ x.T, k=1).tocoo()  # content words each pair of units shares
+    size = np.asarray(x.sum(axis=1)).ravel()
+    hit = (shared.data >= DUP_WORDS) | (shared.data >= DUP_SHARE * np.minimum(size[shared.row], size[shared.col]))
+    return np.union1d(shared.row[hit], shared.col[hit]).tolist()
 
 
 def read_ahead(ctxs: Sequence[Any], analyses: Sequence[StoryAnalysis]) -> None:
