@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -104,6 +105,22 @@ def test_conflicts_need_different_articles() -> None:
     doc = segment.segment(Document(id="s", source="s", text="Police said 20 people were hurt. "
                                                                  "Later police said 35 people were hurt."))
     assert figures.conflicts(figures.extract(doc)) == []
+
+
+def test_context_is_embedded_only_across_articles(monkeypatch) -> None:
+    models = Models(use_models=False)
+    calls: list[list[str]] = []
+    real = models.embed
+    monkeypatch.setattr(models, "embed", lambda texts, *a, **k: calls.append(list(texts)) or real(texts, *a, **k))
+    one = segment.segment(Document(id="s", source="s", text="Police said 20 people were hurt. "
+                                                                 "Later police said 35 people were hurt."))
+    other = segment.segment(Document(id="t", source="t", text="Officials said 50 people were hurt in the fire."))
+    lone = figures.extract(one)
+    related = figures._context_similarity(lone, SimpleNamespace(docs=[one], models=models))
+    assert calls == [] and related(lone[0], lone[1])  # one article: no conflict to check, nothing embedded
+    both = lone + figures.extract(other)
+    figures._context_similarity(both, SimpleNamespace(docs=[one, other], models=models))
+    assert len(calls) == 1 and len(calls[0]) == 3  # each figure's sentence, in one call
 
 
 @settings(max_examples=60, deadline=None)

@@ -429,12 +429,14 @@ def _single_origin(members: list[Figure], ids: list[int], origin: dict[str, str]
 
 
 def _context_similarity(figs: list[Figure], ctx: Any) -> Any:
-    """A function (figure, figure) -> cosine of their sentences, so a conflict needs two statements about one thing."""
+    """A function (figure, figure) -> are their sentences about one thing (cosine), so a conflict needs two
+    statements about one thing. Nothing is embedded when the figures come from one article: a conflict is
+    between articles."""
     docs = {d.id: d for d in ctx.docs}
     keys = sorted({(f.doc_id, f.sentence) for f in figs if f.sentence is not None and f.kind in CONFLICT_KINDS})
     texts = [docs[d].sentences[i].text for d, i in keys if d in docs and i < len(docs[d].sentences)]
-    if len(texts) != len(keys) or not keys:
-        return lambda a, b: 1.0
+    if len(texts) != len(keys) or len({d for d, _ in keys}) < 2:
+        return lambda a, b: True
     vecs = dict(zip(keys, ctx.models.embed(texts)))
     floor = CONTEXT_MODEL if getattr(ctx.models, "encoder", None) is not None else CONTEXT_LEXICAL
 
