@@ -46,3 +46,19 @@ def test_k_is_capped_and_empty_inputs_yield_nothing() -> None:
     (start, idx, sims), = list(topk_blocks(q, keys, 10))
     assert start == 0 and idx.shape == (3, 2) and sims.shape == (3, 2)
     assert list(topk_blocks(q, keys[:0], 3)) == [] and list(topk_blocks(q, keys, 0)) == []
+
+
+@pytest.mark.parametrize("floor,k", [(0.2, 5), (-0.1, 3), (0.95, 4)])
+def test_floor_returns_the_top_k_above_it_ties_by_column(floor: float, k: int) -> None:
+    rng = np.random.default_rng(3)
+    q, keys = _unit(rng, 17), _unit(rng, 40)
+    keys[30:] = keys[10]  # exact copies: equal scores, which a floor ranks by column
+    full = q @ keys.T
+    for start, idx, sims in topk_blocks(q, keys, k, block=6, floor=floor):
+        assert idx.shape == sims.shape == (len(idx), k)
+        for r in range(len(idx)):
+            row = full[start + r]
+            want = [c for c in np.argsort(-row, kind="stable") if row[c] >= floor][:k]
+            n = len(want)
+            assert list(idx[r, :n]) == want and np.allclose(sims[r, :n], row[want])
+            assert np.all(sims[r, n:] == -np.inf)  # fewer than k pass: the rest is padding

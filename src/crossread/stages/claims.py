@@ -424,7 +424,7 @@ def _vectors(all_units: list[Unit], qclaims: list[tuple[str, list[int], str | No
 
 class _Index:
     """Per query, the best unit of each of its TOP_K nearest other articles, from a blocked matrix product
-    (memory BLOCK x units)."""
+    (memory BLOCK x units); only units above the floor are ranked (``topk_blocks``' ``floor``)."""
 
     def __init__(self, vecs: np.ndarray, doc_of: list[str], floor: float) -> None:
         self.vecs, self.floor = vecs, floor
@@ -447,10 +447,11 @@ class _Index:
                         row[self.rows_of[self.code[d]]] = -np.inf
 
         # several units of one article may rank high: fetch more
-        for lo, tops, vals in topk_blocks(queries, self.vecs, OVERFETCH * TOP_K, skip_excluded, BLOCK):
+        for lo, tops, vals in topk_blocks(queries, self.vecs, OVERFETCH * TOP_K, skip_excluded, BLOCK, self.floor):
             for r, (top, val) in enumerate(zip(tops, vals)):
                 cands = out[lo + r]
-                for j, v in zip(top[val >= self.floor].tolist(), val[val >= self.floor].tolist()):
+                keep = val >= self.floor
+                for j, v in zip(top[keep].tolist(), val[keep].tolist()):
                     cands.setdefault(self.names[self.doc[j]], (int(j), float(v)))
                     if len(cands) == TOP_K:
                         break
