@@ -237,7 +237,7 @@ def to_embed(all_units: Sequence[Unit]) -> list[int]:
     duplicate cosine shared three or more (33 pairs with MiniLM, 4 with the lexical vectors), and the gate
     embeds half the units (docs/performance.md, "Lone articles").
     """
-    if len({u.doc_id for u in all_units}) > 1 or len(all_units) > LONE_MAX_UNITS:
+    if not _one_article(all_units) or len(all_units) > LONE_MAX_UNITS:
         return list(range(len(all_units)))
     vocab: dict[str, int] = {}
     rows, cols = [], []
@@ -252,6 +252,12 @@ def to_embed(all_units: Sequence[Unit]) -> list[int]:
     return np.union1d(shared.row[hit], shared.col[hit]).tolist()
 
 
+def _one_article(all_units: Sequence[Unit]) -> bool:
+    """Do the units come from one article (nothing to retrieve from: a lone story, or one whose others have no
+    check-worthy unit)?"""
+    return len({u.doc_id for u in all_units}) < 2
+
+
 def read_ahead(ctxs: Sequence[Any], analyses: Sequence[StoryAnalysis]) -> None:
     """Several stories' units and quote claims, and the statements of their quote claims encoded in one call: they
     are known only once the quotes stage has grouped the story's quotes, and a story has a few, too few to fill a
@@ -261,7 +267,7 @@ def read_ahead(ctxs: Sequence[Any], analyses: Sequence[StoryAnalysis]) -> None:
         all_units = [u for d in ctx.docs for u in units(d)]
         qclaims = _quote_claims(all_units, analysis.quotes, analysis.quote_groups)
         ctx.ahead["claims"] = (all_units, qclaims)
-        if len({u.doc_id for u in all_units}) > 1:  # a lone article's quote claims retrieve nothing
+        if not _one_article(all_units):  # a lone article's quote claims retrieve nothing
             texts += [q[0] for q in qclaims]
     if ctxs:
         ctxs[0].models.encode_ahead(texts)
@@ -412,7 +418,7 @@ def _vectors(all_units: list[Unit], qclaims: list[tuple[str, list[int], str | No
              models: Any) -> tuple[np.ndarray, np.ndarray]:
     """The units' and quote claims' vectors, in one encoder call. A lone article's units outside
     :func:`to_embed`, and its quote claims, get zero vectors: they retrieve nothing and duplicate nothing."""
-    if len({u.doc_id for u in all_units}) > 1:
+    if not _one_article(all_units):
         vecs = models.embed([statement(u) for u in all_units] + [q[0] for q in qclaims])
         return vecs[:len(all_units)], vecs[len(all_units):]
     keep = to_embed(all_units)
