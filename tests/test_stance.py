@@ -225,3 +225,17 @@ def test_long_text_is_read_up_to_its_limit() -> None:
     ev = st.prepare(text, st.load("lexical").vocab)
     assert len(ev.sentences) == st.MAX_SENTENCES
     assert st.stance("The weather today", text, LEXICAL)[0] in st.LABELS
+
+
+def test_evidence_cue_counts_add_up_over_sentences() -> None:
+    text = ("Officials denied the report and said it was false. Nobody confirmed it. "
+            "A spokesman said the claim was fake and misleading. The bridge is not closed.")
+    ev = st.prepare(text, st.load("lexical").vocab)
+    lexicons = list(st.LEXICONS.values())
+    assert len(ev.sentences) == 4
+    for i, toks in enumerate(ev.toks):  # per sentence, as features() reads the best and top sentences
+        assert ev.sent_cues[i] == tuple(sum(t in lex for t in toks) for lex in lexicons)
+    lead = [t for ts in ev.toks[:3] for t in ts]
+    assert ev.lead_cues == tuple(sum(t in lex for t in lead) for lex in lexicons)
+    assert ev.all_cues == tuple(sum(t in lex for t in ev.all_toks) for lex in lexicons)
+    assert sum(ev.all_cues) > sum(ev.lead_cues) > 0  # the crafted text has cue words in and after its lead

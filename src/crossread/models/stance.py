@@ -131,15 +131,24 @@ class Evidence:
     # read by every claim the text is compared with, so counted once here
     all_toks: list[str] = field(init=False)
     lead_words: set[str] = field(init=False)
-    lead_cues: tuple[int, ...] = field(init=False)  # cue words per lexicon in the first three sentences
+    sent_cues: list[tuple[int, ...]] = field(init=False)  # cue words per lexicon, per sentence
+    lead_cues: tuple[int, ...] = field(init=False)  # ... in the first three sentences
     all_cues: tuple[int, ...] = field(init=False)  # ... and in the whole (read) text
+    _centroid: tuple[np.ndarray, float] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.all_toks = [t for ts in self.toks for t in ts]
-        lead_toks = [t for ts in self.toks[:3] for t in ts]
-        self.lead_words = set(lead_toks)
-        self.lead_cues = tuple(_cues(lead_toks, lex) for lex in LEXICONS.values())
-        self.all_cues = tuple(_cues(self.all_toks, lex) for lex in LEXICONS.values())
+        self.lead_words = {t for ts in self.toks[:3] for t in ts}
+        self.sent_cues = [tuple(_cues(ts, lex) for lex in LEXICONS.values()) for ts in self.toks]
+        self.lead_cues = tuple(map(sum, zip(*self.sent_cues[:3]))) if self.toks else (0,) * len(LEXICONS)
+        self.all_cues = tuple(map(sum, zip(*self.sent_cues))) if self.toks else (0,) * len(LEXICONS)
+
+    def centroid(self) -> tuple[np.ndarray, float]:
+        """The mean of the sentence embeddings and its norm (1.0 when zero), once per text."""
+        if self._centroid is None:
+            c = self.vecs.mean(axis=0)
+            self._centroid = (c, float(np.linalg.norm(c)) or 1.0)
+        return self._centroid
 
 
 def prepare(text: str, vocab: TextVocab, vecs: np.ndarray | None = None) -> Evidence:
@@ -185,7 +194,7 @@ def features(claim: str, cvec: np.ndarray, claim_vec: np.ndarray | None, ev: Evi
     bwords = set(btoks)
     bnums = numbers(ev.sentences[best])
     neg_c = ccues[_NEGATION]
-    neg_b = _cues(btoks, LEXICONS["negation"])
+    neg_b = ev.sent_cues[best][_NEGATION]
     row = [float(cvec @ ev.tfidf_all), float(sims[lead].max()), float(sims.max()), float(np.sort(sims)[-3:].mean()),
            best / n, len(cwords & ev.words) / nc, len(cwords & bwords) / nc,
            len(cwords & ev.lead_words) / nc, len(cwords & bwords) / max(len(cwords | content(btoks)), 1),
@@ -193,12 +202,14 @@ def features(claim: str, cvec: np.ndarray, claim_vec: np.ndarray | None, ev: Evi
            len(cnums & ev.nums) / len(cnums) if cnums else -1.0,
            len(cnums & bnums) / len(cnums) if cnums else -1.0, float(len(bnums - cnums)),
            float("?" in claim), float((neg_c % 2) != (neg_b % 2))]
-    for k, lex in enumerate(LEXICONS.values()):
-        row += [ccues[k], _cues(btoks, lex), _cues(top_toks, lex), ev.lead_cues[k], ev.all_cues[k] / n]
+    best_cues = ev.sent_cues[best]
+    top_cues = [sum(ev.sent_cues[i][k] for i in top) for k in range(len(LEXICONS))]
+    for k in range(len(LEXICONS)):
+        row += [ccues[k], best_cues[k], top_cues[k], ev.lead_cues[k], ev.all_cues[k] / n]
     if esims is not None:
-        centroid = ev.vecs.mean(axis=0)
+        centroid, norm = ev.centroid()
         row += [float(esims.max()), float(np.sort(esims)[-3:].mean()), float(esims.mean()), float(esims[lead].max()),
-                float(centroid @ claim_vec / (np.linalg.norm(centroid) or 1.0)), float(np.argmax(esims)) / n]
+                float(centroid @ claim_vec / norm), float(np.argmax(esims)) / n]
     else:
         row += [float("nan")] * len(EMBED_FEATURES)
     top_set = {}
