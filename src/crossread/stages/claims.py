@@ -30,6 +30,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -103,8 +104,11 @@ class Unit:
     lead: str = ""  # the sentence's subject when the clause lost it ("Stoltenberg" for "but emphasized that ...")
 
 
+@lru_cache(maxsize=1 << 16)
 def statement(u: Unit) -> str:
-    """A unit as a readable statement: its clause, with the sentence's subject put back when it had none."""
+    """A unit as a readable statement: its clause, with the sentence's subject put back when it had none.
+    Memoised: the stage reads a unit's statement once per claim it is a candidate of (300,000 calls for the
+    24,000 units of a 2,000-article story)."""
     if not u.lead:
         return readable(u.text)
     rest = _CONJ.sub("", u.text.strip())
