@@ -6,8 +6,8 @@ in its articles, not in their pairs. This builds one story of ``n`` articles fro
 story has both near-copies and distinct reports), ingests and annotates it once per size (cached under
 ``--cache``), and times each piece of the story phase over the whole story, run as the pipeline runs it (the
 story's sentences, quotes and units encoded ahead in one memo block, the group steps before their stages, so
-the encoder's work shows in "(encode ahead)", not in the stage that reads the vectors). The last column is the time per article relative
-to the smallest size (1.0 = linear; 4.0 at 4x the articles = quadratic).
+the encoder's work shows in "(encode ahead)", not in the stage that reads the vectors). The last column is the
+time per article relative to the smallest size (1.0 = linear; 4.0 at 4x the articles = quadratic).
 
     .venv/bin/python benchmarks/story_scaling.py --sizes 250,1000 --no-models
     .venv/bin/python benchmarks/story_scaling.py --sizes 1000 --no-models --profile claims   # cProfile one stage
