@@ -4,6 +4,7 @@ give exactly what the plain paths give."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -368,3 +369,79 @@ def test_a_key_row_stored_twice_changes_no_answer() -> None:
             assert got == [_sql_candidates(store, [1, 2], n, since) for n in (1, 2, 3) for since in (None, "2024-02-01")]
             answers.append(got)
     assert answers[0] == answers[1]
+
+
+def test_a_retired_index_answers_as_sql_and_reads_old_stories_back_when_asked() -> None:
+    """``retire`` drops the rows of stories that ended before a date: lookups from that date on answer as SQL
+    with fewer rows held, writes after it are indexed, and a lookup reaching earlier (or undated) reads the
+    retired stories back from the tables."""
+    import random
+
+    from crossread.model import Story
+
+    rng = random.Random(11)
+    with Store(":memory:") as store:
+        def put(sid: str, end: str | None, keys: list[int]) -> None:
+            store.put_stories([(Story(id=sid, title=sid, doc_ids=(), end=end), {})], keys=[(k, sid) for k in keys])
+
+        days = [f"2024-0{m}-{d:02d}" for m in (1, 2, 3) for d in (1, 10, 20)] + [None]
+        for i in range(150):
+            put(f"s{i:03d}", rng.choice(days), rng.sample(range(10), 4))
+        keys = list(range(10))
+
+        def same(since: str | None) -> None:
+            for per_key in (1, 4, 200):
+                assert set(store.story_candidates(keys, per_key=per_key, since=since)) == \
+                    _sql_candidates(store, keys, per_key, since)
+
+        same(None)  # every story read
+        index = store._key_index
+        before = len(index.keys) + len(index.added_keys)
+        store.retire_story_keys("2024-02-10")
+        after = len(index.keys) + len(index.added_keys)
+        assert 0 < after < before
+        assert not index.covers("2024-02-09") and index.covers("2024-02-10")
+        same("2024-02-10")
+        same("2024-03-01")
+        put("s000", "2024-03-25", [11])  # a story (perhaps a retired one) grows into the window
+        put("late", "2024-03-26", [1, 11])
+        same("2024-02-10")
+        store.retire_story_keys("2024-01-01")  # earlier than what is held: nothing to drop, nothing read
+        assert len(index.keys) + len(index.added_keys) <= after + 3
+        same("2024-01-15")  # reads the stories that ended from Jan 15 on back
+        same(None)
+        assert store._key_index is index
+
+
+@pytest.mark.parametrize("order", ["by date", "a late article of an earlier week"])
+def test_retiring_old_stories_between_chunks_forms_the_same_stories(monkeypatch: pytest.MonkeyPatch,
+                                                                    order: str) -> None:
+    """Assigning in chunks lets the index drop the stories that ended before the next chunk's window: the stored
+    stories, states, keys and counts are those of a run that keeps every story, and the index holds fewer rows;
+    an article dated before the index's window (out of order) reads the old stories back."""
+    config, models = Config(use_models=False), Models(use_models=False)
+    docs = [segment.segment(Document(id=it["id"], source=it["id"], text=it["text"], title=it["title"],
+                                     published=it["published"])) for it in ARTICLES["articles"]]
+    ids = [d.id for d in sorted(docs, key=lambda d: (d.published, d.id))]
+    if order != "by date":  # the earliest article last
+        ids = ids[1:] + ids[:1]
+    span = date.fromisoformat(max(d.published for d in docs)) - date.fromisoformat(min(d.published for d in docs))
+    assert span.days > 2 * config.story_window_days  # two periods, months apart
+    monkeypatch.setattr(stories, "PREFETCH", 2)
+
+    def run(retire: bool) -> tuple[Any, ...]:
+        store = Store(":memory:")
+        store.write_batch(docs, [])
+        store.put_features("minhash", [(d.id, reuse.signature(d, config), None) for d in docs])
+        if not retire:
+            monkeypatch.setattr(store, "retire_story_keys", lambda since: None)
+        stories.assign_ids(store, config, models, ids, batch_size=2)
+        index = store._key_index
+        return _snapshot(store), len(index.keys) + len(index.added_keys)
+
+    kept, rows_kept = run(retire=False)
+    retired, rows_retired = run(retire=True)
+    assert retired == kept
+    assert len(kept[0]) < len(docs)  # multi-article stories formed
+    if order == "by date":
+        assert rows_retired < rows_kept

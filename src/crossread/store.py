@@ -419,6 +419,13 @@ class Store:
         if self._key_index is not None:
             self._key_index.record(stories, keys)
 
+    def retire_story_keys(self, since: str) -> None:
+        """Let the in-memory candidate index drop the stories that ended before ``since`` (``StoryKeyIndex.retire``):
+        the caller's next lookups all start their window on or after it, and every write it told the index of is
+        stored."""
+        if self._key_index is not None:
+            self._key_index.retire(since)
+
     def count_terms(self, counts: dict[int, int]) -> None:
         """Tell the in-memory document frequencies of counts written later by ``put_stories(..., indexed=True)``."""
         if self.read_only:

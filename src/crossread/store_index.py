@@ -69,6 +69,28 @@ class StoryKeyIndex:
         self._load(con, "end_date < ? AND (?::VARCHAR IS NULL OR end_date >= ?)", [self.since, since, since])
         self.since = since
 
+    def retire(self, since: str) -> None:
+        """Drop the index rows of stories that ended before ``since`` (an ISO date), as if the index had been read
+        from that date on: call it only when every write told to the index is in the tables (a lookup with an
+        earlier ``since`` reads them back, ``extend``).
+
+        Why: a run assigns articles in date order, so once its next articles' windows start on ``since``, the
+        stories that ended before cannot be candidates; kept, they lengthen the posting lists of frequent keys,
+        and a lookup's cost would grow with the corpus instead of with the window (docs/performance.md,
+        "A story index as long as the window")."""
+        if not self.numeric or not _ISO_DAY.fullmatch(since) or not self.covers(since) or since == self.since:
+            return
+        floor = int(since.replace("-", ""))
+
+        def live(stories: np.ndarray) -> np.ndarray:
+            days = self.day[stories]
+            return (days >= floor) | (days < 0)
+
+        keep, keep_added = live(self.stories), live(self.added_stories)
+        self.keys, self.stories = self.keys[keep], self.stories[keep]
+        self.added_keys, self.added_stories = self.added_keys[keep_added], self.added_stories[keep_added]
+        self.since = since
+
     def _load(self, con: Any, where: str, params: list[Any]) -> None:
         """Add the stories matching ``where`` and their index rows (a story already here keeps its recency)."""
         rows = con.execute(f"SELECT id, end_date, epoch(updated_at) FROM stories WHERE {where}", params).fetchall()

@@ -683,6 +683,9 @@ def assign_ids(store: Any, config: Config, models: Models, new: list[str], progr
     try:
         for c in range(0, len(new), PREFETCH):
             view = _Prefetched(store, new[c:c + PREFETCH], cache, embedding_feature(models))
+            since = view.window_start(config.story_window_days)
+            if since is not None:  # (the previous chunk's writes are stored: it was flushed)
+                store.retire_story_keys(since)
             for i in range(c, min(c + PREFETCH, len(new)), batch_size):
                 ids = new[i:min(i + batch_size, c + PREFETCH)]
                 touched |= _assign_batch(view, config, models, model, ids, cache)
@@ -709,6 +712,14 @@ class _Prefetched:
         self._cache = cache
         self._docs = {d.id: d for d in store.documents(ids, max_sentences=LEAD_SENTENCES)}
         self._features = {name: store.features(name, ids) for name in (embedding, "minhash", "annotations")}
+
+    def window_start(self, window: int) -> str | None:
+        """The earliest day a story may have ended and still take one of the chunk's articles (``in_window``): the
+        ``since`` of the chunk's earliest batch; None when an article is undated (its lookup reads every story)."""
+        days = [_date(d.published) for d in self._docs.values()]
+        if not days or None in days:
+            return None
+        return (min(days) - timedelta(days=window)).isoformat()
 
     def documents(self, ids: list[str], max_sentences: int | None = None, **kw: Any) -> list[Document]:
         """The chunk's documents with their lead sentences (at most ``LEAD_SENTENCES``; others from the store)."""
