@@ -55,10 +55,8 @@ def _snapshot(db: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         return {
-            "documents": con.execute("SELECT id, source, url, outlet, title, author, published, text, removed::VARCHAR "
-                                     "FROM documents ORDER BY id").fetchall(),
-            "sentences": con.execute("SELECT doc_id, idx, paragraph, start_char, end_char, text FROM sentences "
-                                     "ORDER BY doc_id, idx").fetchall(),
+            "documents": con.execute("SELECT id, source, url, outlet, title, author, published, text, removed::VARCHAR, "
+                                     "spans FROM documents ORDER BY id").fetchall(),
             "ingest_log": con.execute("SELECT source, fingerprint, status, reason, doc_ids::VARCHAR FROM ingest_log "
                                       "ORDER BY source").fetchall(),
         }

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from store_support import as_schema_6
 
 from crossread.errors import StoreError
 from crossread.model import Document, IngestError
@@ -116,6 +117,7 @@ def test_embeddings_stored_before_they_named_their_encoder_are_renamed_by_size(d
         store.con.execute("INSERT INTO stories (id, title) VALUES ('s0', 't')")
         store.con.execute("INSERT INTO story_members VALUES ('d0', 's0'), ('d1', 's0')")
         store.con.execute("DROP TABLE store_meta")
+        as_schema_6(store)
         store.con.execute("DELETE FROM schema_meta WHERE version > 3")  # as schema 3 left it
     with Store(db_path) as store:
         assert store.schema_version() == len(MIGRATIONS)
@@ -137,3 +139,27 @@ def test_reset_stories_keeps_analyses_only_when_asked(db_path) -> None:
             store.reset_stories(keep_analyses=keep)
             assert not store.has_stories() and store.meta("story_encoder") is None
             assert store.analysis_keys() == ({"s0": "k"} if keep else {})
+
+
+def test_sentences_kept_in_their_own_table_are_moved_into_the_documents_in_order(db_path) -> None:
+    """Schema 6 kept each sentence as a row of ``sentences`` (with its text): migration 7 keeps each document's
+    spans in its row instead. The documents read back the same (sentence texts included, over characters outside
+    ASCII and a document without sentences), in the order they were stored, and the old table is gone."""
+    docs = [segment(Document(id=f"u{i}", source=f"u{i}.txt",
+                             text=f"Zoë Ångström, {i}, said “no”.\n\nThe café in Kraków closed. It reopened ✓ in {i}."))
+            for i in range(5)] + [Document(id="empty", source="e.txt", text=" ")]
+    with Store(db_path) as store:
+        store.write_batch(docs[3:] + docs[:3], [])  # stored in another order than their ids
+        order = [r[0] for r in store.con.execute("SELECT id FROM documents ORDER BY rowid").fetchall()]
+        as_schema_6(store)
+        store.con.execute("DELETE FROM schema_meta WHERE version > 6")
+        assert store.con.execute("SELECT count(*) FROM sentences").fetchone()[0] == sum(len(d.sentences) for d in docs)
+    with Store(db_path) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store.documents([d.id for d in docs]) == docs
+        assert [d.sentences[:2] for d in store.documents(["u1"], max_sentences=2)] == [docs[1].sentences[:2]]
+        assert [r[0] for r in store.con.execute("SELECT id FROM documents ORDER BY rowid").fetchall()] == order
+        tables = {r[0] for r in store.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        assert "sentences" not in tables
+        store.write_batch([segment(Document(id="new", source="n.txt", text="One. Two."))], [])
+        assert [s.text for s in store.documents(["new"])[0].sentences] == ["One.", "Two."]

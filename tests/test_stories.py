@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from store_support import as_schema_6
 
 from crossread.config import Config
 from crossread.model import Document, to_dict
@@ -205,6 +206,7 @@ def test_a_story_state_written_as_json_by_an_earlier_version_is_still_read(tmp_p
     with Store(path) as store:  # made as schema 2 made it
         store.con.execute("ALTER TABLE stories DROP COLUMN vectors")
         store.con.execute("DROP TABLE store_meta")
+        as_schema_6(store)
         store.con.execute("DELETE FROM schema_meta WHERE version > 2")
         store.con.execute("INSERT INTO stories (id, title, state) VALUES ('s', 't', ?)", [json.dumps(old)])
     with Store(path) as store:
