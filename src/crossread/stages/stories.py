@@ -24,6 +24,7 @@ import math
 import re
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -660,6 +661,15 @@ def in_window(a: Article, s: StoryState, days: int) -> bool:
     return (s.start - a.date).days <= days and (a.date - s.end).days <= days
 
 
+def window_start(days: Sequence[date | None], window: int) -> str | None:
+    """The earliest day a story may have ended and still take an article dated ``days`` (``in_window``), as an ISO
+    date: stories that ended before cannot take any of them. None when one is undated (unknown dates never
+    exclude, so its lookup reads every story) or there are none."""
+    if not days or None in days:
+        return None
+    return (min(days) - timedelta(days=window)).isoformat()
+
+
 def assign(store: Any, config: Config, models: Models, progress: Any = None,
            model: StoryModel | None = None, batch_size: int = 256) -> list[str]:
     """Put every unassigned article into an existing or a new story; returns the ids of stories that changed.
@@ -714,12 +724,8 @@ class _Prefetched:
         self._features = {name: store.features(name, ids) for name in (embedding, "minhash", "annotations")}
 
     def window_start(self, window: int) -> str | None:
-        """The earliest day a story may have ended and still take one of the chunk's articles (``in_window``): the
-        ``since`` of the chunk's earliest batch; None when an article is undated (its lookup reads every story)."""
-        days = [_date(d.published) for d in self._docs.values()]
-        if not days or None in days:
-            return None
-        return (min(days) - timedelta(days=window)).isoformat()
+        """:func:`window_start` of the chunk's articles: the ``since`` of its earliest batch's lookup."""
+        return window_start([_date(d.published) for d in self._docs.values()], window)
 
     def documents(self, ids: list[str], max_sentences: int | None = None, **kw: Any) -> list[Document]:
         """The chunk's documents with their lead sentences (at most ``LEAD_SENTENCES``; others from the store)."""
@@ -830,8 +836,7 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
     articles = vectorize(store, config, models, model, docs, dense)
     # stories that ended before the window of the batch's earliest article cannot take any of its articles
     # (``in_window``): left out of the lookup, they neither take candidate slots nor get read (unknown dates: none)
-    days = [a.date for a in articles]
-    since = None if None in days or not days else (min(days) - timedelta(days=config.story_window_days)).isoformat()
+    since = window_start([a.date for a in articles], config.story_window_days)
     postings = store.story_postings({k for a in articles for k in a.keys + a.bands}, per_key=model.per_key,
                                     since=since)
     wanted: set[str] = set()
