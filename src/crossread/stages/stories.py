@@ -458,9 +458,10 @@ EMBEDDING = "embedding"  # the kind of doc feature that holds story embeddings (
 
 
 def embedding_feature(models: Models) -> str:
-    """The doc feature holding ``models``' story embeddings, named by encoder (``embedding:all-MiniLM-L6-v2``):
-    a store analysed once with the sentence encoder and once without (the hashed bag of words) keeps both sets of
-    vectors apart instead of comparing one encoder's vectors with the other's."""
+    """The doc feature holding ``models``' story embeddings, named by story encoder
+    (``embedding:static-all-MiniLM-L6-v2-pca256``): a store analysed once with the models and once without (the
+    hashed bag of words) keeps both sets of vectors apart instead of comparing one encoder's vectors with the
+    other's."""
     return f"{EMBEDDING}:{models.story_encoder_name}"
 
 
