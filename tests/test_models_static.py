@@ -45,12 +45,26 @@ def test_story_model_ships_a_fit_for_the_static_encoder() -> None:
     assert static.NAME in model.trained_on
 
 
-def test_without_the_static_encoder_stories_use_the_sentence_encoder(monkeypatch: pytest.MonkeyPatch,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
-    def missing(cache: Path | None = None) -> None:
-        raise ModelUnavailable("static story encoder unavailable (no module named 'model2vec')")
+def _missing(cache: Path | None = None) -> None:
+    raise ModelUnavailable("static story encoder unavailable (no module named 'model2vec')")
 
-    monkeypatch.setattr(static, "load", missing)
+
+@pytest.mark.slow
+def test_without_the_static_encoder_stories_use_the_sentence_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(static, "load", _missing)
+    models = Models()
+    if models.encoder is None:
+        pytest.skip("sentence encoder not installed")
+    assert models.story_encoder is None and models.story_encoder_name == "all-MiniLM-L6-v2"
+    assert stories.StoryModel.load(variant=models.story_encoder_name).trained_on.startswith("ECB+")
+    texts = ["Troops will not be sent, the alliance said.", "A bridge closes in March."]
+    assert np.array_equal(models.embed_story(texts), models.embed(texts))
+    assert models.embed_story(texts).shape == (2, 384)
+
+
+def test_without_either_encoder_stories_use_the_hashed_words(monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(static, "load", _missing)
     models = Models()
     monkeypatch.setattr(Models, "encoder", None)  # the sentence encoder missing too: the hashed fallback
     with caplog.at_level(logging.WARNING):
