@@ -164,19 +164,19 @@ class Models:
         self.warnings: list[str] = []
         self._memo: OrderedDict[str, np.ndarray] | None = None  # text -> vector (LRU first) inside memoised()
 
-    def _warn(self, msg: str) -> None:
+    def _warn(self, msg: str, instead: str = "the lexical fallback") -> None:
         if msg not in self.warnings:
             self.warnings.append(msg)
-            log.warning("%s; using the lexical fallback", msg)
+            log.warning("%s; using %s", msg, instead)
 
-    def _load(self, loader: Any) -> Any | None:
-        """``loader()``, or None (the lexical fallback) when models are off or the model is unavailable."""
+    def _load(self, loader: Any, instead: str = "the lexical fallback") -> Any | None:
+        """``loader()``, or None (then ``instead`` is used) when models are off or the model is unavailable."""
         if not self.use_models:
             return None
         try:
             return loader()
         except ModelUnavailable as exc:
-            self._warn(str(exc))
+            self._warn(str(exc), instead)
             return None
 
     @cached_property
@@ -197,15 +197,7 @@ class Models:
     def story_encoder(self) -> Any | None:
         """The static story encoder (:mod:`.static`), or None: then stories are embedded by :attr:`encoder` (its
         fallback included), whose fit the story model keeps too."""
-        if not self.use_models:
-            return None
-        try:
-            return static.load()
-        except ModelUnavailable as exc:
-            if str(exc) not in self.warnings:
-                self.warnings.append(str(exc))
-                log.warning("%s; stories are embedded with the sentence encoder instead", exc)
-            return None
+        return self._load(static.load, "the sentence encoder for stories")
 
     @property
     def story_encoder_name(self) -> str:
