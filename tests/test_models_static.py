@@ -104,3 +104,16 @@ def test_a_model_is_published_whole_or_not_at_all(tmp_path: Path) -> None:
     (target / "w.bin").rename(target / "other.bin")  # a folder there without the finished file is not a model
     with pytest.raises(OSError), cache.writing(target, "w.bin") as tmp:
         (tmp / "w.bin").write_bytes(b"third")
+
+
+def test_a_distillation_shows_no_bars_of_its_own_and_gives_the_cached_vectors(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # a real distillation (~20-40 s): a second machine must get the same vectors, and --quiet must mean quiet
+    models = _static_models()
+    capfd.readouterr()
+    fresh = static.load(tmp_path)
+    err = capfd.readouterr().err
+    assert (tmp_path / static.NAME / static.WEIGHTS).is_file()
+    assert "Encoding tokens" not in err and "Loading weights" not in err and "%|" not in err
+    texts = ["A 6.1 magnitude quake struck northern Chile on Tuesday.", "Macron would not rule out troops."]
+    assert np.allclose(static.encode(fresh, texts), models.embed_story(texts), atol=1e-6)

