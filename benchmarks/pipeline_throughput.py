@@ -94,6 +94,7 @@ def run(n: int, use_models: bool, work: Path, ner: bool = False, every: float = 
     yield results[-1]
     config = Config(db=work / f"bench-{n}.duckdb", use_models=use_models)
     models = Models(use_models=use_models)
+    print(f"  stories embedded with {models.story_encoder_name}", flush=True)
     nlp = (models if use_models else Models()).nlp if ner else None  # the baseline runs even with --no-models
     if nlp is not None:
         with measured(results, NER_BASELINE, n):
@@ -174,8 +175,7 @@ def main() -> int:
     ap.add_argument("--every", type=float, default=60.0, help="seconds between story-stage progress lines")
     args = ap.parse_args()
     sizes = args.n or [10000]
-    names = "lexical fallbacks" if args.no_models else (
-        f"spaCy en_core_web_sm + all-MiniLM-L6-v2, stories embedded with {Models().story_encoder_name}")
+    names = "lexical fallbacks" if args.no_models else "spaCy en_core_web_sm + all-MiniLM-L6-v2"
     print(f"models: {names}; "
           f"CPUs: {os.cpu_count()}; load average at start: {os.getloadavg()[0]:.1f}")
     print(f"{'phase':40} {'articles':>9} {'seconds':>9} {'CPU s':>8} {'art/s':>9} {'art/CPU s':>9} "

@@ -177,3 +177,25 @@ def test_verifier_calls_per_claim_are_bounded(monkeypatch, models) -> None:
     all_units = [u for d in docs for u in claims.units(d)]
     out = claims.align(all_units, (), (), {}, {d.id: f"d:{d.id}" for d in docs}, models, "s")
     assert out and calls and max(calls) <= 3
+
+
+def test_a_story_of_copies_verifies_each_pair_once_with_the_same_claims(monkeypatch, models) -> None:
+    # more copies than TOP_K: copies beyond a claim's nearest seed claims of their own, worded the same
+    seen: list[tuple[str, str]] = []
+    real = claims._verify
+
+    def counting(pairs, m):
+        seen.extend(pairs)
+        return real(pairs, m)
+
+    monkeypatch.setattr(claims, "TOP_K", 3)
+    monkeypatch.setattr(claims, "_verify", counting)
+    body = ("The river authority said 12 villages near the Lower Varna dam were evacuated on Thursday after the "
+            "storm. Rescue teams reached the villages of the valley by boat on Friday morning.")
+    docs = make_docs([(f"d{i:02d}", f"Flood News\n\n{body}") for i in range(10)])
+    all_units = [u for d in docs for u in claims.units(d)]
+    origins = {d.id: f"d:{d.id}" for d in docs}
+    out = claims.align(all_units, (), (), {}, origins, models, "s")
+    assert seen and len(seen) == len(set(seen))
+    monkeypatch.setattr(claims, "_verified", lambda pairs, m, memo: real(pairs, m))  # no memo: every call verifies
+    assert claims.align(all_units, (), (), {}, origins, models, "s") == out

@@ -57,6 +57,21 @@ def test_interface_labels_and_scores(models_kind: str, request: pytest.FixtureRe
 
 
 @pytest.mark.parametrize("models_kind", ["lexical", "full"])
+def test_a_pair_met_again_is_decided_once_with_the_same_answer(models_kind: str, request: pytest.FixtureRequest,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # a claim checked against syndicated copies meets the same sentence many times
+    models = LEXICAL if models_kind == "lexical" else request.getfixturevalue("full")
+    copy = ("Marlow's harbour bridge will close for repairs", "The harbour bridge will close for six weeks.")
+    other = ("Marlow's harbour bridge will close for repairs", UNRELATED)
+    once = st.stance_batch([copy, other], models)
+    calls = []
+    features = st.features
+    monkeypatch.setattr(st, "features", lambda *a: calls.append(a) or features(*a))
+    assert st.stance_batch([copy, other, copy, copy, other], models) == [once[0], once[1], once[0], once[0], once[1]]
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("models_kind", ["lexical", "full"])
 def test_related_vs_unrelated(models_kind: str, request: pytest.FixtureRequest) -> None:
     models = LEXICAL if models_kind == "lexical" else request.getfixturevalue("full")
     claim = "Marlow council votes to close harbour bridge for six weeks of repairs"

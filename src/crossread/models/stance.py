@@ -323,12 +323,17 @@ def stance(claim: str, text: str, models: Models | None = None) -> tuple[Label, 
 
 def stance_batch(pairs: Sequence[tuple[str, str]], models: Models | None = None, *,
                  rules: bool = True) -> list[tuple[Label, float]]:
-    """:func:`stance` for many pairs: each distinct text is split, vectorised and embedded once.
+    """:func:`stance` for many pairs: each distinct text is split, vectorised and embedded once, and each distinct
+    pair is decided once (a claim checked against syndicated copies meets the same sentence many times).
 
     ``rules=False`` skips the claim-vs-sentence rule layer (benchmarks use it to measure the layer's effect).
     """
     if not pairs:
         return []
+    distinct = list(dict.fromkeys(pairs))
+    if len(distinct) < len(pairs):
+        got = dict(zip(distinct, stance_batch(distinct, models, rules=rules)))
+        return [got[p] for p in pairs]
     models = models if models is not None else _default_models()
     use_enc = models.use_models and models.encoder is not None
     model = _available("full" if use_enc else "lexical")

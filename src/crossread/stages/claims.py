@@ -369,14 +369,15 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     owner: dict[int, int] = {}  # supporting unit -> claim index, to merge claims that share support
     seed_vec: list[np.ndarray] = []  # claim index -> its seed's vector
     speakers = _unit_speakers(all_units, quotes, entities)
+    verdicts_of: dict[tuple[str, str], tuple[str, float]] = {}
     for n, (text, members, cs) in enumerate(seeds):
         if n >= len(qclaims) and members[0] in covered:
             continue
         # below the candidate cosine, only a report of the same speaker saying the same thing is a candidate
         cs = {d: (j, score) for d, (j, score) in cs.items()
               if score >= th.candidate or _same_speech(speakers, members[0], j, all_units)}
-        # the verifier runs only for seeds that become claims: at most TOP_K pairs each
-        verdicts = _verify([(text, statement(all_units[j])) for j, _ in cs.values()], models) if cs else []
+        # the verifier runs only for seeds that become claims: at most TOP_K pairs each, each pair once
+        verdicts = _verified([(text, statement(all_units[j])) for j, _ in cs.values()], models, verdicts_of)
         results = [(d, j, score, v) for (d, (j, score)), v in zip(cs.items(), verdicts)]
         seed = all_units[members[0]]
         sources = [_source(all_units[k], "supports", 1.0, origins, outlets) for k in members]
@@ -679,6 +680,17 @@ def _merge(claim: Claim, sources: list[ClaimSource], origins: dict[str, str] | N
     first = claim.sources[0]
     ordered = [by_doc.pop(first.doc_id)] + sorted(by_doc.values(), key=lambda s: (s.doc_id, s.start))
     return _claim(claim.id, claim.text, ordered, claim.story_id, origins)
+
+
+def _verified(pairs: list[tuple[str, str]], models: Any, memo: dict[tuple[str, str], tuple[str, float]]
+              ) -> list[tuple[str, float]]:
+    """:func:`_verify` with the verdicts of the story's earlier claims kept in ``memo``: in a story of many
+    syndicated copies, copies beyond a claim's ``TOP_K`` seed claims of their own worded the same, and meet the
+    same sentences again."""
+    todo = [p for p in dict.fromkeys(pairs) if p not in memo]
+    if todo:
+        memo.update(zip(todo, _verify(todo, models)))
+    return [memo[p] for p in pairs]
 
 
 def _verify(pairs: list[tuple[str, str]], models: Any) -> list[tuple[str, float]]:
