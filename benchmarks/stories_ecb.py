@@ -6,15 +6,7 @@ a clusterer must split same-kind events, not just topics. Two-fold cross-validat
 the reverse. Side by side, the baseline: TF-IDF cosine with average-linkage agglomerative clustering, its distance
 threshold tuned on the same training topics, and (for reference only) tuned on the evaluation topics themselves.
 
-    .venv/bin/python benchmarks/stories_ecb.py [--no-models] [--seeds 3] [--fit-band]
-
-``--fit-band`` also fits, per fold and on its training topics only, the band of lexical scores inside which the
-dense model decides (``StoryModel.dense_band``, ``dense_prior``, ``dense_repair``): every setting of the grid
-(``BAND_PRIORS`` x ``BAND_WIDTHS`` x repair with or without the dense model) clusters the training topics (the
-real stage, the same stream orders), and the one embedding the fewest articles is kept among those whose
-training F1, and that of their neighbouring priors (a plateau, not a lucky spike), is within ``BAND_TOLERANCE``
-of embedding every article. The held-out topics are then clustered both ways, and the share of articles embedded
-printed beside F1.
+    .venv/bin/python benchmarks/stories_ecb.py [--no-models] [--seeds 3]
 
 Articles carry no publication dates here (most ECB+ texts have none), so the time window never helps.
 """
@@ -24,7 +16,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import itertools
 import json
 import logging
 import pickle
@@ -49,8 +40,6 @@ from crossread.store import Store
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ecbplus-dev"
 CACHE = Path(tempfile.gettempdir()) / "crossread-ecb-cache"
 FOLDS = ((tuple(range(1, 11)), tuple(range(11, 21))), (tuple(range(11, 21)), tuple(range(1, 11))))
-BAND_PRIORS, BAND_WIDTHS = (0.3, 0.45, 0.6, 0.75), (0.5, 1.0, 2.0, 3.0)
-BAND_TOLERANCE = 0.005  # training B-cubed F1 a band may lose against embedding every article
 
 
 @dataclass
@@ -169,47 +158,15 @@ def cluster(corpus: Corpus, docs: list[Document], model: stories.StoryModel, con
 
 def evaluate(corpus: Corpus, docs: list[Document], model: stories.StoryModel, config: Config, models: Models,
              seeds: Sequence[int]) -> dict[str, float]:
-    """Mean B-cubed of ``docs`` clustered in each stream order, with the F1 spread and the share of articles whose
-    dense embedding the stage used (the store holds every embedding here, so none is computed: ``used`` counts
-    what a pipeline would have had to encode)."""
-    runs, shares = [], []
-    for seed in seeds:
-        stories.DENSE_STATS = stories.DenseStats()
-        runs.append(bcubed(cluster(corpus, docs, model, config, models, seed), corpus.gold))
-        shares.append(stories.DENSE_STATS.used / max(1, len(docs)))
-    return mean(runs) | {"f1_sd": float(np.std([r["f1"] for r in runs])), "embedded": float(np.mean(shares))}
-
-
-def fit_band(corpus: Corpus, docs: list[Document], model: stories.StoryModel, config: Config, models: Models,
-             seeds: Sequence[int], log: Any = print) -> stories.StoryModel:
-    """``model`` with the dense band that embeds the fewest of ``docs`` (training topics only) while keeping their
-    F1, and that of the neighbouring priors, within ``BAND_TOLERANCE`` of embedding every article; ``model``
-    itself when no band does."""
-    full = evaluate(corpus, docs, dataclasses.replace(model, dense_band=None), config, models, seeds)
-    grid = {(p, b, r): evaluate(corpus, docs, dataclasses.replace(model, dense_band=b, dense_prior=p, dense_repair=r),
-                                config, models, seeds)
-            for p, b, r in itertools.product(BAND_PRIORS, BAND_WIDTHS, (False, True))}
-    for (p, b, r), got in grid.items():
-        log(f"    prior={p} band={b} dense repair={r}: F1={got['f1']:.3f}, {got['embedded']:.1%} embedded")
-
-    def holds(p: float, b: float, r: bool) -> bool:
-        i = BAND_PRIORS.index(p)
-        return all(grid[(q, b, r)]["f1"] >= full["f1"] - BAND_TOLERANCE for q in BAND_PRIORS[max(0, i - 1):i + 2])
-
-    ok = [k for k in grid if holds(*k)]
-    key = min(ok, key=lambda k: (grid[k]["embedded"], -k[1])) if ok else None
-    best = dataclasses.replace(model, dense_band=key[1], dense_prior=key[0], dense_repair=key[2]) if key else None
-    best_m = grid[key] if key else full
-    log(f"  band on the training topics: every article embedded F1={full['f1']:.3f}; chosen "
-        + (f"band={best.dense_band} prior={best.dense_prior} repair={best.dense_repair}: F1={best_m['f1']:.3f}, "
-           f"{best_m['embedded']:.1%} of articles embedded" if best is not None else "none (no band keeps F1)"))
-    return best if best is not None else model
+    """Mean B-cubed of ``docs`` clustered in each stream order, with the F1 spread."""
+    runs = [bcubed(cluster(corpus, docs, model, config, models, seed), corpus.gold) for seed in seeds]
+    return mean(runs) | {"f1_sd": float(np.std([r["f1"] for r in runs]))}
 
 
 def fitted(corpus: Corpus, docs: list[Document], config: Config, models: Models, seeds: Sequence[int],
            cache: Path | None, key: str) -> stories.StoryModel:
     """``fit_stories.fit`` on ``docs``, kept in ``cache`` (keyed by ``key``, the encoder, the seeds and the source of
-    ``fit_stories.py`` and ``stories.py``) so a second run, e.g. to fit the dense band, does not refit it."""
+    ``fit_stories.py`` and ``stories.py``) so a second run does not refit it."""
     import fit_stories
 
     digest = hashlib.sha256((Path(fit_stories.__file__).read_text(encoding="utf-8")
@@ -276,8 +233,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=CACHE, help="feature cache directory")
     ap.add_argument("--ship", action="store_true",
                     help="also write the fit on topics 1-10 (the first fold) to story_model.json, as fit_stories.py does")
-    ap.add_argument("--fit-band", action="store_true", help="fit the dense band on each fold's training topics "
-                    "and report held-out F1 and the share of articles embedded with and without it")
     ap.add_argument("--shipped", action="store_true", help="the fold 1-10 -> 11-20 with the weights shipped in "
                     "story_model.json (fitted on topics 1-10 by fit_stories.py) instead of refitting them")
     ap.add_argument("--folds", default="1,2", help="which folds to run: 1 (1-10 -> 11-20), 2 (11-20 -> 1-10)")
@@ -298,15 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         tr, te = corpus.subset(train), corpus.subset(test)
         seeds = range(args.seeds)
         if args.shipped and train == FOLDS[0][0]:
-            model = dataclasses.replace(stories.StoryModel.load(variant=models.story_encoder_name), dense_band=None)
+            model = stories.StoryModel.load(variant=models.story_encoder_name)
             assert model.trained_on.startswith(f"ECB+ topics {train[0]}-{train[-1]} "), model.trained_on
         else:
             model = fitted(corpus, tr, config, models, seeds, args.cache, f"{train[0]}-{train[-1]}")
-        if args.fit_band:
-            full = evaluate(corpus, te, model, config, models, seeds)
-            print(f"  {train[0]}-{train[-1]} -> {test[0]}-{test[-1]}, every article embedded: P={full['precision']:.3f} "
-                  f"R={full['recall']:.3f} F1={full['f1']:.3f} (held-out)")
-            model = fit_band(corpus, tr, model, config, models, seeds)
         if args.ship and train == FOLDS[0][0]:
             ship(model, OUT, models, len(tr), f"{train[0]}-{train[-1]}")
         ours = evaluate(corpus, te, model, config, models, seeds)
@@ -317,15 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'fold (train -> test)':22} {'system':34} {'P':>6} {'R':>6} {'F1':>6}")
     for name, ours, base, oracle, dist, odist, model in rows:
         print(f"{name:22} {'crossread stories (streaming)':34} {ours['precision']:6.3f} {ours['recall']:6.3f} "
-              f"{ours['f1']:6.3f}  (F1 sd over {args.seeds} stream orders {ours['f1_sd']:.3f}; "
-              f"{ours['embedded']:.1%} of articles embedded)")
+              f"{ours['f1']:6.3f}  (F1 sd over {args.seeds} stream orders {ours['f1_sd']:.3f})")
         print(f"{'':22} {f'baseline tfidf-avglink d={dist}':34} {base['precision']:6.3f} {base['recall']:6.3f} "
               f"{base['f1']:6.3f}")
         print(f"{'':22} {f'baseline ORACLE-tuned d={odist}':34} {oracle['precision']:6.3f} "
               f"{oracle['recall']:6.3f} {oracle['f1']:6.3f}")
         print(f"{'':22} weights={tuple(round(w, 2) for w in model.weights)} bias={model.bias:.2f} "
-              f"threshold={model.threshold:.2f} split={model.split_threshold} dense band={model.dense_band} "
-              f"prior={model.dense_prior} repair={model.dense_repair}")
+              f"threshold={model.threshold:.2f} split={model.split_threshold}")
     for label, idx in (("crossread stories", 1), ("baseline (train-tuned)", 2), ("baseline (oracle)", 3)):
         m = mean([r[idx] for r in rows])
         print(f"mean {label:30} P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f}")

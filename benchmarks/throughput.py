@@ -6,12 +6,10 @@ story structure) into a fresh DuckDB file, so peak RSS is that run's own. Stages
 
 - ingest: read JSONL, then (mapped by the engine) clean, segment and the features that need only the article: the
   MinHash signature and the document vector (the lexical hashed bag of words by default; ``--models`` for the
-  models' story encoder, the static model distilled from all-MiniLM-L6-v2) when the story model scores every
-  article with it; store (``pipeline.ingest_paths``)
-- minhash, embedding: what ingest left of them (nothing, with the shipped story model), mapped by the engine as
-  the annotate phase does; an embedding computed inside the stories stage where a decision needs it
-  (``stories.DenseVectors``, a story model with a ``dense_band``) is reported here and taken out of the stories
-  row. A stage under ``MIN_STAGE`` seconds is not printed
+  models' story encoder, the static model distilled from all-MiniLM-L6-v2); store (``pipeline.ingest_paths``)
+- minhash, embedding: what ingest left of them (normally nothing), mapped by the engine as the annotate phase
+  does; an embedding the stories stage finds missing and computes itself (``stories.embeddings``) is reported
+  here and taken out of the stories row. A stage under ``MIN_STAGE`` seconds is not printed
 - stories: streaming story assignment (``stories.assign``) with its candidate index
 - ner (``--ner``): spaCy NER alone over the same text, the reference cost of the full analysis
 
@@ -68,8 +66,7 @@ def corpus(size: int, seed: int = 0, days_per_1000: float | None = None) -> Path
 
 def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any, times: dict[str, float],
                cpu: dict[str, float]) -> Any:
-    """Ingest ``paths``, compute signatures of the new articles, assign them to stories (embedding those whose
-    decision needs it).
+    """Ingest ``paths``, compute signatures of the new articles, assign them to stories.
 
     Adds wall and CPU seconds per stage to ``times`` and ``cpu`` (``times["embedded"]``: articles encoded);
     returns the ingest result.
@@ -89,10 +86,10 @@ def cheap_path(store: Any, paths: list[Path], config: Any, models: Any, eng: Any
     t, c = time.perf_counter(), time.process_time()
     touched = stories.assign(store, config, models)
     times["stories"], cpu["stories"] = time.perf_counter() - t - stats.wall, time.process_time() - c - stats.cpu
-    # the embedding: mapped by the engine above when every article needs it, else inside story assignment
+    # the embedding: mapped by the engine above, or (any left missing) inside story assignment
     times["embedding"] = times.get("embedding", 0.0) + stats.wall
     cpu["embedding"] = cpu.get("embedding", 0.0) + stats.cpu
-    times["touched"], times["embedded"], times["ambiguous"] = len(touched), stats.encoded, stats.ambiguous
+    times["touched"], times["embedded"] = len(touched), stats.encoded
     return result
 
 

@@ -127,10 +127,9 @@ def test_ingest_maps_cleaning_through_the_engine_and_reports_a_source_that_fails
         assert all(d.sentences for d in store.documents())  # segmented by the mapped function
 
 
-def test_annotate_embeds_every_article_ahead_when_the_story_model_scores_them_all(tmp_path) -> None:
+def test_annotate_embeds_every_article_ahead_for_story_assignment(tmp_path) -> None:
     config = Config(db=tmp_path / "s.duckdb", use_models=False)
     models = Models(use_models=False)
-    assert stories.embeds_every_article(models)  # the shipped model has no dense band
     emb = stories.embedding_feature(models)
     assert emb in pipeline.doc_features(models)
     found: dict[str, dict[str, str]] = {}

@@ -8,9 +8,7 @@ The pipeline has three phases:
 2. **annotate** (per document, mapped by the engine, cached in the store so each article is processed once):
    ``annotate_batch`` runs every per-document extractor (MinHash signature, entity mentions, quotes, figures,
    spin signals) and stores the results as document features; those ingest computed are already there. The
-   dense story embedding (``embedding:<encoder>``) is one of them whenever the story model scores every article with it
-   (``stories.embeds_every_article``); otherwise story assignment embeds only the articles it needs and stores
-   them back.
+   dense story embedding (``embedding:<encoder>``) is one of them: story assignment scores every article with it.
 3. **stories** (incremental): ``stories.assign`` puts new articles into existing or new stories; then for every
    story whose membership changed, the story stages run in ``STORY_STAGES`` order over a
    :class:`~crossread.model.StoryAnalysis` and the result is stored. Untouched stories are never recomputed.
@@ -107,9 +105,7 @@ GROUP_STEPS: dict[str, Callable[[list[Any], list[StoryAnalysis]], None]] = {
 }
 
 # Per-document features computed in the annotate phase, in order (later ones may read earlier ones). The dense
-# story embedding (``stories.embedding_feature``: ``embedding:<encoder>``) joins them when the story model embeds
-# every article (``doc_features``); a model that embeds only where lexical evidence is ambiguous
-# (``StoryModel.dense_band``) leaves it to story assignment.
+# story embedding (``stories.embedding_feature``: ``embedding:<encoder>``) joins them (``doc_features``).
 DOC_FEATURES = ("minhash", "annotations")
 # Kinds of feature computed at ingest, while the article is in hand (they read nothing but the article; the
 # annotations wait for the annotate phase, which loads spaCy): the annotate phase then finds them stored.
@@ -141,9 +137,8 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
 
     Sources are read here, in order; the per-article CPU work is mapped by the engine over sources, a chunk of
     them at a time, so ``--engine ray`` runs it on Ray's workers: cleaning, segmenting, and the features that need
-    only the article (``INGEST_FEATURES``: the MinHash signature, and with ``models`` the story embedding when the
-    annotate phase would compute it), computed while the article is in hand rather than read back from the store
-    later. A source whose fingerprint is already in the ingest log is skipped, so re-running after a crash
+    only the article (``INGEST_FEATURES``: the MinHash signature, and with ``models`` the story embedding),
+    computed while the article is in hand rather than read back from the store later. A source whose fingerprint is already in the ingest log is skipped, so re-running after a crash
     resumes. Broken sources are recorded with their reason and skipped; the run always completes.
     """
     progress = progress or Progress(quiet=True)
@@ -315,9 +310,9 @@ def annotate(store: Store, config: Config, models: Models, progress: Progress | 
 
 
 def doc_features(models: Models) -> tuple[str, ...]:
-    """The features ``annotate`` computes: ``DOC_FEATURES``, and the story embedding when story assignment would
-    embed every article anyway (mapped by the engine here, it runs on Ray's workers, not in the driver)."""
-    return DOC_FEATURES + ((stories.embedding_feature(models),) if stories.embeds_every_article(models) else ())
+    """The features ``annotate`` computes: ``DOC_FEATURES`` and the story embedding, which story assignment needs
+    for every article (mapped by the engine here, it runs on Ray's workers, not in the driver)."""
+    return DOC_FEATURES + (stories.embedding_feature(models),)
 
 
 def feature_kind(name: str) -> str:

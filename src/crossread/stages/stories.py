@@ -93,15 +93,6 @@ class StoryModel:
         repair_cap: the repair pass looks at a story's latest this many members (its cost is bounded by this).
         split_min_frac: each half of a split holds at least this share of the members looked at (and two), so a
             split separates two groups rather than peeling off one outlier.
-        dense_band: ``None``: every article's dense embedding is computed and scored. Otherwise the dense model
-            is used only where the lexical evidence is ambiguous (:meth:`ambiguous`): the article is first
-            scored with its dense cosine to every candidate taken as ``dense_prior``; when the decision (open a
-            story, or join the best) would be the same for any score within ``dense_band`` of those (a dense
-            cosine within ``dense_band / weights[0]`` of the prior), the article is never embedded. Fitted on
-            the ECB+ fit topics (``benchmarks/stories_ecb.py --fit-band``).
-        dense_prior: the dense cosine assumed for an article that is not embedded.
-        dense_repair: with ``dense_band``, whether the repair pass embeds the members it scores (``False``:
-            their pairs are scored with ``dense_prior``, i.e. on lexical evidence alone).
         trained_on: what the weights were fitted on (for the record).
     """
 
@@ -120,9 +111,6 @@ class StoryModel:
     split_threshold: float | None = None
     repair_cap: int = 48
     split_min_frac: float = 0.2
-    dense_band: float | None = None
-    dense_prior: float = 0.5
-    dense_repair: bool = True
     trained_on: str = "untrained defaults"
 
     @classmethod
@@ -130,7 +118,8 @@ class StoryModel:
         """The fitted model for ``variant`` (the encoder name: the dense feature differs by encoder).
 
         Reads ``data/story_model.json`` by default; ``variant=None`` takes the first fitted variant. Falls back
-        to the built-in defaults, with a warning, when the file or the variant is absent.
+        to the built-in defaults, with a warning, when the file or the variant is absent. Keys that are not
+        fields are ignored (an older file's ``dense_band``, ``dense_prior``, ``dense_repair``).
         """
         path = Path(path) if path is not None else MODEL_PATH
         if not path.is_file():
@@ -163,36 +152,6 @@ class StoryModel:
     def score(self, feats: np.ndarray) -> np.ndarray:
         return feats @ np.asarray(self.weights, dtype=np.float64) + self.bias
 
-    def lexical_score(self, feats: np.ndarray) -> np.ndarray:
-        """The score with the dense cosine taken as ``dense_prior`` (``feats``' dense column is ignored)."""
-        return self.score(feats) + self.weights[0] * (self.dense_prior - feats[:, 0])
-
-    def ambiguous(self, lexical: np.ndarray) -> bool:
-        """Whether the dense cosine could change the decision taken on ``lexical`` scores (one per candidate).
-
-        Not ambiguous: every score is at least ``dense_band`` below the threshold (a new story whatever the dense
-        cosines), or the best is more than ``dense_band`` above it and more than ``2 * dense_band`` above the
-        second best (it joins the best whatever they are). ``dense_band=None``: always ambiguous.
-        """
-        if self.dense_band is None:
-            return True
-        if not len(lexical):
-            return False
-        top2 = np.sort(lexical)[-2:]
-        best, second = float(top2[-1]), float(top2[0]) if len(top2) > 1 else -math.inf
-        if best + self.dense_band <= self.threshold:
-            return False
-        return not (best - self.dense_band > self.threshold and best - second > 2 * self.dense_band)
-
-    def contenders(self, lexical: np.ndarray) -> np.ndarray:
-        """Which candidates the decision could go to, whatever the dense cosines within the band: those whose
-        score could reach the threshold and the best candidate's lowest possible score. Only their dense
-        cosines are needed (the others lose either way, so their centroids need not be completed)."""
-        if self.dense_band is None:
-            return np.ones(len(lexical), dtype=bool)
-        reach = lexical + self.dense_band
-        return (reach > self.threshold) & (reach >= float(lexical.max()) - self.dense_band)
-
 
 @dataclass(slots=True)
 class Article:
@@ -201,7 +160,7 @@ class Article:
     id: str
     title: str
     date: date | None
-    emb: np.ndarray | None  # dense embedding of title + lead; None until needed (``StoryModel.dense_band``)
+    emb: np.ndarray | None  # dense embedding of title + lead (None: the document was gone from the store)
     terms: dict[int, float]  # L2-normalised TF-IDF
     title_terms: dict[int, float]  # L2-normalised TF-IDF of the title (or lead) alone
     ents: dict[int, float]  # L2-normalised entity weights (entity term id -> weight)
@@ -249,7 +208,6 @@ class StoryState:
     central_id: str = ""
     central_title: str = ""
     central_emb: np.ndarray | None = None
-    pending: list[tuple[str, str]] = field(default_factory=list)  # (id, headline) of members not in ``emb`` yet
     when: dict[str, float] = field(default_factory=dict)  # summed year/month-day vectors of the members
     nums: dict[str, list[list[float]]] = field(default_factory=dict)  # quantity -> the members' value ranges
     mem_terms: list[dict[int, float]] = field(default_factory=list)  # latest members' truncated TF-IDF vectors
@@ -305,9 +263,7 @@ class StoryState:
             + (arrays[len(self.mem_terms):] + [_arrays(a.ents)])[-member_cap:]
         self.mem_terms = (self.mem_terms + [mem_terms])[-member_cap:]
         self.mem_ents = (self.mem_ents + [dict(a.ents)])[-member_cap:]
-        if a.emb is None:  # not embedded (lazy dense path): folded in by ``complete`` if a decision needs it
-            self.pending.append((a.id, a.title))
-        else:
+        if a.emb is not None:
             self.emb = a.emb.astype(np.float64) if self.emb is None or self.emb.shape != a.emb.shape \
                 else self.emb + a.emb
         for mine, theirs in ((self.terms, a.terms), (self.title_terms, a.title_terms), (self.ents, a.ents)):
@@ -334,19 +290,6 @@ class StoryState:
         for mid, title, vec in members:
             if float(vec @ centre) > old:
                 self.central_id, self.central_title, self.central_emb, old = mid, title, vec, float(vec @ centre)
-
-    def complete(self, vectors: dict[str, np.ndarray]) -> bool:
-        """Fold the pending members' embeddings (``vectors``: id -> vector) into the dense centroid; whether the
-        state changed. Members missing from ``vectors`` stay pending."""
-        done = [(mid, title, vectors[mid]) for mid, title in self.pending if mid in vectors]
-        if not done:
-            return False
-        self.pending = [(mid, title) for mid, title in self.pending if mid not in vectors]
-        for _, _, vec in done:
-            self.emb = vec.astype(np.float64) if self.emb is None or self.emb.shape != vec.shape else self.emb + vec
-        self.norms.clear()
-        self._central(done)
-        return True
 
     def slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every sparse vector of the state as flat ``(keys, values, slot)`` arrays sorted by key, made once per
@@ -423,16 +366,19 @@ class StoryState:
         return {"v": 4, "n": self.n, "names": {str(k): v for k, v in self.names.items()},
                 "start": self.start and self.start.isoformat(), "end": self.end and self.end.isoformat(),
                 "central_id": self.central_id, "central_title": self.central_title, "when": self.when,
-                "nums": self.nums, "pending": [list(p) for p in self.pending],
-                "vectors": _pack_vectors(self.emb, self.central_emb, *self._flat())}
+                "nums": self.nums, "vectors": _pack_vectors(self.emb, self.central_emb, *self._flat())}
 
     @classmethod
     def from_json(cls, sid: str, d: dict[str, Any]) -> StoryState:
-        """The state ``to_json`` wrote (or an earlier version's JSON-only state)."""
+        """The state ``to_json`` wrote (or an earlier version's JSON-only state).
+
+        An older state's ``"pending"`` (members a story model with a dense band had not embedded) is ignored:
+        those members simply stay out of the dense centroid (the sum of the embedded members' vectors).
+        """
         common = {"id": sid, "n": d["n"], "names": {int(k): v for k, v in d["names"].items()},
                   "start": _date(d["start"]), "end": _date(d["end"]), "central_id": d["central_id"],
                   "central_title": d["central_title"], "when": dict(d.get("when") or {}),
-                  "nums": dict(d.get("nums") or {}), "pending": [(m, t) for m, t in d.get("pending") or []]}
+                  "nums": dict(d.get("nums") or {})}
         if d.get("v", 1) >= 4:
             emb, central, raw = _unpack_vectors(d["vectors"])
             return cls(emb=None if emb is None else emb.astype(np.float64), central_emb=central, raw=raw, **common)
@@ -446,12 +392,6 @@ class StoryState:
         """The Story record, listing ``doc_ids`` as members (new ones on an incremental update)."""
         return Story(id=self.id, title=self.central_title, doc_ids=doc_ids, start=self.start and self.start.isoformat(),
                      end=self.end and self.end.isoformat(), key_entities=self.key_entities())
-
-
-def embeds_every_article(models: Models) -> bool:
-    """Whether story assignment uses every article's dense embedding (the fitted model has no ``dense_band``), so
-    the embedding can be computed ahead, per article, by the engine (``pipeline.doc_features``)."""
-    return StoryModel.load(variant=models.story_encoder_name).dense_band is None
 
 
 EMBEDDING = "embedding"  # the kind of doc feature that holds story embeddings (named per encoder, below)
@@ -495,9 +435,7 @@ class DenseStats:
     """What the dense model cost in this process (read and reset by the benchmarks)."""
 
     articles: int = 0  # articles assigned
-    ambiguous: int = 0  # of them, decided with their dense cosines
-    used: int = 0  # article vectors used (ambiguous articles, members completing a centroid, the repair pass)
-    encoded: int = 0  # of them, computed by the encoder (the rest were in the store)
+    encoded: int = 0  # of them, embedded by the encoder (the rest were in the store)
     cpu: float = 0.0  # CPU seconds in the encoder
     wall: float = 0.0  # wall seconds in the encoder
 
@@ -505,48 +443,29 @@ class DenseStats:
 DENSE_STATS = DenseStats()
 
 
-class DenseVectors:
-    """Article embeddings on demand for one batch: read from the store's ``embedding_feature``, else computed
-    in one encoder call for all the ids asked at once and written there, so no article is encoded twice."""
-
-    def __init__(self, store: Any, models: Models) -> None:
-        self._store, self._models = store, models
-        self._feature = embedding_feature(models)
-        self._got: dict[str, np.ndarray] = {}
-
-    def get(self, ids: list[str]) -> dict[str, np.ndarray]:
-        """The vectors of ``ids`` (all of them, unless a document is gone from the store)."""
-        todo = [i for i in dict.fromkeys(ids) if i not in self._got]
-        if todo:
-            rows = self._store.features(self._feature, todo)
-            for i in todo:
-                blob = rows.get(i, (None,))[0]
-                if blob is not None:
-                    self._got[i] = np.frombuffer(blob, dtype=np.float32)
-            missing = [i for i in todo if i not in self._got]
-            if missing:
-                docs = self._store.documents(missing, max_sentences=LEAD_SENTENCES)
-                t, c = time.perf_counter(), time.process_time()
-                blobs = embed(docs, self._models)
-                DENSE_STATS.cpu += time.process_time() - c
-                DENSE_STATS.wall += time.perf_counter() - t
-                DENSE_STATS.encoded += len(docs)
-                self._store.put_features(self._feature, [(d.id, b, None) for d, b in zip(docs, blobs)])
-                self._got.update({d.id: np.frombuffer(b, dtype=np.float32) for d, b in zip(docs, blobs)})
-            DENSE_STATS.used += sum(i in self._got for i in todo)
-        return {i: self._got[i] for i in ids if i in self._got}
-
-    def articles(self, arts: list[Article]) -> None:
-        """Give every article of ``arts`` its embedding."""
-        got = self.get([a.id for a in arts if a.emb is None])
-        for a in arts:
-            if a.emb is None:
-                a.emb = got.get(a.id)
-
-    def complete(self, states: list[StoryState]) -> list[StoryState]:
-        """Fold their pending members into the dense centroids of ``states``; the states that changed."""
-        got = self.get([m for st in states for m, _ in st.pending])
-        return [st for st in states if st.complete(got)]
+def embeddings(store: Any, models: Models, ids: list[str]) -> dict[str, np.ndarray]:
+    """The dense embeddings of ``ids`` (all of them, unless a document is gone from the store): read from the
+    store's ``embedding_feature``, else computed in one encoder call for all the missing ones and written there,
+    so no article is encoded twice."""
+    feature = embedding_feature(models)
+    todo = list(dict.fromkeys(ids))
+    got: dict[str, np.ndarray] = {}
+    rows = store.features(feature, todo)
+    for i in todo:
+        blob = rows.get(i, (None,))[0]
+        if blob is not None:
+            got[i] = np.frombuffer(blob, dtype=np.float32)
+    missing = [i for i in todo if i not in got]
+    if missing:
+        docs = store.documents(missing, max_sentences=LEAD_SENTENCES)
+        t, c = time.perf_counter(), time.process_time()
+        blobs = embed(docs, models)
+        DENSE_STATS.cpu += time.process_time() - c
+        DENSE_STATS.wall += time.perf_counter() - t
+        DENSE_STATS.encoded += len(docs)
+        store.put_features(feature, [(d.id, b, None) for d, b in zip(docs, blobs)])
+        got.update({d.id: np.frombuffer(b, dtype=np.float32) for d, b in zip(docs, blobs)})
+    return got
 
 
 def pair_features(a: Article, s: StoryState) -> np.ndarray:
@@ -834,8 +753,7 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
     own = cache is None  # called alone: write this batch's changes at its end
     cache = cache if cache is not None else StateCache()
     docs = store.documents(ids, max_sentences=1)  # the lead sentence is all vectorize reads of the sentences
-    dense = DenseVectors(store, models)
-    articles = vectorize(store, config, models, model, docs, dense)
+    articles = vectorize(store, config, models, model, docs)
     # stories that ended before the window of the batch's earliest article cannot take any of its articles
     # (``in_window``): left out of the lookup, they neither take candidate slots nor get read (unknown dates: none)
     since = window_start([a.date for a in articles], config.story_window_days)
@@ -850,14 +768,10 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
     new_keys: list[tuple[int, str]] = []
     n_bands = len(articles[0].bands) if articles else 0
     dup_min = max(1, math.ceil(n_bands * model.dup_jaccard ** model.band_rows)) if n_bands else 0
-    completed: dict[str, StoryState] = {}  # stories whose dense centroid got pending members
-    if model.dense_band is not None:
-        completed.update(_prefetch_dense(articles, postings, states, model, config.story_window_days, dup_min,
-                                         dense))
     for a in articles:
         band_hits = _hits(a.bands, postings)
         state = choose(a, _ranked_candidates(a, postings, model), states, model, config.story_window_days,
-                       dup_min, band_hits, dense, completed)
+                       dup_min, band_hits)
         if state is None:
             state = StoryState(id="s" + hashlib.sha256(a.id.encode()).hexdigest()[:10])
             states[state.id] = state
@@ -874,43 +788,16 @@ def _assign_batch(store: Any, config: Config, models: Models, model: StoryModel,
                 found.add(sid)
             new_keys.append((k, sid))
     if model.split_threshold is not None:
-        new_keys = _repair(articles, members, states, new_keys, model, existed, dense)
+        new_keys = _repair(articles, members, states, new_keys, model, existed)
     store.index_stories(((sid, states[sid].end and states[sid].end.isoformat()) for sid in members), new_keys)
-    changed = [states[sid] for sid in members] + [st for sid, st in sorted(completed.items()) if sid not in members
-                                                  and states.get(sid) is st]
-    cache.changed(changed, members, new_keys, store.now())
+    cache.changed([states[sid] for sid in members], members, new_keys, store.now())
     if own:
         cache.flush(store)
     return set(members)
 
 
-def _prefetch_dense(articles: list[Article], postings: dict[int, set[str]], states: dict[str, StoryState],
-                    model: StoryModel, window: int, dup_min: int, dense: DenseVectors) -> dict[str, StoryState]:
-    """Embed, in one encoder call, the articles of a batch whose decision is ambiguous against the candidate
-    stories as they stand before the batch, and their candidates' pending members; the states completed.
-
-    Only a prefetch: ``choose`` decides each article against the states as the batch left them, and embeds on
-    its own an article (or member) this pass did not foresee. The decisions do not depend on it.
-    """
-    todo: list[Article] = []
-    pools: dict[str, StoryState] = {}
-    for a in articles:
-        if dup_min and _near_duplicate(a, _hits(a.bands, postings), dup_min, states, window) is not None:
-            continue
-        pool = [states[s] for s in _ranked_candidates(a, postings, model) if s in states
-                and in_window(a, states[s], window)]
-        lexical = model.lexical_score(pool_features(a, pool))
-        if pool and model.ambiguous(lexical):
-            todo.append(a)
-            pools.update((pool[j].id, pool[j]) for j in np.flatnonzero(model.contenders(lexical)))
-    dense.get([a.id for a in todo] + [m for st in pools.values() for m, _ in st.pending])
-    dense.articles(todo)
-    return {st.id: st for st in dense.complete(list(pools.values()))}
-
-
 def _repair(articles: list[Article], members: dict[str, list[str]], states: dict[str, StoryState],
-            new_keys: list[tuple[int, str]], model: StoryModel, existed: set[str],
-            dense: DenseVectors | None = None) -> list[tuple[int, str]]:
+            new_keys: list[tuple[int, str]], model: StoryModel, existed: set[str]) -> list[tuple[int, str]]:
     """The repair pass after a batch: split each story born in the batch whose members form two weakly linked
     groups (:func:`split_off`). The split-off group becomes a new story; ``members`` and ``states`` are updated in
     place and the batch's index keys returned re-pointed. Nothing was written yet, so no stored row moves.
@@ -923,12 +810,9 @@ def _repair(articles: list[Article], members: dict[str, list[str]], states: dict
     moved: dict[str, str] = {}
     split: set[str] = set()
     looked = [sid for sid in sorted(members) if sid not in existed and len(members[sid]) >= 4]
-    use_dense = model.dense_band is None or model.dense_repair
-    if use_dense and dense is not None:  # the members the pass scores, embedded in one call
-        dense.articles([by_id[i] for sid in looked for i in members[sid][-model.repair_cap:]])
     for sid in looked:
         arts = [by_id[i] for i in members[sid]]
-        part = split_off(arts, model, use_dense)
+        part = split_off(arts, model)
         if not part:
             continue
         off = [arts[i] for i in part]
@@ -961,12 +845,11 @@ def state_of(story_id: str, arts: list[Article], model: StoryModel) -> StoryStat
     return st
 
 
-def split_off(arts: list[Article], model: StoryModel, use_dense: bool = True) -> list[int]:
+def split_off(arts: list[Article], model: StoryModel) -> list[int]:
     """Indices (into ``arts``, in stream order) of a member group to split off a story, or ``[]``.
 
     The latest ``model.repair_cap`` members are scored pairwise with the join model (each later member against the
-    earlier one as a one-article story: what the stream would have scored; ``use_dense=False``: with the dense
-    cosine taken as ``model.dense_prior``, on lexical evidence alone), cut in two by average linkage, and
+    earlier one as a one-article story: what the stream would have scored), cut in two by average linkage, and
     split when the mean score between the halves is below ``model.split_threshold`` and each half holds at least
     ``max(2, split_min_frac * k)`` members. The half holding the first member looked at stays.
     """
@@ -982,7 +865,7 @@ def split_off(arts: list[Article], model: StoryModel, use_dense: bool = True) ->
     singles = [state_of(a.id, [a], model) for a in window]
     rows, cols = np.tril_indices(k, -1)
     feats = np.stack([pair_features(window[i], singles[j]) for i, j in zip(rows, cols)])
-    scores = model.score(feats) if use_dense else model.lexical_score(feats)
+    scores = model.score(feats)
     sim = np.zeros((k, k))
     sim[rows, cols] = scores
     sim[cols, rows] = scores
@@ -998,8 +881,7 @@ def split_off(arts: list[Article], model: StoryModel, use_dense: bool = True) ->
 
 
 def choose(a: Article, candidates: list[str], states: dict[str, StoryState], model: StoryModel, window: int,
-           dup_min: int = 0, band_hits: Counter[str] | None = None, dense: DenseVectors | None = None,
-           completed: dict[str, StoryState] | None = None) -> StoryState | None:
+           dup_min: int = 0, band_hits: Counter[str] | None = None) -> StoryState | None:
     """The story an article joins: a near-duplicate's story within the window, else the best-scoring one above the
     threshold.
 
@@ -1007,12 +889,6 @@ def choose(a: Article, candidates: list[str], states: dict[str, StoryState], mod
 
     ``band_hits`` counts the MinHash LSH bands the article shares with each story; ``dup_min`` shared bands
     estimate a Jaccard similarity of at least ``model.dup_jaccard`` (Mining of Massive Datasets, ch. 3).
-
-    With ``model.dense_band``, the candidates are first scored on lexical evidence
-    (``StoryModel.lexical_score``), whether or not the article is embedded already (so the decision does not
-    depend on what was prefetched); only when that is ambiguous are the article and the pending members of the
-    candidates that could win (``StoryModel.contenders``) embedded (through ``dense``) and their dense cosines
-    scored. Stories whose centroid changed so are added to ``completed``.
     """
     if dup_min and band_hits:
         hit = _near_duplicate(a, band_hits, dup_min, states, window)
@@ -1021,18 +897,7 @@ def choose(a: Article, candidates: list[str], states: dict[str, StoryState], mod
     pool = [states[s] for s in candidates if s in states and in_window(a, states[s], window)]
     if not pool:
         return None
-    feats = pool_features(a, pool)
-    scores = model.score(feats) if model.dense_band is None else model.lexical_score(feats)
-    if model.dense_band is not None and model.ambiguous(scores):  # decided on lexical evidence unless ambiguous
-        DENSE_STATS.ambiguous += 1
-        live = np.flatnonzero(model.contenders(scores))
-        if dense is not None:
-            dense.articles([a])
-            for st in dense.complete([pool[j] for j in live]):
-                if completed is not None:
-                    completed[st.id] = st
-        feats[live, 0] = [dense_cos(a, pool[j]) for j in live]
-        scores[live] = model.score(feats[live])
+    scores = model.score(pool_features(a, pool))
     top = float(scores.max())
     if top <= model.threshold:
         return None
@@ -1053,22 +918,18 @@ def _near_duplicate(a: Article, band_hits: Counter[str], dup_min: int, states: d
     return states[min(near)[1]] if near else None
 
 
-def vectorize(store: Any, config: Config, models: Models, model: StoryModel, docs: list[Document],
-              dense: DenseVectors | None = None) -> list[Article]:
+def vectorize(store: Any, config: Config, models: Models, model: StoryModel, docs: list[Document]) -> list[Article]:
     """Articles for a batch of documents, counting their terms into the store's streaming document frequencies.
 
     Reads the cached ``minhash`` and ``annotations`` features; entity mentions fall back to capitalised phrases
-    when the annotations have none. The dense embeddings (``embedding`` feature, computed and stored when
-    missing) are read here only without ``model.dense_band``; with it, ``choose`` embeds the articles it needs.
+    when the annotations have none. Every article's dense embedding is read from the ``embedding`` feature, or
+    computed and stored there when missing.
     """
     if not docs:
         return []
     ids = [d.id for d in docs]
     DENSE_STATS.articles += len(docs)
-    vecs: dict[str, np.ndarray] = {}
-    if model.dense_band is None:
-        vecs = (dense or DenseVectors(store, models)).get(ids)
-        DENSE_STATS.ambiguous += len(docs)
+    vecs = embeddings(store, models, ids)
     sig_rows = store.features("minhash", ids)
     ann_rows = store.features("annotations", ids)
     counts = _HASHER.transform([(d.title or "") + "\n" + d.text for d in docs]).tocsr()
