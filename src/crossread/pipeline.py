@@ -138,8 +138,9 @@ def ingest_paths(paths: Sequence[str | Path], store: Store, config: Config, prog
     Sources are read here, in order; the per-article CPU work is mapped by the engine over sources, a chunk of
     them at a time, so ``--engine ray`` runs it on Ray's workers: cleaning, segmenting, and the features that need
     only the article (``INGEST_FEATURES``: the MinHash signature, and with ``models`` the story embedding),
-    computed while the article is in hand rather than read back from the store later. A source whose fingerprint is already in the ingest log is skipped, so re-running after a crash
-    resumes. Broken sources are recorded with their reason and skipped; the run always completes.
+    computed while the article is in hand rather than read back from the store later. A source whose fingerprint
+    is already in the ingest log is skipped, so re-running after a crash resumes. Broken sources are recorded with
+    their reason and skipped; the run always completes.
     """
     progress = progress or Progress(quiet=True)
     engine = engine or get_engine(config)
