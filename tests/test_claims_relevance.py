@@ -160,6 +160,45 @@ def test_index_returns_best_unit_per_article_among_top_k() -> None:
             assert j == max(own, key=lambda k: vecs[i] @ vecs[k]) and score == pytest.approx(vecs[i] @ vecs[j])
 
 
+def _search_by_every_unit(base, pick, docs, floor, exclude):
+    """What the index must answer, the long way: per query (every unit, whose vector is ``base[pick[unit]]``), the
+    units of other articles at least ``floor`` close, best first (ties by unit), the first OVERFETCH * TOP_K of
+    them, and of those each article's first. In float64, one value per distinct vector: copies tie exactly."""
+    out = []
+    for p, skip in zip(pick, exclude):
+        sims = (base.astype(np.float64) @ base[p].astype(np.float64))[pick]
+        ranked = sorted((k for k in range(len(pick)) if docs[k] not in skip and sims[k] >= floor),
+                        key=lambda k: (-sims[k], k))[:claims.OVERFETCH * claims.TOP_K]
+        cands = {}
+        for k in ranked:
+            cands.setdefault(docs[k], k)
+            if len(cands) == claims.TOP_K:
+                break
+        out.append(cands)
+    return out
+
+
+def test_index_over_copies_ranks_as_every_unit_would(monkeypatch) -> None:
+    # syndicated copies: many units share a vector; the index scores each distinct vector once
+    monkeypatch.setattr(claims, "TOP_K", 3)
+    monkeypatch.setattr(claims, "OVERFETCH", 2)
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(40, 8)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    pick = rng.integers(0, 40, size=120)
+    vecs = base[pick]
+    docs = [f"d{i // 4}" for i in range(120)]  # 30 articles of 4 units
+    # each query excludes its own article; every third excludes the articles holding its six nearest vectors (a
+    # quote group spans articles), so their copies fill all the vectors it ranked first
+    near = np.argsort(-(base @ base.T), axis=1)[:, :6]
+    exclude = [{docs[i]} if i % 3 else {docs[k] for k in range(120) if pick[k] in near[pick[i]]} for i in range(120)]
+    index = claims._Index(vecs, docs, floor=-0.2)
+    got = index.search(vecs, exclude)
+    want = _search_by_every_unit(base, pick, docs, -0.2, exclude)
+    assert [{d: j for d, (j, _) in c.items()} for c in got] == want
+    assert any(len(c) == 3 for c in want) and any(len(e) > 1 for e in exclude)
+
+
 def test_verifier_calls_per_claim_are_bounded(monkeypatch, models) -> None:
     calls: list[int] = []
     real = claims._verify

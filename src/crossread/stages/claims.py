@@ -435,38 +435,76 @@ def _vectors(all_units: list[Unit], qclaims: list[tuple[str, list[int], str | No
 
 class _Index:
     """Per query, the best unit of each of its TOP_K nearest other articles, from a blocked matrix product
-    (memory BLOCK x units); only units above the floor are ranked (``topk_blocks``' ``floor``)."""
+    (memory BLOCK x distinct units); only units above the floor are ranked (``topk_blocks``' ``floor``).
+
+    Units with the same vector (a sentence syndicated word for word) are one key, and queries with the same vector
+    one row of the product: a story of many copies multiplies its distinct sentences, not its units. Each query
+    then expands its ranked keys into their units in unit order, skipping its excluded articles, which gives the
+    ranking of the full product (ties within a key by unit order, as there)."""
 
     def __init__(self, vecs: np.ndarray, doc_of: list[str], floor: float) -> None:
-        self.vecs, self.floor = vecs, floor
+        self.floor = floor
         self.names = sorted(set(doc_of))
         code = {d: i for i, d in enumerate(self.names)}
-        self.doc = np.array([code[d] for d in doc_of], dtype=np.int64)
+        self.doc = [code[d] for d in doc_of]
         self.code = code
-        order = np.argsort(self.doc, kind="stable")  # each article's unit rows, found once (not by a scan per query)
-        bounds = np.searchsorted(self.doc[order], np.arange(len(self.names) + 1))
-        self.rows_of = [order[bounds[c]:bounds[c + 1]] for c in range(len(self.names))]
+        self.keys, key_of = _distinct_rows(vecs)
+        order = np.argsort(key_of, kind="stable")  # each key's units in unit order, found once
+        bounds = np.searchsorted(key_of[order], np.arange(len(self.keys) + 1))
+        self.units_of = [order[bounds[c]:bounds[c + 1]].tolist() for c in range(len(self.keys))]
 
     def search(self, queries: np.ndarray, exclude: list[set[str]]) -> list[dict[str, tuple[int, float]]]:
-        """Per query: doc id -> (unit, cosine) of its best unit among the query's TOP_K nearest of other docs."""
+        """Per query: doc id -> (unit, cosine) of its best unit among the query's TOP_K nearest of other docs
+        (among its ``OVERFETCH * TOP_K`` nearest units of other docs: several units of one article may rank high)."""
         out: list[dict[str, tuple[int, float]]] = [{} for _ in range(len(queries))]
-
-        def skip_excluded(lo: int, block: np.ndarray) -> None:
-            for r, row in enumerate(block):
-                for d in exclude[lo + r]:
-                    if d in self.code:
-                        row[self.rows_of[self.code[d]]] = -np.inf
-
-        # several units of one article may rank high: fetch more
-        for lo, tops, vals in topk_blocks(queries, self.vecs, OVERFETCH * TOP_K, skip_excluded, BLOCK, self.floor):
+        rows, row_of = _distinct_rows(queries)
+        asking: list[list[int]] = [[] for _ in range(len(rows))]
+        for q, r in enumerate(row_of.tolist()):
+            asking[r].append(q)
+        for lo, tops, vals in topk_blocks(rows, self.keys, OVERFETCH * TOP_K, None, BLOCK, self.floor):
             for r, (top, val) in enumerate(zip(tops, vals)):
-                cands = out[lo + r]
                 keep = val >= self.floor
-                for j, v in zip(top[keep].tolist(), val[keep].tolist()):
-                    cands.setdefault(self.names[self.doc[j]], (int(j), float(v)))
-                    if len(cands) == TOP_K:
-                        break
+                ranked = list(zip(top[keep].tolist(), val[keep].tolist()))
+                for q in asking[lo + r]:
+                    skip = {self.code[d] for d in exclude[q] if d in self.code}
+                    if not self._walk(ranked, skip, out[q]) and len(ranked) == OVERFETCH * TOP_K:
+                        # the excluded articles' keys used up the ranked ones: rank all keys above the floor
+                        out[q].clear()
+                        self._walk(self._ranked(rows[lo + r]), skip, out[q])
         return out
+
+    def _walk(self, ranked: list[tuple[int, float]], skip: set[int], cands: dict[str, tuple[int, float]]) -> bool:
+        """Fill ``cands`` from ranked keys, unit by unit, skipping the articles in ``skip``; whether it stopped
+        at ``TOP_K`` articles or ``OVERFETCH * TOP_K`` units rather than at the end of ``ranked``."""
+        fetched, doc, names = 0, self.doc, self.names
+        for key, v in ranked:
+            for j in self.units_of[key]:
+                c = doc[j]
+                if c in skip:
+                    continue
+                fetched += 1
+                cands.setdefault(names[c], (j, v))
+                if len(cands) == TOP_K or fetched == OVERFETCH * TOP_K:
+                    return True
+        return False
+
+    def _ranked(self, query: np.ndarray) -> list[tuple[int, float]]:
+        """Every key at least ``floor`` close to ``query``, best first (ties by key)."""
+        sims = self.keys @ query
+        idx = np.flatnonzero(sims >= self.floor)
+        idx = idx[np.argsort(-sims[idx], kind="stable")]
+        return list(zip(idx.tolist(), sims[idx].tolist()))
+
+
+def _distinct_rows(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``vecs`` in order of first occurrence, and each row's index among them."""
+    if not len(vecs):
+        return vecs, np.zeros(0, dtype=np.int64)
+    _, first, inverse = np.unique(np.ascontiguousarray(vecs).view(np.void(vecs.dtype.itemsize * vecs.shape[1])),
+                                  return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return vecs[np.sort(first)], rank[inverse.reshape(-1)]
 
 
 class _Counterparts:
