@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"({t['ner_words'] / t['ner']:.0f} words/s)" if "ner" in t else "")
                   + f" | driver CPU {sum(row['cpu'].get(k, 0) for k in CHEAP_STAGES):.1f}s"
                   + " (" + " ".join(f"{k} {row['articles'] / v:.0f}/s" for k, v in row["cpu"].items() if v > MIN_STAGE) + ")"
-                  + f" | embedded {t.get('embedded', 0) / row['articles']:.1%} of articles"
+                  + f" | embedded by story assignment {t.get('embedded', 0) / row['articles']:.1%} of articles"
                   + f" | load {row['load']:.1f} | engine start {t.get('engine_start', 0):.1f}s"
                   + f" | peak RSS {row['peak_rss_mb']:6.0f} MB | stories {row['stories']} "
                   f"(gold {row['gold_stories']}) B3 P={row['bcubed']['precision']:.3f} "
