@@ -85,6 +85,25 @@ def test_scored_pairs_grow_linearly_with_a_speakers_quotes(monkeypatch) -> None:
     assert len(groups) < len(qs)  # rewordings of one utterance still meet
 
 
+def test_copies_of_a_wording_are_scored_and_diffed_once_with_the_textbook_groups(monkeypatch) -> None:
+    # syndicated copies: two articles report the same wordings word for word
+    base = _quotes(3, 4, seed=5)  # 12 wordings of 3 utterances
+    qs = [Quote(f"c{k}:{i}", f"c{k}", q.text, q.start, q.end, speaker=q.speaker)
+          for k in range(2) for i, q in enumerate(base)]  # 24 quotes: every pair is a neighbour
+    assert len(qs) <= qv.NEIGHBOURS + 1
+    models = Models(use_models=False)
+    want = _dense_reference(qs, models)  # every pair scored, copies and all
+    pairs: list[tuple[str, str]] = []
+    diffs: list[tuple[str, str]] = []
+    similarity, word_diff = qv.similarity, qv.word_diff
+    monkeypatch.setattr(qv, "similarity", lambda a, b, c: pairs.append((a, b)) or similarity(a, b, c))
+    monkeypatch.setattr(qv, "word_diff", lambda a, b: diffs.append((a, b)) or word_diff(a, b))
+    got = qv.group_quotes(qs, models, {})
+    assert sorted(({*g.quote_ids} for g in got), key=sorted) == want
+    assert pairs and len(pairs) == len(set(pairs)) and len(diffs) == len(set(diffs))
+    assert len(diffs) <= len({q.text for q in qs}) < len(qs)
+
+
 def test_a_speaker_quoted_once_is_its_own_group_and_is_not_encoded(monkeypatch) -> None:
     models = Models(use_models=False)
     encoded: list[str] = []

@@ -101,6 +101,7 @@ def _candidate_similarities(qs: list[Quote], models: Any) -> list[dict[int, floa
         vecs = np.zeros((len(qs), 1), dtype=np.float32)
     vecs = np.asarray(vecs, dtype=np.float32)
     sims: list[dict[int, float]] = [{} for _ in qs]
+    scored: dict[tuple[str, str], float] = {}  # syndicated copies repeat a wording: each pair of wordings once
 
     def not_self(start: int, block: np.ndarray) -> None:
         rows = np.arange(block.shape[0])
@@ -111,7 +112,10 @@ def _candidate_similarities(qs: list[Quote], models: Any) -> list[dict[int, floa
             i = start + r
             for j in map(int, row):
                 if j != i and j not in sims[i]:
-                    s = similarity(qs[i].text, qs[j].text, float(vecs[i] @ vecs[j]))
+                    pair = (qs[i].text, qs[j].text)  # one wording has one vector, so one cosine
+                    s = scored.get(pair)
+                    if s is None:
+                        s = scored[pair] = similarity(*pair, float(vecs[i] @ vecs[j]))
                     sims[i][j] = sims[j][i] = s
     return sims
 
@@ -174,8 +178,8 @@ def _group(members: list[Quote], centrality: list[float], speaker: str, outlets:
     canon_i = max(range(len(members)), key=lambda k: (centrality[k], len(members[k].text)))
     canonical = members[canon_i].text
     ordered = sorted(members, key=lambda q: (q.doc_id, q.start))
-    variants = tuple(QuoteVariant(q.id, q.doc_id, q.text, outlets.get(q.doc_id), word_diff(canonical, q.text))
-                     for q in ordered)
+    diffs = {text: word_diff(canonical, text) for text in dict.fromkeys(q.text for q in ordered)}  # copies: once
+    variants = tuple(QuoteVariant(q.id, q.doc_id, q.text, outlets.get(q.doc_id), diffs[q.text]) for q in ordered)
     gid = hashlib.sha1(("|".join(q.id for q in ordered)).encode()).hexdigest()[:12]
     return QuoteGroup(id=gid, speaker=speaker, quote_ids=tuple(q.id for q in ordered), canonical=canonical,
                       story_id=story_id, variants=variants)
