@@ -92,13 +92,16 @@ def load_corpus(models: Models, config: Config, data: Path = DATA, topics: Seque
                 cache: Path | None = None) -> Corpus:
     """The ECB+ corpus (optionally only ``topics``) with its per-document features.
 
-    ``cache``: a directory where the features are kept between runs (keyed by the texts, the encoder, its input
-    length and precision), so refitting does not re-run spaCy and the encoder; ``None`` computes them every time.
+    ``cache``: a directory where the features are kept between runs (keyed by the texts, the story encoder, and
+    MiniLM's input length and precision when it is the story encoder), so refitting does not re-run spaCy and the
+    encoder; ``None`` computes them every time.
     """
     docs, gold, topic = load_docs(data)
     if topics is not None:
         docs = [d for d in docs if topic[d.id] in topics]
-    reads = "" if models.encoder is None else f"-{ENCODER_MAX_TOKENS}-{compute_dtype()}"  # input length, precision
+    # MiniLM's input length and precision change the story vectors only when MiniLM makes them (no static encoder)
+    minilm = models.encoder is not None and models.story_encoder_name == models.encoder_name
+    reads = f"-{ENCODER_MAX_TOKENS}-{compute_dtype()}" if minilm else ""
     variant = f"{models.story_encoder_name}{reads}-{'ner' if models.nlp is not None else 'caps'}-{config.minhash_perm}"
     path = cache / f"ecb-features-{variant}.pkl" if cache is not None else None
     emb = stories.embedding_feature(models)  # the store's name for this encoder's vectors
