@@ -263,9 +263,6 @@ class StoryState:
             + (arrays[len(self.mem_terms):] + [_arrays(a.ents)])[-member_cap:]
         self.mem_terms = (self.mem_terms + [mem_terms])[-member_cap:]
         self.mem_ents = (self.mem_ents + [dict(a.ents)])[-member_cap:]
-        if a.emb is not None:
-            self.emb = a.emb.astype(np.float64) if self.emb is None or self.emb.shape != a.emb.shape \
-                else self.emb + a.emb
         for mine, theirs in ((self.terms, a.terms), (self.title_terms, a.title_terms), (self.ents, a.ents)):
             for k, v in theirs.items():
                 mine[k] = mine.get(k, 0.0) + v
@@ -278,18 +275,19 @@ class StoryState:
             self.start = a.date if self.start is None else min(self.start, a.date)
             self.end = a.date if self.end is None else max(self.end, a.date)
         if a.emb is not None:
-            self._central([(a.id, a.title, a.emb)])
+            self.emb = a.emb.astype(np.float64) if self.emb is None or self.emb.shape != a.emb.shape \
+                else self.emb + a.emb
+            self._central(a)
         elif not self.central_id:  # no member embedded yet: the first one is the title until one is
             self.central_id, self.central_title = a.id, a.title
 
-    def _central(self, members: list[tuple[str, str, np.ndarray]]) -> None:
-        """Keep as central the member closest to the embedding centroid, among the current one and ``members``."""
+    def _central(self, a: Article) -> None:
+        """Keep as central the member closest to the embedding centroid: the current one, or ``a`` (just added)."""
         centre = self.emb / (np.linalg.norm(self.emb) or 1.0)
         old = float(self.central_emb @ centre) if self.central_emb is not None \
             and self.central_emb.shape == centre.shape else -2.0
-        for mid, title, vec in members:
-            if float(vec @ centre) > old:
-                self.central_id, self.central_title, self.central_emb, old = mid, title, vec, float(vec @ centre)
+        if float(a.emb @ centre) > old:
+            self.central_id, self.central_title, self.central_emb = a.id, a.title, a.emb
 
     def slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every sparse vector of the state as flat ``(keys, values, slot)`` arrays sorted by key, made once per
