@@ -28,7 +28,7 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -461,17 +461,22 @@ class _Index:
         asking: list[list[int]] = [[] for _ in range(len(rows))]
         for q, r in enumerate(row_of.tolist()):
             asking[r].append(q)
-        for lo, tops, vals in topk_blocks(rows, self.keys, OVERFETCH * TOP_K, None, BLOCK, self.floor):
+        for lo, ranked in self._ranked(rows, OVERFETCH * TOP_K):
+            for q in asking[lo]:
+                skip = {self.code[d] for d in exclude[q] if d in self.code}
+                if not self._walk(ranked, skip, out[q]) and len(ranked) == OVERFETCH * TOP_K:
+                    # the excluded articles' keys used up the ranked ones: rank all keys above the floor
+                    out[q].clear()
+                    self._walk(next(self._ranked(rows[lo:lo + 1], len(self.keys)))[1], skip, out[q])
+        return out
+
+    def _ranked(self, rows: np.ndarray, k: int) -> Iterator[tuple[int, list[tuple[int, float]]]]:
+        """Per row of ``rows``: its index and its ``k`` nearest keys at least ``floor`` close, best first (ties
+        by key), as (key, cosine)."""
+        for lo, tops, vals in topk_blocks(rows, self.keys, k, None, BLOCK, self.floor):
             for r, (top, val) in enumerate(zip(tops, vals)):
                 keep = val >= self.floor
-                ranked = list(zip(top[keep].tolist(), val[keep].tolist()))
-                for q in asking[lo + r]:
-                    skip = {self.code[d] for d in exclude[q] if d in self.code}
-                    if not self._walk(ranked, skip, out[q]) and len(ranked) == OVERFETCH * TOP_K:
-                        # the excluded articles' keys used up the ranked ones: rank all keys above the floor
-                        out[q].clear()
-                        self._walk(self._ranked(rows[lo + r]), skip, out[q])
-        return out
+                yield lo + r, list(zip(top[keep].tolist(), val[keep].tolist()))
 
     def _walk(self, ranked: list[tuple[int, float]], skip: set[int], cands: dict[str, tuple[int, float]]) -> bool:
         """Fill ``cands`` from ranked keys, unit by unit, skipping the articles in ``skip``; whether it stopped
@@ -487,13 +492,6 @@ class _Index:
                 if len(cands) == TOP_K or fetched == OVERFETCH * TOP_K:
                     return True
         return False
-
-    def _ranked(self, query: np.ndarray) -> list[tuple[int, float]]:
-        """Every key at least ``floor`` close to ``query``, best first (ties by key)."""
-        sims = self.keys @ query
-        idx = np.flatnonzero(sims >= self.floor)
-        idx = idx[np.argsort(-sims[idx], kind="stable")]
-        return list(zip(idx.tolist(), sims[idx].tolist()))
 
 
 def _distinct_rows(vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
