@@ -58,7 +58,7 @@ SYNONYM_PATH = DATA / "synonyms.json.gz"
 TOPIC_PATH = DATA / "topics.npz"
 THRESHOLD = 0.5  # article score from which it is flagged spun (the fitted cut sits here, see MAX_FPR)
 LM_BAR = 0.05  # lexical article score from which the language model (when enabled) takes a second look
-LM_READS = 200  # default Config.spin_lm_budget: articles the language model reads per run (~1 CPU s each)
+LM_READS = 200  # default Config.spin_lm_budget: articles the language model reads per run (~0.5 CPU s each)
 # Lexical scores outside a flag-dependent reuse pair for which the language model reads an article. Rule fixed in
 # advance: the band with the fewest reads that moves at most 1 % of the flags of reading everything from LM_BAR, on
 # 117 fit-split articles x (original, spinners A and C, garbled) not used to fit any classifier
@@ -603,7 +603,7 @@ def lm_enabled(config: Any = None) -> bool:
 
 
 class LMBudget:
-    """How many articles the language model may still read in one run (~1 CPU s each).
+    """How many articles the language model may still read in one run (~0.5 CPU s each in bfloat16).
 
     Half of the budget is kept for articles in a reuse pair whose relation the flags can change; the other
     articles take the rest, first come. One note is logged when the budget cuts in.
