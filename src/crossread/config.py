@@ -43,8 +43,9 @@ class Config:
             score of ``spin.LM_BAR`` up, and other articles whose lexical score lies in ``spin.LM_BAND``; off
             without the package or with ``use_models`` off, and with ``CROSSREAD_SPIN_LM=0``
             (docs/configuration.md).
-        spin_lm_budget: articles the spin language model reads per run at most (~0.5 CPU s each in bfloat16, ~0.85 in float32): articles of
-            flag-dependent reuse pairs first, the others within half of it; past it, lexical spin scores stand.
+        spin_lm_budget: articles the spin language model reads per run at most (~0.5 CPU s each in bfloat16,
+            ~0.85 in float32): articles of flag-dependent reuse pairs first, the others within half of it; past it,
+            lexical spin scores stand.
             Looks kept in the store from earlier runs (``spin.LOOK_FEATURE``) are reused and cost no budget.
     """
 
