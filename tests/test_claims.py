@@ -219,3 +219,31 @@ def test_reports_speech() -> None:
     assert claims.reports_speech("Anna Petrov", quote, "Petrov said they would not gamble with people's lives.")
     assert not claims.reports_speech("Anna Petrov", quote, "Dimitrov said they would not gamble with lives.")
     assert not claims.reports_speech(None, quote, "Petrov said they would not gamble with people's lives.")
+
+
+def test_rank_keeps_multi_article_claims_and_caps_single_ones_without_comparing_claims(monkeypatch) -> None:
+    """Multi-article and disputed claims all stay, first; single-source ones are capped per article, the most
+    specific kept. The split is one pass: comparing each claim with the multi-article ones (`c not in multi`,
+    field by field) made ranking a story's claims quadratic in the story's size."""
+    from crossread.model import Claim
+
+    def claim(n: int, doc: str, text: str, docs: int = 1, status: str = "single_source") -> Claim:
+        src = ClaimSource(doc_id=doc, sentence=n, start=10 * n, end=10 * n + 5, text=text)
+        return Claim(id=f"c{n}", text=text, sources=(src,), n_documents=docs, independent_origins=docs,
+                     status=status)
+
+    singles = [claim(n, "a", f"{'Word ' * (n % 4)}plain statement number {n}")
+               for n in range(claims.MAX_CLAIMS_PER_DOC + 3)]
+    multi = [claim(100, "b", "Both said it.", docs=2, status="corroborated"),
+             claim(101, "a", "Disputed.", status="disputed"),
+             claim(102, "c", "Three said it.", docs=3, status="corroborated")]
+    compared = []
+    monkeypatch.setattr(Claim, "__eq__", lambda self, other: compared.append(1) or self is other)
+    ranked = claims._rank(singles[:4] + multi + singles[4:])
+    assert not compared
+    assert [c.id for c in ranked[:3]] == ["c102", "c100", "c101"]  # most origins first, then documents
+    kept = ranked[3:]
+    assert len(kept) == claims.MAX_CLAIMS_PER_DOC
+    spec = sorted((claims._specificity(c.text) for c in singles), reverse=True)
+    assert sorted((claims._specificity(c.text) for c in kept), reverse=True) == spec[:claims.MAX_CLAIMS_PER_DOC]
+    assert [c.sources[0].start for c in kept] == sorted(c.sources[0].start for c in kept)

@@ -854,8 +854,10 @@ def _claim(claim_id: str, text: str, sources: list[ClaimSource], story_id: str |
 
 def _rank(claims: list[Claim]) -> list[Claim]:
     """Multi-article claims by support; single-source ones capped per article (those with content words first)."""
-    multi = [c for c in claims if c.n_documents > 1 or c.status == "disputed"]
-    single = [c for c in claims if c not in multi]
+    multi: list[Claim] = []
+    single: list[Claim] = []
+    for c in claims:  # one pass: `c not in multi` compared every claim with every multi-article one, field by field
+        (multi if c.n_documents > 1 or c.status == "disputed" else single).append(c)
     kept_single, per_doc = [], defaultdict(int)
     for c in sorted(single, key=lambda c: -_specificity(c.text)):
         d = c.sources[0].doc_id
