@@ -85,6 +85,21 @@ def test_participants_and_off_event() -> None:
     assert claims.off_event("Dana Reyes said the Hawks would appeal.", words) is True
 
 
+def test_off_event_decides_each_participant_once_per_article(monkeypatch) -> None:
+    """With the article's answers kept across a story's claims, each (participant, article) is matched once and
+    every claim gets the answer it gets alone."""
+    words = rules.words_of("Marcone told reporters that the Hawks would not appeal the ruling.")
+    claims_ = ["Macron said the Hawks would appeal.", "Dana Reyes said the Hawks would appeal.",
+               "The Hawks and Macron met on Monday.", "Dana Reyes left the Hawks."]
+    alone = [claims.off_event(c, words) for c in claims_]
+    calls: list[tuple[str, ...]] = []
+    named_in = rules.named_in
+    monkeypatch.setattr(rules, "named_in", lambda c, w: calls.append(c) or named_in(c, w))
+    named: dict[tuple[str, ...], bool] = {}
+    assert [claims.off_event(c, words, named) for c in claims_] == alone == [False, True, False, True]
+    assert sorted(calls) == sorted(set(calls)) and set(calls) == {("macron",), ("hawks",), ("dana", "reyes")}
+
+
 def test_missing_detail_makes_support_a_mention() -> None:
     th = claims.LEXICAL_THRESHOLDS
     a = claims.Unit("a", 0, 0, 10, "The Hawks fired coach Dana Reyes on Monday.")

@@ -350,6 +350,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     uvecs, qvecs = _vectors(all_units, qclaims, models)
     index = _Index(uvecs, [u.doc_id for u in all_units], th.candidate - SPEAKER_SLACK)
     words = doc_words(all_units)
+    named: dict[str, dict[tuple[str, ...], bool]] = defaultdict(dict)  # article -> participant -> named?
     counterparts = _Counterparts(links, all_units, uvecs, th.candidate)
 
     # Seeds: quote groups first (one utterance, however worded), then units by how many articles echo them.
@@ -384,7 +385,8 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         support_units = list(members)
         speech = qclaims[n] if n < len(qclaims) else None
         for d, j, score, (label, p) in results:
-            label = _decide(label, score, th, figures, seed, all_units[j], p=p, off_event=off_event(text, words[d]),
+            label = _decide(label, score, th, figures, seed, all_units[j], p=p,
+                            off_event=off_event(text, words[d], named[d]),
                             same_speaker=_same_speech(speakers, members[0], j, all_units))
             if speech is not None and label != "contradicts" and reports_speech(speech[2], speech[3], statement(all_units[j])):
                 label = "supports"
@@ -667,12 +669,13 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
     pairs = [(d, k) for d, k in best.items() if scores[k] >= th.candidate]
     verdicts = dict(zip(pairs, _verify([(text, statement(all_units[k])) for _, k in pairs], models))) if pairs else {}
     words = doc_words(all_units)
+    named: dict[str, dict[tuple[str, ...], bool]] = defaultdict(dict)  # article -> participant -> named?
     for d, k in best.items():
         u, score = all_units[k], float(scores[k])
         label = "silent"
         if (d, k) in verdicts:
             label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u, p=verdicts[(d, k)][1],
-                            off_event=off_event(text, words[d]))
+                            off_event=off_event(text, words[d], named[d]))
         if label != "contradicts" and quote and any(reports_speech(speaker, quote, statement(x))
                                                     for x in all_units if x.doc_id == d):
             label = "supports"
@@ -777,16 +780,25 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     return "mentions"
 
 
-def off_event(claim: str, words: set[str]) -> bool:
+def off_event(claim: str, words: set[str], named: dict[tuple[str, ...], bool] | None = None) -> bool:
     """Is an article (``words``: its normalised words) about another event than the claim?
 
     True when it never names one of the claim's participants (two, when the claim names four or more): an
-    article on the same event names who did what to whom, if only in another sentence.
+    article on the same event names who did what to whom, if only in another sentence. ``named``: the article's
+    answers so far, per participant, kept by the caller across a story's claims (they share participants, and
+    the fuzzy match over the article's words is the test's cost).
     """
     parts = rules.participants(claim)
     if not parts:
         return False
-    missing = sum(not rules.named_in(c, words) for c in parts)
+    if named is None:
+        named = {}
+    missing = 0
+    for c in parts:
+        got = named.get(c)
+        if got is None:
+            got = named[c] = rules.named_in(c, words)
+        missing += not got
     return missing >= (2 if len(parts) >= 4 else 1)
 
 
