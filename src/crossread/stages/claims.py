@@ -669,13 +669,12 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
     pairs = [(d, k) for d, k in best.items() if scores[k] >= th.candidate]
     verdicts = dict(zip(pairs, _verify([(text, statement(all_units[k])) for _, k in pairs], models))) if pairs else {}
     words = doc_words(all_units)
-    named: dict[str, dict[tuple[str, ...], bool]] = defaultdict(dict)  # article -> participant -> named?
     for d, k in best.items():
         u, score = all_units[k], float(scores[k])
         label = "silent"
         if (d, k) in verdicts:
             label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u, p=verdicts[(d, k)][1],
-                            off_event=off_event(text, words[d], named[d]))
+                            off_event=off_event(text, words[d]))
         if label != "contradicts" and quote and any(reports_speech(speaker, quote, statement(x))
                                                     for x in all_units if x.doc_id == d):
             label = "supports"
