@@ -13,7 +13,7 @@ Methods, side by side:
 * ``embedding-threshold`` (baseline): "supports" when the best sentence's cosine clears a threshold chosen on
   the dev split, else "silent"; origins = number of supporting articles.
 
-Run: ``python benchmarks/claims_eval.py [--split dev|test|all] [--no-models]``
+Run: ``python benchmarks/claims_eval.py [--split dev|test|all] [--no-models] [--sentence-encoder static]``
 """
 
 from __future__ import annotations
@@ -233,6 +233,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", default="test", choices=("dev", "test", "all"))
     ap.add_argument("--no-models", action="store_true", help="lexical fallbacks only")
+    ap.add_argument("--sentence-encoder", default="minilm", choices=("minilm", "static"),
+                    help="Config.sentence_encoder: the stage's sentence vectors")
     ap.add_argument("-v", "--verbose", action="store_true", help="list crossread's errors")
     ap.add_argument("--top-k", type=int, default=None, help="with --timing: override claims.TOP_K")
     ap.add_argument("--timing", default="", help="comma-separated story sizes (articles) to time the alignment on, "
@@ -241,7 +243,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     from crossread.models import Models
 
-    models = Models(use_models=not args.no_models)
+    models = Models(use_models=not args.no_models, sentence_encoder=args.sentence_encoder)
     if args.timing:
         from crossread.stages import claims
 

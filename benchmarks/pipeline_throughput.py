@@ -14,6 +14,7 @@ then one line per stage, the story-size distribution, and the seconds of the fiv
     .venv/bin/python benchmarks/pipeline_throughput.py --n 10000             # with the offline models
     .venv/bin/python benchmarks/pipeline_throughput.py --n 10000 --no-models # lexical fallbacks only
     .venv/bin/python benchmarks/pipeline_throughput.py --n 2000 --ner        # + spaCy NER alone, same text
+    .venv/bin/python benchmarks/pipeline_throughput.py --n 2000 --ner --sentence-encoder static
 
 Baselines printed beside it: reading and JSON-parsing the same corpus (the floor any pipeline pays) and, with
 ``--ner``, spaCy's small English model running NER alone over the same text (what "full analysis within 1.3x of
@@ -85,16 +86,17 @@ def measured(results: list[Row], name: str, n: int) -> Iterator[None]:
         results.append((name, n, elapsed, cpu, max(peak[0], proc.memory_info().rss) / 2**20))
 
 
-def run(n: int, use_models: bool, work: Path, ner: bool = False, every: float = 60.0) -> Iterator[Row]:
+def run(n: int, use_models: bool, work: Path, ner: bool = False, every: float = 60.0,
+        sentence_encoder: str = "minilm") -> Iterator[Row]:
     """Yield a row per phase as each phase finishes, so long runs show progress."""
     corpus = build_corpus(n, work)
     results: list[Row] = []
     with measured(results, "baseline: read + parse JSONL", n):
         texts = [json.loads(line)["text"] for line in corpus.open(encoding="utf-8")]
     yield results[-1]
-    config = Config(db=work / f"bench-{n}.duckdb", use_models=use_models)
-    models = Models(use_models=use_models)
-    print(f"  stories embedded with {models.story_encoder_name}", flush=True)
+    config = Config(db=work / f"bench-{n}.duckdb", use_models=use_models, sentence_encoder=sentence_encoder)
+    models = Models(use_models=use_models, sentence_encoder=sentence_encoder)
+    print(f"  stories embedded with {models.story_encoder_name}; sentences with {models.encoder_name}", flush=True)
     nlp = (models if use_models else Models()).nlp if ner else None  # the baseline runs even with --no-models
     if nlp is not None:
         with measured(results, NER_BASELINE, n):
@@ -172,6 +174,8 @@ def main() -> int:
     ap.add_argument("--n", type=int, action="append", help="corpus size (repeat for a growth check)")
     ap.add_argument("--no-models", action="store_true", help="lexical fallbacks only (no spaCy, no encoder)")
     ap.add_argument("--ner", action="store_true", help="also time spaCy NER alone over the same text")
+    ap.add_argument("--sentence-encoder", default="minilm", choices=("minilm", "static"),
+                    help="Config.sentence_encoder: the reuse and claims stages' sentence vectors")
     ap.add_argument("--every", type=float, default=60.0, help="seconds between story-stage progress lines")
     args = ap.parse_args()
     sizes = args.n or [10000]
@@ -184,7 +188,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             total_wall = total_cpu = 0.0
             ner_cpu = None
-            for name, count, secs, cpu, peak in run(n, not args.no_models, Path(tmp), args.ner, args.every):
+            for name, count, secs, cpu, peak in run(n, not args.no_models, Path(tmp), args.ner, args.every,
+                                                         args.sentence_encoder):
                 rate = count / secs if secs > 0 else float("inf")
                 crate = count / cpu if cpu > 0 else float("inf")
                 print(f"{name:40} {count:9d} {secs:9.1f} {cpu:8.1f} {rate:9.0f} {crate:9.0f} "

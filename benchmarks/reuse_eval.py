@@ -201,8 +201,8 @@ class CachedModels(Models):
     """Models whose sentence embeddings are cached by text (the originals recur across items), optionally in a
     pickle file kept between runs (``--cache``: a development aid, never read by the library)."""
 
-    def __init__(self, use_models: bool = True, cache: Path | None = None) -> None:
-        super().__init__(use_models)
+    def __init__(self, use_models: bool = True, cache: Path | None = None, sentence_encoder: str = "minilm") -> None:
+        super().__init__(use_models, sentence_encoder)
         self._cache: dict[str, np.ndarray] = {}
         self._file = cache
         if cache is not None and cache.exists():
@@ -214,7 +214,9 @@ class CachedModels(Models):
             with self._file.open("wb") as fh:
                 pickle.dump(self._cache, fh)
 
-    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def embed(self, texts: list[str], batch_size: int = 64, minilm: bool = False) -> np.ndarray:
+        if minilm and self.static_sentences:
+            return super().embed(texts, batch_size, minilm=True)
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if todo:
             for t, v in zip(todo, super().embed(todo, batch_size)):
@@ -375,6 +377,8 @@ def main() -> None:
     ap.add_argument("--make-manifest", action="store_true")
     ap.add_argument("--fit", action="store_true", help="fit the relation classifier on the fit split first")
     ap.add_argument("--no-models", action="store_true")
+    ap.add_argument("--sentence-encoder", default="minilm", choices=("minilm", "static"),
+                    help="Config.sentence_encoder: the reuse stage's sentence vectors")
     ap.add_argument("--limit", type=int, default=0, help="items per relation (0 = all)")
     ap.add_argument("--add-independent", type=int, default=0, metavar="N",
                     help="append N more same-event pairs of --add-split as independent items to the manifest")
@@ -410,7 +414,8 @@ def main() -> None:
         MANIFEST.write_text(json.dumps(add_independent(items, src, args.add_independent, args.add_split, seed),
                                        indent=0), encoding="utf-8")
     items = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    models, config = CachedModels(use_models=not args.no_models, cache=args.cache), Config(spin_lm=not args.no_spin_lm)
+    models = CachedModels(use_models=not args.no_models, cache=args.cache, sentence_encoder=args.sentence_encoder)
+    config = Config(spin_lm=not args.no_spin_lm, sentence_encoder=args.sentence_encoder)
     if args.lm_cache is not None:
         from spin_eval import cache_lm
 

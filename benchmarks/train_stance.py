@@ -128,7 +128,7 @@ class CachedModels(Models):
         super().__init__()
         self.cache = cache
 
-    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def embed(self, texts: list[str], batch_size: int = 64, minilm: bool = False) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
         if missing:
             self.cache.update(zip(missing, super().embed(missing, batch_size)))

@@ -46,7 +46,7 @@ def analyze(paths: Sequence[str | Path] = (), out: str | Path | None = None, con
     ``out`` when given.
     """
     config = config or Config()
-    models = models or Models(config.use_models)
+    models = models or Models(config.use_models, config.sentence_encoder)
     with Store(config.db) as store:
         result = pipeline.ingest_paths(paths, store, config, progress, models=models) if paths else None
         pipeline.annotate(store, config, models, progress)

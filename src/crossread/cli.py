@@ -91,6 +91,10 @@ def analyze(
     no_spin_lm: Annotated[bool, typer.Option("--no-spin-lm", help="No language-model second look at spin "
                                              "(lexical spin scores only; saves ~0.5 CPU s per article it would "
                                              "read, ~0.85 where the CPU lacks bfloat16).")] = False,
+    sentence_encoder: Annotated[str | None, typer.Option(
+        "--sentence-encoder", help="Sentence vectors of the reuse and claims stages: minilm (default) or static "
+        "(the static story encoder's: the full analysis ~1.4x faster, claim support F1 0.77 instead of 0.82; "
+        "quote variants keep MiniLM).")] = None,
     disable: Annotated[list[str] | None, typer.Option("--disable", help=f"Skip a story stage ({', '.join(STAGES)})"
                                                          "; repeatable.")] = None,
     recluster: Annotated[bool, typer.Option("--recluster", help="Cluster every stored article into stories again "
@@ -105,7 +109,8 @@ def analyze(
     """
     _setup_logging(quiet)
     config = _config(config_file, db=db, engine=engine, use_models=False if no_models else None,
-                     spin_lm=False if no_spin_lm else None, disabled_stages=tuple(disable) if disable else None,
+                     spin_lm=False if no_spin_lm else None, sentence_encoder=sentence_encoder,
+                     disabled_stages=tuple(disable) if disable else None,
                      allow_private=allow_private or None)
     try:
         with Progress(quiet=quiet) as progress:

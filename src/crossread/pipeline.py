@@ -93,6 +93,10 @@ ENCODER_INPUTS: dict[str, Callable[[Any], list[str]]] = {
     "claims": claims.encoder_inputs,
 }
 ENCODE_AHEAD = 2048  # encoder inputs gathered over consecutive stories before one call encodes them
+# Stages whose inputs are embedded with MiniLM even beside the static sentence encoder (``Models.embed(minilm=True)``:
+# quote variants' thresholds were fitted on MiniLM's word-order-aware vectors); with it, they are encoded ahead
+# by MiniLM too (a story's few quotes, one call each, cost ~20x their batched CPU).
+MINILM_INPUTS = ("quotes",)
 # Stages that do part of their work for a whole group of stories before the stage runs over any of them, to batch
 # model calls across stories (a group runs stage by stage, so a step sees what the earlier stages found for every
 # story of the group): the reuse stage decides its pairs and reads the spin language model's articles of the group
@@ -459,6 +463,10 @@ def analyze_stories(contexts: Iterable[tuple[Any, StoryContext]], config: Config
         analyses = [StoryAnalysis(story=story) for story, _ in group]
         with models.memoised():
             timed("(encode ahead)", models.encode_ahead, texts)
+            if models.static_sentences:
+                minilm = [t for name in MINILM_INPUTS if config.enabled(name) for ctx in ctxs
+                          for t in ENCODER_INPUTS[name](ctx)]
+                timed("(encode ahead)", models.encode_ahead, minilm, True)
             for name, stage in STORY_STAGES:
                 if not config.enabled(name):
                     continue
@@ -487,5 +495,7 @@ def _input_key(doc_ids: Iterable[str], config: Config) -> str:
         h.update(d.encode())
     h.update(repr(config.disabled_stages).encode())
     h.update(str(config.use_models).encode())
+    if config.sentence_encoder != "minilm":  # the default adds nothing: analyses stored before it stay current
+        h.update(config.sentence_encoder.encode())
     return h.hexdigest()[:16]
 

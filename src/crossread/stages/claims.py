@@ -89,6 +89,11 @@ class Thresholds:
 
 
 MODEL_THRESHOLDS = Thresholds(candidate=0.55, support=0.78, duplicate=0.85)
+# The same decisions on the static encoder's vectors (``Config.sentence_encoder = "static"``): for each MiniLM
+# threshold, the static cosine whose pairs above it agree best (F1) with MiniLM's pairs above it, over 42,034
+# sentence pairs of two FNC-1 training bodies about one headline (docs/configuration.md, "A faster sentence
+# encoder"; fitted once, not on any evaluation set). Static cosines run higher, so the cut is higher.
+STATIC_THRESHOLDS = Thresholds(candidate=0.63, support=0.795, duplicate=0.895)
 LEXICAL_THRESHOLDS = Thresholds(candidate=0.35, support=0.65, duplicate=0.75)
 
 
@@ -205,7 +210,10 @@ def readable(text: str) -> str:
 
 
 def thresholds(models: Any) -> Thresholds:
-    return LEXICAL_THRESHOLDS if getattr(models, "encoder", None) is None else MODEL_THRESHOLDS
+    """The cuts for the vectors ``models.embed`` returns: MiniLM's, the static encoder's or the hashed fallback's."""
+    if getattr(models, "encoder", None) is None:
+        return LEXICAL_THRESHOLDS
+    return STATIC_THRESHOLDS if getattr(models, "static_sentences", False) else MODEL_THRESHOLDS
 
 
 def _claim_id(story_id: str | None, unit: Unit) -> str:

@@ -92,6 +92,7 @@ _RANGE_LOW = re.compile(rf"(?<![\w.,])(?P<num>{_NUM})\s*(?:to|-|–|and)\s*$")
 CONFLICT_KINDS = ("money", "count", "percent")
 SINGLE_KINDS = ("money", "count", "percent")  # figures flagged when only one origin reports them
 CONTEXT_MODEL, CONTEXT_LEXICAL = 0.5, 0.25  # sentence cosine two conflicting figures' statements need
+CONTEXT_STATIC = 0.6  # the same with the static encoder's vectors (fitted as claims.STATIC_THRESHOLDS)
 
 
 def _number(text: str) -> float | None:
@@ -438,7 +439,10 @@ def _context_similarity(figs: list[Figure], ctx: Any) -> Any:
     if len(texts) != len(keys) or len({d for d, _ in keys}) < 2:
         return lambda a, b: True
     vecs = dict(zip(keys, ctx.models.embed(texts)))
-    floor = CONTEXT_MODEL if getattr(ctx.models, "encoder", None) is not None else CONTEXT_LEXICAL
+    if getattr(ctx.models, "encoder", None) is None:
+        floor = CONTEXT_LEXICAL
+    else:
+        floor = CONTEXT_STATIC if getattr(ctx.models, "static_sentences", False) else CONTEXT_MODEL
 
     def sim(a: Figure, b: Figure) -> bool:
         va, vb = vecs.get((a.doc_id, a.sentence)), vecs.get((b.doc_id, b.sentence))

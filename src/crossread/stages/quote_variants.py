@@ -56,7 +56,7 @@ def group_quotes(quotes: list[Quote], models: Any, outlets: dict[str, str | None
     # whatever the vectors: those quotes are not encoded at all
     mergeable = [speaker for speaker, qs in by_speaker.items() if can_merge(qs)]
     if models is not None and mergeable:
-        models.embed([q.text for speaker in mergeable for q in by_speaker[speaker]])
+        models.embed([q.text for speaker in mergeable for q in by_speaker[speaker]], minilm=True)
     merging = set(mergeable)
     groups: list[QuoteGroup] = []
     for speaker, qs in sorted(by_speaker.items()):
@@ -96,7 +96,7 @@ def _candidate_similarities(qs: list[Quote], models: Any) -> list[dict[int, floa
     A speaker quoted a thousand times in a big story would otherwise cost a million pair scores; a pair outside
     both quotes' neighbours counts as dissimilar (0), which only makes a merge harder.
     """
-    vecs = models.embed([q.text for q in qs]) if models is not None else None
+    vecs = models.embed([q.text for q in qs], minilm=True) if models is not None else None
     if vecs is None or not len(vecs):
         vecs = np.zeros((len(qs), 1), dtype=np.float32)
     vecs = np.asarray(vecs, dtype=np.float32)

@@ -303,7 +303,7 @@ class _Similarity:
     def prepare(self, words: set[str]) -> None:
         todo = sorted(w for w in words if w not in self.cache)
         if self.use_vectors and todo:
-            for w, v in zip(todo, self.models.embed(todo)):
+            for w, v in zip(todo, self.models.embed(todo, minilm=True)):
                 self.cache[w] = v
 
     def __call__(self, a: str, b: str) -> float:
