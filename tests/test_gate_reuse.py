@@ -4,7 +4,8 @@ Runs the reuse stage's own steps (``benchmarks/reuse_eval.py``) on a small subse
 manifest (ECB+ topics 11-20, FNC-1 bodies with Body ID % 4 == 0; never used for fitting), with the lexical
 fallback (``Models(use_models=False)``, key ``reuse``) and, marked slow, with the sentence encoder: spin flags
 lexical (key ``reuse_encoder``; skipped when the encoder is not installed) and with the spin language model's
-second look, the default path (key ``reuse_encoder_lm``; skipped without the encoder or the LM packages). The
+second look, the default path (key ``reuse_encoder_lm``; skipped without the encoder or the LM packages); and the
+static sentence encoder's vectors against the encoder path's floors (``reuse_encoder``, slow). The
 full set is measured by the benchmark itself (see docs/reuse.md). Floors: ``tests/eval_baseline.json``.
 """
 
@@ -77,3 +78,17 @@ def test_gate_reuse_encoder_lm(shared_data: Path) -> None:
     measured = _measure(ev, test, src, _encoder_models(ev), spin_lm=True)
     print(json.dumps({k: round(v, 4) for k, v in measured.items()}), file=sys.stderr)
     check("reuse_encoder_lm", measured)
+
+
+@pytest.mark.slow
+def test_gate_reuse_static_sentence_encoder(shared_data: Path) -> None:
+    """``Config.sentence_encoder = "static"``, lexical spin flags: the static encoder's sentence vectors must keep
+    the sentence-encoder path's floors (``reuse_encoder``; on the whole test split every relation's F1 is within
+    0.01 of MiniLM's, docs/configuration.md "A faster sentence encoder"). ~30 s."""
+    ev, test, src = _test_items(shared_data)
+    models = ev.CachedModels(use_models=True, sentence_encoder="static")
+    if not models.static_sentences:
+        pytest.skip(f"sentence encoder or static encoder unavailable: {models.warnings}")
+    measured = _measure(ev, test, src, models)
+    print(json.dumps({k: round(v, 4) for k, v in measured.items()}), file=sys.stderr)
+    check("reuse_encoder", measured)
