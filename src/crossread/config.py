@@ -89,8 +89,9 @@ class Config:
             if bad:
                 raise ConfigError(f"unknown stages {sorted(bad)}; known: {', '.join(STAGES)}")
             changes["disabled_stages"] = tuple(changes["disabled_stages"])
-        if changes.get("sentence_encoder", self.sentence_encoder) not in ("minilm", "static"):
-            raise ConfigError(f"sentence_encoder must be 'minilm' or 'static', not {changes['sentence_encoder']!r}")
+        encoder = changes.get("sentence_encoder", self.sentence_encoder)
+        if encoder not in ("minilm", "static"):
+            raise ConfigError(f"sentence_encoder must be 'minilm' or 'static', not {encoder!r}")
         if changes.get("engine", self.engine) not in ("local", "ray"):
             raise ConfigError(f"engine must be 'local' or 'ray', not {changes['engine']!r}")
         return dataclasses.replace(self, **changes)
