@@ -298,6 +298,7 @@ def test_story_groups_list_only_enabled_stages_inputs_and_nothing_without_an_enc
         groups = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, fake), config,
                                             ahead=10**9))
         assert len(groups) == 1 and [s.id for s, _ in groups[0][0]] == [s.id for s in all_stories]
+        assert groups[0][2] == []  # MiniLM is the sentence encoder: nothing to encode apart
         ctxs = [ctx for _, ctx in groups[0][0]]
         assert groups[0][1] == [t for ctx in ctxs for name in ("reuse", "quotes", "claims")
                                 for t in pipeline.ENCODER_INPUTS[name](ctx)]
@@ -308,15 +309,15 @@ def test_story_groups_list_only_enabled_stages_inputs_and_nothing_without_an_enc
                               for t in pipeline.ENCODER_INPUTS[name](ctx)]
         singles = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, config, fake), config,
                                              ahead=1))  # a group closes as soon as its inputs reach `ahead`
-        assert [[s.id for s, _ in g] for g, _ in singles] == [[s.id] for s in all_stories]
+        assert [[s.id for s, _ in g] for g, _, _ in singles] == [[s.id] for s in all_stories]
         class _NoEncoder(Models):
             @property
             def encoder(self) -> None:  # type: ignore[override]
                 raise AssertionError("the encoder was loaded")
 
         none = Config(db=config.db, use_models=False, disabled_stages=("reuse", "quotes", "claims"))
-        assert [texts for _, texts in pipeline.story_groups(
+        assert [texts for _, texts, _ in pipeline.story_groups(
             pipeline.story_contexts(store, all_stories, none, _NoEncoder(use_models=False)), none)] == [[]]
         lexical = list(pipeline.story_groups(pipeline.story_contexts(store, all_stories, config,
                                                                      Models(use_models=False)), config))
-        assert [texts for _, texts in lexical] == [[]]
+        assert [texts for _, texts, _ in lexical] == [[]]

@@ -10,6 +10,8 @@ from typing import Any
 
 from .errors import ConfigError
 
+SENTENCE_ENCODERS = ("minilm", "static")  # Config.sentence_encoder: what Models.embed runs (crossread.models)
+
 STAGES = ("reuse", "entities", "quotes", "figures", "claims", "brief")
 
 
@@ -90,8 +92,8 @@ class Config:
                 raise ConfigError(f"unknown stages {sorted(bad)}; known: {', '.join(STAGES)}")
             changes["disabled_stages"] = tuple(changes["disabled_stages"])
         encoder = changes.get("sentence_encoder", self.sentence_encoder)
-        if encoder not in ("minilm", "static"):
-            raise ConfigError(f"sentence_encoder must be 'minilm' or 'static', not {encoder!r}")
+        if encoder not in SENTENCE_ENCODERS:
+            raise ConfigError(f"sentence_encoder must be one of {', '.join(SENTENCE_ENCODERS)}, not {encoder!r}")
         if changes.get("engine", self.engine) not in ("local", "ray"):
             raise ConfigError(f"engine must be 'local' or 'ray', not {changes['engine']!r}")
         return dataclasses.replace(self, **changes)

@@ -417,25 +417,27 @@ def _chunk_contexts(store: Store, chunk: list[Any], config: Config, models: Mode
 
 
 def story_groups(contexts: Iterable[tuple[Any, StoryContext]], config: Config, ahead: int = ENCODE_AHEAD
-                 ) -> Iterator[tuple[list[tuple[Any, StoryContext]], list[str]]]:
+                 ) -> Iterator[tuple[list[tuple[Any, StoryContext]], list[str], list[str]]]:
     """Consecutive stories with their contexts, grouped until the texts their enabled stages will embed
-    (``ENCODER_INPUTS``) reach ``ahead``, and those texts. The caller encodes the texts in one call inside a
-    ``Models.memoised()`` block (``Models.encode_ahead``) and analyses the group's stories in it, so their
-    stages find the vectors in the memo. Without the sentence encoder (the hashed lexical vectors cost little per
-    call) the texts are empty."""
+    (``ENCODER_INPUTS``) reach ``ahead``, and those texts: for ``Models.embed``, and for ``embed(minilm=True)``
+    (the ``MINILM_INPUTS`` stages' beside the static sentence encoder; else empty). The caller encodes each list in
+    one call inside a ``Models.memoised()`` block (``Models.encode_ahead``) and analyses the group's stories in it,
+    so their stages find the vectors in the memo. Without the sentence encoder (the hashed lexical vectors cost
+    little per call) the texts are empty."""
     group: list[tuple[Any, StoryContext]] = []
     texts: list[str] = []
-    listed = [inputs for name, inputs in ENCODER_INPUTS.items() if config.enabled(name)]
+    minilm: list[str] = []
+    listed = [(name, inputs) for name, inputs in ENCODER_INPUTS.items() if config.enabled(name)]
     for story, ctx in contexts:
         group.append((story, ctx))
         if listed and ctx.models.encoder is not None:  # no stage listing inputs: the encoder is not even loaded
-            for inputs in listed:
-                texts.extend(inputs(ctx))
-        if len(texts) >= ahead:
-            yield group, texts
-            group, texts = [], []
+            for name, inputs in listed:
+                (minilm if name in MINILM_INPUTS and ctx.models.static_sentences else texts).extend(inputs(ctx))
+        if len(texts) + len(minilm) >= ahead:
+            yield group, texts, minilm
+            group, texts, minilm = [], [], []
     if group:
-        yield group, texts
+        yield group, texts, minilm
 
 
 Timer = Callable[..., Any]  # timed(name, fn, *args) -> fn(*args): a hook benchmarks use to time each piece
@@ -458,14 +460,12 @@ def analyze_stories(contexts: Iterable[tuple[Any, StoryContext]], config: Config
     story's analysis so far and its context)."""
     groups = story_groups(contexts, config, ahead)
     while (got := timed("(read context)", next, groups, None)) is not None:
-        group, texts = got
+        group, texts, minilm = got
         ctxs = [ctx for _, ctx in group]
         analyses = [StoryAnalysis(story=story) for story, _ in group]
         with models.memoised():
             timed("(encode ahead)", models.encode_ahead, texts)
-            if models.static_sentences:
-                minilm = [t for name in MINILM_INPUTS if config.enabled(name) for ctx in ctxs
-                          for t in ENCODER_INPUTS[name](ctx)]
+            if minilm:
                 timed("(encode ahead)", models.encode_ahead, minilm, True)
             for name, stage in STORY_STAGES:
                 if not config.enabled(name):

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import SENTENCE_ENCODERS
 from ..errors import ModelUnavailable
 from . import static
 from .tag_rules import TagRules, Unsupported
@@ -45,7 +46,6 @@ ENCODE_BATCH = 8
 # 0.934 at 128, synthetic 3k stories 0.830 and 0.847, every quality gate the same (docs/performance.md).
 ENCODER_MAX_TOKENS = 128
 MINILM = "all-MiniLM-L6-v2"
-SENTENCE_ENCODERS = ("minilm", "static")  # what Models.embed runs: Config.sentence_encoder
 
 
 DTYPE_ENV = "CROSSREAD_MODEL_DTYPE"  # "float32" or "bfloat16": the torch models' precision, instead of the CPU's best
@@ -151,6 +151,15 @@ def _lower_words(text: str) -> list[str]:
     """Lower-cased ``\\w+`` words; ASCII text is lower-cased at once (the same words), other text word by word
     (lower-casing can change where words break: ``"İ".lower()`` adds a combining dot)."""
     return _WORD.findall(text.lower()) if text.isascii() else [w.lower() for w in _WORD.findall(text)]
+
+
+def vectors_of(models: Any) -> str:
+    """What ``models.embed`` returns, which decides the cuts a stage compares cosines with: ``"hashed"`` (no
+    sentence encoder), ``"static"`` (``sentence_encoder="static"``) or ``"minilm"``. Read through ``getattr``:
+    stages also take stand-ins for :class:`Models`."""
+    if getattr(models, "encoder", None) is None:
+        return "hashed"
+    return "static" if getattr(models, "static_sentences", False) else "minilm"
 
 
 @lru_cache(maxsize=1 << 18)

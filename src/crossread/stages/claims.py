@@ -39,6 +39,7 @@ from scipy.cluster.hierarchy import DisjointSet
 
 from ..model import Claim, ClaimSource, Document, Figure, Quote, ReuseLink, StoryAnalysis
 from ..models import stance_rules as rules
+from ..models import vectors_of
 from ..topk import topk_blocks
 from . import contradictions as contra
 from .figures import origin_map, same_quantity, values_conflict
@@ -211,9 +212,7 @@ def readable(text: str) -> str:
 
 def thresholds(models: Any) -> Thresholds:
     """The cuts for the vectors ``models.embed`` returns: MiniLM's, the static encoder's or the hashed fallback's."""
-    if getattr(models, "encoder", None) is None:
-        return LEXICAL_THRESHOLDS
-    return STATIC_THRESHOLDS if getattr(models, "static_sentences", False) else MODEL_THRESHOLDS
+    return {"hashed": LEXICAL_THRESHOLDS, "static": STATIC_THRESHOLDS, "minilm": MODEL_THRESHOLDS}[vectors_of(models)]
 
 
 def _claim_id(story_id: str | None, unit: Unit) -> str:

@@ -24,6 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..model import Document, Figure, FigureConflict, StoryAnalysis
+from ..models import vectors_of
 
 SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "mln": 1e6, "billion": 1e9, "bn": 1e9,
           "b": 1e9, "bln": 1e9, "trillion": 1e12, "tn": 1e12, "hundred": 1e2, "dozen": 12.0}
@@ -439,10 +440,7 @@ def _context_similarity(figs: list[Figure], ctx: Any) -> Any:
     if len(texts) != len(keys) or len({d for d, _ in keys}) < 2:
         return lambda a, b: True
     vecs = dict(zip(keys, ctx.models.embed(texts)))
-    if getattr(ctx.models, "encoder", None) is None:
-        floor = CONTEXT_LEXICAL
-    else:
-        floor = CONTEXT_STATIC if getattr(ctx.models, "static_sentences", False) else CONTEXT_MODEL
+    floor = {"hashed": CONTEXT_LEXICAL, "static": CONTEXT_STATIC, "minilm": CONTEXT_MODEL}[vectors_of(ctx.models)]
 
     def sim(a: Figure, b: Figure) -> bool:
         va, vb = vecs.get((a.doc_id, a.sentence)), vecs.get((b.doc_id, b.sentence))
