@@ -1,12 +1,12 @@
 """Quality gate for claim corroboration: each article's stance on hand-labelled claims (benchmarks/claims_set.jsonl,
-test split: ECB+ topics and the demo).
+test split: ECB+ topics and the demo; dev2: 28 claims labelled blind to crossread on seven more ECB+ topics).
 
-Two gates: the lexical path (hashed vectors, lexical stance), deterministic and seconds long; and the model path
-(MiniLM + the stance model), marked slow (it annotates about fifty articles with spaCy and MiniLM), and the same
-with ``Models(sentence_encoder="static")`` (slow). All must beat the embedding-threshold baseline on macro-F1 and
-support F1, the lexical path on accuracy too (the model paths do not yet: 0.551 and 0.638 vs 0.591 and 0.654, see
-docs/corroboration.md), and stay above their floors under "claims" in tests/eval_baseline.json (``lexical_*``,
-``models_*`` and ``static_*``).
+Gates: the lexical path (hashed vectors, lexical stance), deterministic and seconds long; the model path (MiniLM +
+the stance model), marked slow (it annotates about fifty articles with spaCy and MiniLM), the same with
+``Models(sentence_encoder="static")`` (slow), and the model path on dev2 (slow, ~150 articles). On the test split all
+must beat the embedding-threshold baseline on accuracy, macro-F1 and support F1; on dev2 on accuracy and macro-F1
+(its support F1 too, but by less: 0.711 vs 0.564); and all stay above their floors under "claims" in
+tests/eval_baseline.json (``lexical_*``, ``models_*``, ``static_*``, ``dev2_*``).
 
 Skips when ../shared/data (ECB+) is absent.
 """
@@ -28,14 +28,13 @@ STATIC_BASELINE_THRESHOLD = 0.66  # the same, the static encoder's vectors
 METRICS = ("accuracy", "macro_f1", "support_precision", "support_f1")
 
 
-def _measure(shared_data, caplog, models: Models, threshold: float, beat_accuracy: bool = True) -> dict:
+def _measure(shared_data, caplog, models: Models, threshold: float, split: str = "test") -> dict:
     with caplog.at_level(logging.ERROR, logger="crossread"):  # restored afterwards: other tests read warnings
-        res = claims_eval.evaluate("test", models, threshold, shared=shared_data)
+        res = claims_eval.evaluate(split, models, threshold, shared=shared_data)
     assert res["n_pairs"] >= 100
     ours, base = res["crossread"], res["baseline"]
-    assert ours["macro_f1"] > base["macro_f1"] and ours["support_f1"] > base["support_f1"]
-    if beat_accuracy:
-        assert ours["accuracy"] > base["accuracy"]
+    assert ours["accuracy"] > base["accuracy"] and ours["macro_f1"] > base["macro_f1"]
+    assert ours["support_f1"] > base["support_f1"]
     return ours
 
 
@@ -56,8 +55,15 @@ def test_gate_claims_models(shared_data, caplog) -> None:
     models = Models()
     if models.encoder is None:
         pytest.skip("sentence encoder not installed")
-    ours = _measure(shared_data, caplog, models, MODEL_BASELINE_THRESHOLD, beat_accuracy=False)
-    _floors(ours, "models")
+    _floors(_measure(shared_data, caplog, models, MODEL_BASELINE_THRESHOLD), "models")
+
+
+@pytest.mark.slow
+def test_gate_claims_models_dev2(shared_data, caplog) -> None:
+    models = Models()
+    if models.encoder is None:
+        pytest.skip("sentence encoder not installed")
+    _floors(_measure(shared_data, caplog, models, MODEL_BASELINE_THRESHOLD, split="dev2"), "dev2")
 
 
 @pytest.mark.slow
@@ -65,4 +71,4 @@ def test_gate_claims_static_sentence_encoder(shared_data, caplog) -> None:
     models = Models(sentence_encoder="static")
     if not models.static_sentences:
         pytest.skip(f"sentence encoder or static encoder unavailable: {models.warnings}")
-    _floors(_measure(shared_data, caplog, models, STATIC_BASELINE_THRESHOLD, beat_accuracy=False), "static")
+    _floors(_measure(shared_data, caplog, models, STATIC_BASELINE_THRESHOLD), "static")

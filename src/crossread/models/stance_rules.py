@@ -175,6 +175,10 @@ def adjust(claim: str, sentence: str, label: Label, score: float) -> tuple[Label
 CALENDAR = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december""".split())
 _NUMERIC = re.compile(r"\d+(?:[.,]\d+)*")
+# ordinals are details too ("her second turn as host", "the 81st Academy Awards"); "first" is left out: it is an
+# adverb as often as a rank ("first reported", "at first")
+ORDINALS = frozenset("second third fourth fifth sixth seventh eighth ninth tenth".split())
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")
 COMMON_ZIPF = 4.5
 # who reported it is not who took part: "according to Reuters", "told The Associated Press", "citing state media"
 _ATTRIBUTION = re.compile(r"\b(?:according to|citing|told|tells|telling|reported by|per|in an interview with)"
@@ -237,13 +241,15 @@ def words_of(text: str) -> set[str]:
 
 
 def missing_details(claim: str, sentence: str) -> list[str]:
-    """Numbers and calendar words of the claim that the sentence does not state ("on Monday", "23 pirates").
+    """Numbers, ordinals and calendar words of the claim that the sentence does not state ("on Monday", "23
+    pirates", "her third turn").
 
     A sentence that leaves out a claim's detail does not confirm it: it can mention the claim, not support it.
     """
     have = set(_normed(sentence)[1])
     out = []
     for tok, n in zip(*_normed(claim)):
-        if (_NUMERIC.fullmatch(n) or tok.lower() in NUMBER_WORDS or n in CALENDAR) and n not in have:
+        if (_NUMERIC.fullmatch(n) or _ORDINAL.fullmatch(n) or tok.lower() in NUMBER_WORDS or n in ORDINALS
+                or n in CALENDAR) and n not in have:
             out.append(n)
     return out

@@ -28,9 +28,9 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -49,10 +49,12 @@ log = logging.getLogger(__name__)
 MIN_WORDS, MAX_WORDS = 6, 90
 SAME_SPEECH_OVERLAP = 0.35  # content-word overlap two reports of one speaker need to count as one statement
 SPEECH_OVERLAP = 0.6  # share of a quote's content words a paraphrase naming the speaker must keep
+STATED_OVERLAP = 0.4  # claim content words an article's closest units must give to state it (fit: docs/corroboration.md)
 SURE_SUPPORT = 0.8  # verifier probability a loosely related sentence needs to count as support
 TOP_K = 64  # nearest other articles each unit (or quote) retrieves: bounds the verifier calls per claim
 OVERFETCH = 4  # units fetched per article wanted, since one article's units often rank together
 BLOCK = 512  # query rows per block of the retrieval matrix product
+EVIDENCE_UNITS = 3  # an article's units closest to a claim whose words and details count for it (see _evidence)
 SPEAKER_SLACK = 0.1  # how far below the candidate cosine a report of the same speaker saying the same may be
 # A lone article's units are embedded only to find its own near-duplicates, and only units that share this many
 # content words (or half the shorter's) with another of its units can be one (see ``to_embed``).
@@ -391,10 +393,12 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         sources = [_source(all_units[k], "supports", 1.0, origins, outlets) for k in members]
         support_units = list(members)
         speech = qclaims[n] if n < len(qclaims) else None
+        claim_vec = qvecs[n] if n < len(qclaims) else uvecs[members[0]]
         for d, j, score, (label, p) in results:
             label = _decide(label, score, th, figures, seed, all_units[j], p=p,
                             off_event=off_event(text, words[d], named[d]),
-                            same_speaker=_same_speech(speakers, members[0], j, all_units))
+                            same_speaker=_same_speech(speakers, members[0], j, all_units),
+                            evidence=partial(_evidence, all_units, by_doc[d], j, uvecs, claim_vec, th.candidate))
             if speech is not None and label != "contradicts" and reports_speech(speech[2], speech[3], statement(all_units[j])):
                 label = "supports"
             if label == "silent":
@@ -423,7 +427,7 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
             continue
         for k in support_units:
             owner.setdefault(k, len(claims))
-        seed_vec.append(qvecs[n] if n < len(qclaims) else uvecs[members[0]])
+        seed_vec.append(claim_vec)
         claims.append(_claim(_claim_id(story_id, seed), text, sources, story_id, origins))
     return _rank(claims)
 
@@ -667,7 +671,8 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
                          if f.kind != "date" or f.unit in ("weekday", "date", "month_day")]
     if unit_vecs is None:
         unit_vecs = models.embed([statement(u) for u in all_units])
-    scores = unit_vecs @ models.embed([text])[0] if all_units else np.zeros(0)
+    query = models.embed([text])[0]
+    scores = unit_vecs @ query if all_units else np.zeros(0)
     out: dict[str, tuple[str, Unit | None, float]] = {}
     best: dict[str, int] = {}
     for k, u in enumerate(all_units):
@@ -676,12 +681,16 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
     pairs = [(d, k) for d, k in best.items() if scores[k] >= th.candidate]
     verdicts = dict(zip(pairs, _verify([(text, statement(all_units[k])) for _, k in pairs], models))) if pairs else {}
     words = doc_words(all_units)
+    by_doc: dict[str, list[int]] = defaultdict(list)
+    for k, u in enumerate(all_units):
+        by_doc[u.doc_id].append(k)
     for d, k in best.items():
         u, score = all_units[k], float(scores[k])
         label = "silent"
         if (d, k) in verdicts:
             label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u, p=verdicts[(d, k)][1],
-                            off_event=off_event(text, words[d]))
+                            off_event=off_event(text, words[d]),
+                            evidence=partial(_evidence, all_units, by_doc[d], k, unit_vecs, query, th.candidate))
         if label != "contradicts" and quote and any(reports_speech(speaker, quote, statement(x))
                                                     for x in all_units if x.doc_id == d):
             label = "supports"
@@ -755,8 +764,22 @@ def _verify(pairs: list[tuple[str, str]], models: Any) -> list[tuple[str, float]
 _VERIFIER_BROKEN = False
 
 
+def _evidence(all_units: list[Unit], own: list[int], best: int, vecs: np.ndarray, query: np.ndarray,
+              floor: float) -> str:
+    """What an article says of a claim beyond its best unit: of its units ``own``, the ``EVIDENCE_UNITS`` closest
+    to the claim (``vecs`` of the units, ``query`` the claim's vector) at the candidate cosine ``floor`` or above,
+    with the best unit, in article order. A claim often joins what an article says in two sentences ("Tara Reid, 33, ..." against
+    "Reid, 33, starred in ..." and "Reid has checked herself into Promises"): its words and details count when
+    the article gives them in any of these, not only in the best one."""
+    scores = np.asarray(vecs[own] @ query)
+    top = np.argsort(-scores, kind="stable")[:EVIDENCE_UNITS]
+    close = sorted({own[i] for i in top if scores[i] >= floor} | {best})
+    return " ".join(statement(all_units[k]) for k in close)
+
+
 def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b: Unit,
-            same_speaker: bool = False, p: float = 1.0, off_event: bool = False) -> str:
+            same_speaker: bool = False, p: float = 1.0, off_event: bool = False,
+            evidence: Callable[[], str] | None = None) -> str:
     """Combine the verifier's label (with its probability ``p``) with the retrieval score, the speakers both
     report, and their figures.
 
@@ -765,7 +788,10 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     A sentence only loosely related to the claim (below the midpoint of the thresholds) counts as support only
     when the verifier is sure of it; a near-copy (``duplicate`` cosine, or ``support`` with most of the claim's
     words) counts even when the verifier hesitates;
-    a sentence that leaves out the claim's numbers or dates can mention it, not confirm it."""
+    a sentence that leaves out the claim's numbers or dates can mention it, not confirm it. ``evidence`` gives
+    (when asked: only where the best unit alone falls short) the article's units closest to the claim
+    (:func:`_evidence`), whose words and details then count as the best unit's; figure and date conflicts stay
+    the best unit's own."""
     if off_event:
         return "silent"
     fa, fb = figures.get((a.doc_id, a.sentence), []), figures.get((b.doc_id, b.sentence), [])
@@ -776,13 +802,24 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
     if label == "contradicts":
         return "contradicts" if score >= th.candidate else "mentions"
     mid = (th.candidate + th.support) / 2
-    if label == "supports" and score < mid and p < SURE_SUPPORT and not same_speaker:
-        return "mentions"
-    close = score >= th.duplicate or (score >= th.support and rules.overlap(statement(a), statement(b)) >= rules.MIN_OVERLAP)
-    if label == "supports" or close or (same_speaker and score >= th.candidate - SPEAKER_SLACK):
-        return "mentions" if rules.missing_details(statement(a), statement(b)) and not same_speaker else "supports"
-    if label == "silent" and score < mid:
+    claim, said = statement(a), statement(b)
+
+    def holds(test: Callable[[str, str], Any]) -> bool:  # the best unit, else the article's closest units
+        return bool(test(claim, said)) or (evidence is not None and bool(test(claim, evidence())))
+
+    loose = label == "supports" and score < mid and p < SURE_SUPPORT and not same_speaker
+    close = score >= th.duplicate or (score >= th.support and holds(lambda c, t: rules.overlap(c, t) >= rules.MIN_OVERLAP))
+    if not loose and (label == "supports" or close or (same_speaker and score >= th.candidate - SPEAKER_SLACK)):
+        if same_speaker or holds(lambda c, t: not rules.missing_details(c, t)):
+            return "supports"
+    elif not loose and label == "silent" and score < mid:
         return "silent"
+    # a mention, unless the article states the claim in its own words: the verifier, fitted on FNC-1 where most
+    # related bodies only "discuss" a headline, calls a plain report of it a mention more often than not
+    if (score >= th.candidate and holds(lambda c, t: rules.overlap(c, t) >= STATED_OVERLAP)
+            and holds(lambda c, t: not rules.missing_details(c, t))
+            and not rules.hedged(claim, said) and not rules.polarity_flip(claim, said)):
+        return "supports"
     return "mentions"
 
 
