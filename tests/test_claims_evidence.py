@@ -61,3 +61,49 @@ def test_ordinals_are_details() -> None:
     assert rules.missing_details("The 81st Academy Awards.", "The 80th Academy Awards.") == ["81st"]
     assert rules.missing_details("Reyes begins her third season.", "It is the third season for Reyes.") == []
     assert rules.missing_details("Reyes was first hired in 2019.", "Reyes was hired in 2019.") == []  # an adverb
+
+
+def _band_only(monkeypatch) -> list:
+    """Every candidate in the band (no cut reached), and the verifier's calls recorded."""
+    monkeypatch.setattr(claims, "LEXICAL_THRESHOLDS", claims.Thresholds(0.99, 0.995, 0.999, stated=0.0))
+    calls: list = []
+    real = claims._verify
+    monkeypatch.setattr(claims, "_verify", lambda pairs, m: calls.extend(pairs) or real(pairs, m))
+    return calls
+
+
+def _units(texts: dict[str, str]) -> list[claims.Unit]:
+    from story_support import make_docs
+
+    return [u for d in make_docs(list(texts.items())) for u in claims.units(d)]
+
+
+ARTICLES = {
+    "a": "The Hawks named Dana Reyes their new head coach on Monday. Reyes led the Owls for six seasons.",
+    "b": "Dana Reyes is the new head coach of the Hawks. The club named her on Friday.",
+    "c": "The Owls beat the Ravens 3-1 on Monday. Their striker scored twice.",
+}
+
+
+def test_the_band_under_the_cut_supports_only_what_the_article_states(monkeypatch) -> None:
+    from crossread.models import Models
+
+    calls = _band_only(monkeypatch)
+    res = claims.assess("The Hawks named Dana Reyes head coach on Monday.", _units(ARTICLES), Models(use_models=False))
+    assert res["a"][0] == "supports"
+    assert res["b"][0] == "silent"  # the wrong day: stated in no close unit
+    assert res["c"][0] == "silent"  # another event: names neither the Hawks nor Reyes
+    assert not calls  # the band is decided by the article's words, not the verifier
+
+
+def test_the_band_in_a_story_adds_supporters_without_verifying_them(monkeypatch) -> None:
+    from crossread.models import Models
+
+    calls = _band_only(monkeypatch)
+    units = _units(ARTICLES)
+    found = claims.align(units, (), (), {}, {d: f"o:{d}" for d in ARTICLES}, Models(use_models=False), "s")
+    assert not calls
+    stance = {c.text: {s.doc_id: s.stance for s in c.sources} for c in found}
+    assert stance["Dana Reyes is the new head coach of the Hawks."] == {"b": "supports", "a": "supports"}
+    assert stance["The Hawks named Dana Reyes their new head coach on Monday."] == {"a": "supports"}  # b: Friday
+    assert stance["The Owls beat the Ravens 3-1 on Monday."] == {"c": "supports"}

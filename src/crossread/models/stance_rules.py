@@ -127,9 +127,14 @@ def substitutions(claim: str, sentence: str) -> list[tuple[str, str]]:
 
 
 def overlap(claim: str, sentence: str) -> float:
+    """Share of the claim's content words the sentence contains."""
+    return coverage(claim, set(_normed(sentence)[1]))
+
+
+def coverage(claim: str, words: set[str]) -> float:
+    """Share of the claim's content words among ``words`` (normalised, as :func:`words_of` gives them)."""
     cw = set(_normed(claim)[1]) - FUNCTION
-    sw = set(_normed(sentence)[1])
-    return len(cw & sw) / max(len(cw), 1)
+    return len(cw & words) / max(len(cw), 1)
 
 
 def _negations(norms: tuple[str, ...]) -> int:
@@ -247,9 +252,11 @@ def missing_details(claim: str, sentence: str) -> list[str]:
     A sentence that leaves out a claim's detail does not confirm it: it can mention the claim, not support it.
     """
     have = set(_normed(sentence)[1])
-    out = []
-    for tok, n in zip(*_normed(claim)):
-        if (_NUMERIC.fullmatch(n) or _ORDINAL.fullmatch(n) or tok.lower() in NUMBER_WORDS or n in ORDINALS
-                or n in CALENDAR) and n not in have:
-            out.append(n)
-    return out
+    return [n for n in details(claim) if n not in have]
+
+
+@lru_cache(maxsize=4096)
+def details(claim: str) -> tuple[str, ...]:
+    """The claim's numbers, ordinals and calendar words, normalised (what :func:`missing_details` looks for)."""
+    return tuple(n for tok, n in zip(*_normed(claim)) if _NUMERIC.fullmatch(n) or _ORDINAL.fullmatch(n)
+                 or tok.lower() in NUMBER_WORDS or n in ORDINALS or n in CALENDAR)

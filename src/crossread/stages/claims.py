@@ -9,9 +9,12 @@
    (the quotes stage's ``QuoteGroup``) are candidates too, however differently outlets worded them.
 3. **Verification.** Each (claim, candidate) pair goes to the stance verifier
    (:func:`crossread.models.stance.stance_batch`); an article that never names one of the claim's participants
-   reports another event (silent); a very close paraphrase counts as support even when the verifier hesitates;
-   conflicting figures for one quantity turn support into contradiction; a copy, spun copy or rewrite supports
-   what its source supports through its counterpart sentence (:class:`_Counterparts`).
+   reports another event (silent); a very close paraphrase counts as support even when the verifier hesitates,
+   and so does an article that states the claim (its closest units give all the claim's details and most of its
+   words, :func:`_states`) when the verifier says only "mentions"; conflicting figures for one quantity turn
+   support into contradiction; a copy, spun copy or rewrite supports what its source supports through its
+   counterpart sentence (:class:`_Counterparts`). Hashed vectors (the lexical path) add a band under the cut whose
+   articles are not verified and support only what they state (``Thresholds.stated``).
 4. **Independence.** A claim's ``independent_origins`` counts origin groups (copies, spun copies and rewrites of
    one source are one origin, from the reuse stage), and an article that attributes the statement to an outlet
    ("according to Reuters", "told the AP") counts as that outlet, so five re-reports of one wire story are one.
@@ -84,11 +87,19 @@ class Thresholds:
         candidate: a unit of another article at least this close is verified by the stance model.
         support: at least this close is support even if the verifier says only "mentions" (near-copies).
         duplicate: two claims closer than this are one claim.
+        stated: the floor of a band under ``candidate`` whose articles are not verified (its cost) and support a
+            claim only when they state it (:func:`_states`), else stay silent; ``None``: no band.
     """
 
     candidate: float
     support: float
     duplicate: float
+    stated: float | None = None
+
+    @property
+    def low(self) -> float:
+        """The lowest cosine at which an article's unit counts for a claim (the band's floor, else ``candidate``)."""
+        return self.candidate if self.stated is None else self.stated
 
 
 MODEL_THRESHOLDS = Thresholds(candidate=0.55, support=0.78, duplicate=0.85)
@@ -97,7 +108,10 @@ MODEL_THRESHOLDS = Thresholds(candidate=0.55, support=0.78, duplicate=0.85)
 # sentence pairs of two FNC-1 training bodies about one headline (docs/configuration.md, "A faster sentence
 # encoder"; fitted once, not on any evaluation set). Static cosines run higher, so the cut is higher.
 STATIC_THRESHOLDS = Thresholds(candidate=0.63, support=0.795, duplicate=0.895)
-LEXICAL_THRESHOLDS = Thresholds(candidate=0.35, support=0.65, duplicate=0.75)
+# Hashed vectors rank a paraphrase low: most supporters the lexical path missed sat at 0.24-0.32, and verifying
+# down there costs 3-5x the stage; the band down to 0.15 (chosen on the dev and dev2 claims, docs/corroboration.md)
+# decides them by the article's words alone.
+LEXICAL_THRESHOLDS = Thresholds(candidate=0.35, support=0.65, duplicate=0.75, stated=0.15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +371,8 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
     if qclaims is None:
         qclaims = _quote_claims(all_units, quotes, quote_groups)
     uvecs, qvecs = _vectors(all_units, qclaims, models)
-    index = _Index(uvecs, [u.doc_id for u in all_units], th.candidate - SPEAKER_SLACK)
+    floor = th.candidate - SPEAKER_SLACK  # what is verified: the band under it only fills in silent articles
+    index = _Index(uvecs, [u.doc_id for u in all_units], min(floor, th.low))
     words = doc_words(all_units)
     named: dict[str, dict[tuple[str, ...], bool]] = defaultdict(dict)  # article -> participant -> named?
     counterparts = _Counterparts(links, all_units, uvecs, th.candidate)
@@ -370,8 +385,9 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         seeds.append((text, members, cands))
         covered.update(members)
     cands = index.search(uvecs, [{u.doc_id} for u in all_units])
-    order = sorted(range(len(all_units)), key=lambda i: (all_units[i].doc_id in spun, -len(cands[i]),
-                                                         -sum(s for _, s in cands[i].values()),
+    echoes = [[s for _, s in c.values() if s >= floor] for c in cands]  # the band does not reorder the seeds
+    order = sorted(range(len(all_units)), key=lambda i: (all_units[i].doc_id in spun, -len(echoes[i]),
+                                                         -sum(echoes[i]),
                                                          all_units[i].doc_id, all_units[i].start))
     seeds += [(statement(all_units[i]), [i], cands[i]) for i in order]
 
@@ -384,21 +400,31 @@ def align(all_units: list[Unit], quotes: tuple[Quote, ...] | list[Quote], quote_
         if n >= len(qclaims) and members[0] in covered:
             continue
         # below the candidate cosine, only a report of the same speaker saying the same thing is a candidate
+        band = cs
         cs = {d: (j, score) for d, (j, score) in cs.items()
-              if score >= th.candidate or _same_speech(speakers, members[0], j, all_units)}
+              if score >= th.candidate or (score >= floor and _same_speech(speakers, members[0], j, all_units))}
         # the verifier runs only for seeds that become claims: at most TOP_K pairs each, each pair once
         verdicts = _verified([(text, statement(all_units[j])) for j, _ in cs.values()], models, verdicts_of)
         results = [(d, j, score, v) for (d, (j, score)), v in zip(cs.items(), verdicts)]
+        claim_vec = qvecs[n] if n < len(qclaims) else uvecs[members[0]]
+        if th.stated is not None:  # the band under the cut: supports when it states the claim, else silent
+            results += [(d, j, score, ("band", 0.0)) for d, (j, score) in band.items()
+                        if d not in cs and score >= th.low]
         seed = all_units[members[0]]
         sources = [_source(all_units[k], "supports", 1.0, origins, outlets) for k in members]
         support_units = list(members)
         speech = qclaims[n] if n < len(qclaims) else None
-        claim_vec = qvecs[n] if n < len(qclaims) else uvecs[members[0]]
         for d, j, score, (label, p) in results:
-            label = _decide(label, score, th, figures, seed, all_units[j], p=p,
-                            off_event=off_event(text, words[d], named[d]),
-                            same_speaker=_same_speech(speakers, members[0], j, all_units),
-                            evidence=partial(_evidence, all_units, by_doc[d], j, uvecs, claim_vec, th.candidate))
+            evidence = partial(_evidence, all_units, by_doc[d], j, uvecs, claim_vec, th.low)
+            if label == "band":  # the article's words first: most of the band cannot state the claim at all
+                stated = (rules.coverage(text, words[d]) >= STATED_OVERLAP and set(rules.details(text)) <= words[d]
+                          and not off_event(text, words[d], named[d])
+                          and _states(text, statement(all_units[j]), evidence))
+                label = "supports" if stated else "silent"
+            else:
+                label = _decide(label, score, th, figures, seed, all_units[j], p=p,
+                                off_event=off_event(text, words[d], named[d]),
+                                same_speaker=_same_speech(speakers, members[0], j, all_units), evidence=evidence)
             if speech is not None and label != "contradicts" and reports_speech(speech[2], speech[3], statement(all_units[j])):
                 label = "supports"
             if label == "silent":
@@ -687,10 +713,12 @@ def assess(text: str, all_units: list[Unit], models: Any, figures: dict | None =
     for d, k in best.items():
         u, score = all_units[k], float(scores[k])
         label = "silent"
+        evidence = partial(_evidence, all_units, by_doc[d], k, unit_vecs, query, th.low)
         if (d, k) in verdicts:
             label = _decide(verdicts[(d, k)][0], score, th, figures, seed, u, p=verdicts[(d, k)][1],
-                            off_event=off_event(text, words[d]),
-                            evidence=partial(_evidence, all_units, by_doc[d], k, unit_vecs, query, th.candidate))
+                            off_event=off_event(text, words[d]), evidence=evidence)
+        elif score >= th.low and not off_event(text, words[d]) and _states(text, statement(u), evidence):
+            label = "supports"  # the band under the cut (Thresholds.stated)
         if label != "contradicts" and quote and any(reports_speech(speaker, quote, statement(x))
                                                     for x in all_units if x.doc_id == d):
             label = "supports"
@@ -816,11 +844,19 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
         return "silent"
     # a mention, unless the article states the claim in its own words: the verifier, fitted on FNC-1 where most
     # related bodies only "discuss" a headline, calls a plain report of it a mention more often than not
-    if (score >= th.candidate and holds(lambda c, t: rules.overlap(c, t) >= STATED_OVERLAP)
+    return "supports" if score >= th.candidate and _states(claim, said, evidence) else "mentions"
+
+
+def _states(claim: str, said: str, evidence: Callable[[], str] | None = None) -> bool:
+    """Whether an article states ``claim`` in its own words: its best unit ``said``, else its closest units
+    (``evidence``, read only then), give all the claim's details and ``STATED_OVERLAP`` of its content words, and
+    ``said`` neither hedges ("could name") nor negates it."""
+    def holds(test: Callable[[str, str], Any]) -> bool:
+        return bool(test(claim, said)) or (evidence is not None and bool(test(claim, evidence())))
+
+    return (holds(lambda c, t: rules.overlap(c, t) >= STATED_OVERLAP)
             and holds(lambda c, t: not rules.missing_details(c, t))
-            and not rules.hedged(claim, said) and not rules.polarity_flip(claim, said)):
-        return "supports"
-    return "mentions"
+            and not rules.hedged(claim, said) and not rules.polarity_flip(claim, said))
 
 
 def off_event(claim: str, words: set[str], named: dict[tuple[str, ...], bool] | None = None) -> bool:
