@@ -13,12 +13,13 @@ Methods, side by side:
 * ``embedding-threshold`` (baseline): "supports" when the best sentence's cosine clears a threshold chosen on
   the dev split, else "silent"; origins = number of supporting articles.
 
-Run: ``python benchmarks/claims_eval.py [--split dev|test|heldout|all] [--no-models] [--sentence-encoder static]
-[--dump FILE]``; ``--compare A B`` compares two dumps claim by claim (paired bootstrap over claims).
+Run: ``python benchmarks/claims_eval.py [--split dev|test|dev2|heldout|all] [--no-models] [--sentence-encoder
+static] [--dump FILE]``; ``--compare A B`` compares two dumps claim by claim (paired bootstrap over claims).
 
-Splits: ``dev`` (fit the baseline's cut, tune rules), ``test`` (run after tuning), ``heldout`` (claims written and
-labelled later by annotators who never saw crossread's output, on ECB+ topics the other splits do not use; no
-rule or cut was chosen on it).
+Splits: ``dev`` (fit the baseline's cut, tune rules), ``test`` (run after tuning); ``dev2`` and ``heldout``: claims
+written and labelled later by annotators who never saw crossread's output, on ECB+ topics the first two splits do
+not use (dev2 topics 1-9, heldout 10-19). dev2's errors may be read and rules chosen on it; heldout is only run,
+never read, and no rule or cut is chosen on it.
 """
 
 from __future__ import annotations
