@@ -229,7 +229,8 @@ def compare(path_a: Path, path_b: Path, rounds: int = 2000, seed: int = 0) -> di
     print(f"{'metric':<18}{'A':>7}{'B':>7}{'B - A':>8}{'95 % interval':>18}")
     out = {}
     for n in names:
-        lo, hi = sorted(diffs[n])[int(0.025 * rounds)], sorted(diffs[n])[int(0.975 * rounds) - 1]
+        ranked = sorted(diffs[n])
+        lo, hi = ranked[int(0.025 * rounds)], ranked[int(0.975 * rounds) - 1]
         out[n] = (b[n] - a[n], lo, hi)
         print(f"{n:<18}{a[n]:>7.3f}{b[n]:>7.3f}{b[n] - a[n]:>+8.3f}    [{lo:+.3f}, {hi:+.3f}]")
     return out

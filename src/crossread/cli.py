@@ -93,8 +93,8 @@ def analyze(
                                              "read, ~0.85 where the CPU lacks bfloat16).")] = False,
     sentence_encoder: Annotated[str | None, typer.Option(
         "--sentence-encoder", help="Sentence vectors of the reuse and claims stages: minilm (default) or static "
-        "(the static story encoder's: the full analysis ~1.4x faster, claim support F1 0.77 instead of 0.82; "
-        "quote variants keep MiniLM).")] = None,
+        "(the static story encoder's: the full analysis ~1.4x faster, claim support F1 0.54 instead of 0.63 on "
+        "claims labelled blind; quote variants keep MiniLM).")] = None,
     disable: Annotated[list[str] | None, typer.Option("--disable", help=f"Skip a story stage ({', '.join(STAGES)})"
                                                          "; repeatable.")] = None,
     recluster: Annotated[bool, typer.Option("--recluster", help="Cluster every stored article into stories again "

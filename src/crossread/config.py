@@ -52,9 +52,9 @@ class Config:
         sentence_encoder: ``minilm`` (default) or ``static``: the sentence vectors of the reuse and claims
             stages. ``static`` gives them the story encoder's static vectors, with their own thresholds, and the
             stance verifier's lexical model; MiniLM then reads only quotes and spin evidence words. The full
-            analysis of 2,000 articles took 4.73x spaCy NER's CPU instead of 6.47x; the claim set's test split
-            support F1 0.771 instead of 0.822 (accuracy 0.638 instead of 0.551) (docs/configuration.md, "A
-            faster sentence encoder").
+            analysis of 2,000 articles took 4.73x spaCy NER's CPU instead of 6.47x; claim support F1 0.536
+            instead of 0.633 on the claim set's heldout split (docs/configuration.md, "A faster sentence
+            encoder").
     """
 
     db: Path = Path("crossread.duckdb")

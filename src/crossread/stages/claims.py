@@ -831,17 +831,14 @@ def _decide(label: str, score: float, th: Thresholds, figures: dict, a: Unit, b:
         return "contradicts" if score >= th.candidate else "mentions"
     mid = (th.candidate + th.support) / 2
     claim, said = statement(a), statement(b)
-
-    def holds(test: Callable[[str, str], Any]) -> bool:  # the best unit, else the article's closest units
-        return bool(test(claim, said)) or (evidence is not None and bool(test(claim, evidence())))
-
-    loose = label == "supports" and score < mid and p < SURE_SUPPORT and not same_speaker
-    close = score >= th.duplicate or (score >= th.support and holds(lambda c, t: rules.overlap(c, t) >= rules.MIN_OVERLAP))
-    if not loose and (label == "supports" or close or (same_speaker and score >= th.candidate - SPEAKER_SLACK)):
-        if same_speaker or holds(lambda c, t: not rules.missing_details(c, t)):
-            return "supports"
-    elif not loose and label == "silent" and score < mid:
-        return "silent"
+    if not (label == "supports" and score < mid and p < SURE_SUPPORT and not same_speaker):  # not a loose support
+        close = score >= th.duplicate or (score >= th.support and _holds(
+            lambda c, t: rules.overlap(c, t) >= rules.MIN_OVERLAP, claim, said, evidence))
+        if label == "supports" or close or (same_speaker and score >= th.candidate - SPEAKER_SLACK):
+            if same_speaker or _holds(lambda c, t: not rules.missing_details(c, t), claim, said, evidence):
+                return "supports"
+        elif label == "silent" and score < mid:
+            return "silent"
     # a mention, unless the article states the claim in its own words: the verifier, fitted on FNC-1 where most
     # related bodies only "discuss" a headline, calls a plain report of it a mention more often than not
     return "supports" if score >= th.candidate and _states(claim, said, evidence) else "mentions"
@@ -851,12 +848,14 @@ def _states(claim: str, said: str, evidence: Callable[[], str] | None = None) ->
     """Whether an article states ``claim`` in its own words: its best unit ``said``, else its closest units
     (``evidence``, read only then), give all the claim's details and ``STATED_OVERLAP`` of its content words, and
     ``said`` neither hedges ("could name") nor negates it."""
-    def holds(test: Callable[[str, str], Any]) -> bool:
-        return bool(test(claim, said)) or (evidence is not None and bool(test(claim, evidence())))
-
-    return (holds(lambda c, t: rules.overlap(c, t) >= STATED_OVERLAP)
-            and holds(lambda c, t: not rules.missing_details(c, t))
+    return (_holds(lambda c, t: rules.overlap(c, t) >= STATED_OVERLAP, claim, said, evidence)
+            and _holds(lambda c, t: not rules.missing_details(c, t), claim, said, evidence)
             and not rules.hedged(claim, said) and not rules.polarity_flip(claim, said))
+
+
+def _holds(test: Callable[[str, str], Any], claim: str, said: str, evidence: Callable[[], str] | None) -> bool:
+    """``test(claim, said)`` on the best unit, else on the article's closest units (``evidence``, asked only then)."""
+    return bool(test(claim, said)) or (evidence is not None and bool(test(claim, evidence())))
 
 
 def off_event(claim: str, words: set[str], named: dict[tuple[str, ...], bool] | None = None) -> bool:
